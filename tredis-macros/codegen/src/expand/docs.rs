@@ -1,0 +1,75 @@
+//! `#[doc]` text of generated items: summary, complexity, since, history and the redis.io link.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use crate::names::doc_url;
+use crate::spec::Command;
+
+/// Doc attributes of a command's method.
+pub fn method(cmd: &Command, params: &[String], setters: &[String]) -> TokenStream {
+    let mut lines = vec![sentence(&cmd.summary), String::new()];
+    if let Some(doc) = &cmd.doc {
+        lines.push(doc.clone());
+        lines.push(String::new());
+    }
+    lines.push(format!(
+        "Sends `{}`. Replies with `{}`.",
+        cmd.name,
+        cmd.reply.output()
+    ));
+    lines.push(String::new());
+    if let Some(c) = &cmd.complexity {
+        lines.push(format!("- **Complexity:** {c}"));
+    }
+    if let Some(s) = &cmd.since {
+        lines.push(format!("- **Since:** Redis {s}"));
+    }
+    if let Some((since, used)) = &cmd.deprecated {
+        let instead = used
+            .as_deref()
+            .map(|u| format!(" Use {u} instead."))
+            .unwrap_or_default();
+        lines.push(format!("- **Deprecated** since Redis {since}.{instead}"));
+    }
+    lines.push(format!("- **Reference:** <{}>", doc_url(&cmd.name)));
+    if !params.is_empty() {
+        lines.push(String::new());
+        lines.push("# Arguments".into());
+        lines.push(String::new());
+        lines.extend(params.iter().map(|p| format!("- {p}")));
+    }
+    if !setters.is_empty() {
+        lines.push(String::new());
+        lines.push("# Options".into());
+        lines.push(String::new());
+        lines.push("Chain these on the returned request before awaiting it:".into());
+        lines.push(String::new());
+        lines.extend(setters.iter().map(|s| format!("- {s}")));
+    }
+    if !cmd.history.is_empty() {
+        lines.push(String::new());
+        lines.push("# History".into());
+        lines.push(String::new());
+        lines.extend(cmd.history.iter().map(|(v, t)| format!("- {v}: {t}")));
+    }
+    attrs(&lines)
+}
+
+/// Doc attributes from lines of Markdown.
+pub fn attrs(lines: &[String]) -> TokenStream {
+    let lines = lines.iter().map(|l| format!(" {l}"));
+    quote!(#(#[doc = #lines])*)
+}
+
+/// Capitalised, with a full stop.
+pub fn sentence(s: &str) -> String {
+    let mut out = s.trim().to_string();
+    if let Some(first) = out.get(..1) {
+        out = first.to_uppercase() + &out[1..];
+    }
+    if !out.ends_with('.') {
+        out.push('.');
+    }
+    out
+}

@@ -1,0 +1,76 @@
+//! Walks the groups of the spec and assembles the surface: one module per group, gated by the
+//! group's cargo feature, holding its request types and a trait with one method per command.
+
+pub mod args;
+pub mod docs;
+pub mod fallback;
+pub mod reply;
+pub mod request;
+pub mod switches;
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use crate::ctxt::Ctxt;
+use crate::names::group_trait;
+use crate::spec::Spec;
+
+/// Expands every supported command; errors go to `cx`, broken commands are left out.
+pub fn spec(spec: &Spec, cx: &Ctxt) -> TokenStream {
+    let mut out = TokenStream::new();
+    for group in &spec.groups {
+        let commands: Vec<_> = spec
+            .commands
+            .iter()
+            .filter(|c| c.group == group.id)
+            .collect();
+        if commands.is_empty() {
+            continue;
+        }
+        let mut items = TokenStream::new();
+        let mut methods = TokenStream::new();
+        let mut enums: Vec<String> = Vec::new();
+        for cmd in commands {
+            if let Some(e) = request::expand(cmd, cx) {
+                items.extend(e.items);
+                methods.extend(e.method);
+                for def in e.enums {
+                    let text = def.to_string();
+                    if !enums.contains(&text) {
+                        enums.push(text);
+                        items.extend(def);
+                    }
+                }
+            }
+        }
+        let feature = &group.id;
+        let module = format_ident!("{}", group.id.replace('-', "_"));
+        let tr = format_ident!("{}", group_trait(&group.id));
+        let trait_doc = docs::attrs(&[
+            format!("Commands of the {} group, generated from `commands.json`.", group.title),
+            String::new(),
+            "Implemented by every command target (the client, pipelines, transactions); bring it into".into(),
+            "scope with `use tredis::prelude::*;`.".into(),
+            String::new(),
+            format!("Enabled by the `{feature}` cargo feature (on by default)."),
+        ]);
+        let mod_doc = format!(" Request types of the {} group.", group.title);
+        out.extend(quote! {
+            #[cfg(feature = #feature)]
+            #[doc = #mod_doc]
+            pub mod #module {
+                #items
+
+                #trait_doc
+                pub trait #tr: crate::request::Target {
+                    #methods
+                }
+
+                impl<T: crate::request::Target + ?::core::marker::Sized> #tr for T {}
+            }
+            #[cfg(feature = #feature)]
+            pub use self::#module::*;
+        });
+    }
+    out
+}

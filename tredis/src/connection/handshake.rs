@@ -1,0 +1,156 @@
+//! The commands every (re)connect replays before serving callers: HELLO 3 with AUTH and
+//! SETNAME (or AUTH and CLIENT SETNAME on RESP2, and on servers without HELLO), then SELECT.
+
+use bytes::BytesMut;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use super::transport::{ReadHalf, WriteHalf};
+use crate::command::CmdBuf;
+use crate::config::{Config, Protocol};
+use crate::resp::{Decoder, Value};
+use crate::Error;
+
+/// What the handshake settled.
+pub(crate) struct Session {
+    /// The protocol the connection speaks.
+    pub protocol: Protocol,
+    /// Bytes read past the last handshake reply (normally none).
+    pub leftover: BytesMut,
+}
+
+struct Wire<'a> {
+    rd: &'a mut ReadHalf,
+    wr: &'a mut WriteHalf,
+    dec: Decoder,
+    buf: BytesMut,
+}
+
+impl Wire<'_> {
+    async fn call(&mut self, cmd: CmdBuf) -> Result<Value, Error> {
+        let enc = cmd.finish()?;
+        self.wr
+            .write_all(enc.as_bytes())
+            .await
+            .map_err(|e| Error::connect(format!("handshake write failed: {e}")))?;
+        loop {
+            if let Some(v) = self.dec.decode(&mut self.buf)? {
+                return Ok(v);
+            }
+            let n = self
+                .rd
+                .read_buf(&mut self.buf)
+                .await
+                .map_err(|e| Error::connect(format!("handshake read failed: {e}")))?;
+            if n == 0 {
+                return Err(Error::connect(
+                    "the server closed the connection during the handshake",
+                ));
+            }
+        }
+    }
+}
+
+fn text(v: &Value) -> String {
+    match v {
+        Value::Error(e) | Value::BulkError(e) => String::from_utf8_lossy(e).into_owned(),
+        other => format!("unexpected {} reply", other.kind_name()),
+    }
+}
+
+fn is_auth_error(msg: &str) -> bool {
+    msg.starts_with("WRONGPASS")
+        || msg.starts_with("NOAUTH")
+        || msg.contains("AUTH")
+        || msg.contains("password")
+}
+
+fn expect_ok(v: Value, what: &str) -> Result<(), Error> {
+    match v {
+        Value::Simple(s) if s == "OK" => Ok(()),
+        other => {
+            let msg = text(&other);
+            if is_auth_error(&msg) {
+                Err(Error::auth(msg))
+            } else {
+                Err(Error::connect(format!("{what} failed: {msg}")))
+            }
+        }
+    }
+}
+
+/// Runs the handshake on a fresh connection.
+pub(crate) async fn run(
+    rd: &mut ReadHalf,
+    wr: &mut WriteHalf,
+    cfg: &Config,
+) -> Result<Session, Error> {
+    let mut wire = Wire {
+        rd,
+        wr,
+        dec: Decoder::new(cfg.limits),
+        buf: BytesMut::with_capacity(4096),
+    };
+    let mut protocol = Protocol::Resp2;
+    let mut need_auth_and_name = true;
+    if cfg.protocol == Protocol::Resp3 {
+        let mut c = CmdBuf::new(b"$5\r\nHELLO\r\n", 1);
+        c.uint(3);
+        if let Some(pass) = &cfg.password {
+            c.token(b"$4\r\nAUTH\r\n");
+            c.arg(cfg.username.as_deref().unwrap_or("default"));
+            c.arg(pass);
+        }
+        if let Some(name) = &cfg.client_name {
+            c.token(b"$7\r\nSETNAME\r\n");
+            c.arg(name);
+        }
+        match wire.call(c).await? {
+            Value::Map(_) | Value::Array(_) => {
+                protocol = Protocol::Resp3;
+                need_auth_and_name = false;
+            }
+            other => {
+                let msg = text(&other);
+                // Servers before 6.0 lack HELLO, and a server may refuse protocol 3: speak RESP2.
+                let fallback = msg.starts_with("NOPROTO") || msg.starts_with("ERR unknown command");
+                if !fallback {
+                    return Err(if is_auth_error(&msg) {
+                        Error::auth(msg)
+                    } else {
+                        Error::connect(format!("HELLO failed: {msg}"))
+                    });
+                }
+            }
+        }
+    }
+    if need_auth_and_name {
+        if let Some(pass) = &cfg.password {
+            let mut c = CmdBuf::new(b"$4\r\nAUTH\r\n", 1);
+            if let Some(user) = &cfg.username {
+                c.arg(user);
+            }
+            c.arg(pass);
+            let reply = wire.call(c).await?;
+            match reply {
+                Value::Simple(s) if s == "OK" => {}
+                other => return Err(Error::auth(text(&other))),
+            }
+        }
+        if let Some(name) = &cfg.client_name {
+            let mut c = CmdBuf::new(b"$6\r\nCLIENT\r\n$7\r\nSETNAME\r\n", 2);
+            c.arg(name);
+            let reply = wire.call(c).await?;
+            expect_ok(reply, "CLIENT SETNAME")?;
+        }
+    }
+    if cfg.db != 0 {
+        let mut c = CmdBuf::new(b"$6\r\nSELECT\r\n", 1);
+        c.int(cfg.db);
+        let reply = wire.call(c).await?;
+        expect_ok(reply, &format!("SELECT {}", cfg.db))?;
+    }
+    Ok(Session {
+        protocol,
+        leftover: wire.buf,
+    })
+}

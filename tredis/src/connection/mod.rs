@@ -1,0 +1,319 @@
+//! One multiplexed connection: many callers share one socket through a queue, without a lock
+//! per command.
+//!
+//! A background task owns the socket. It connects (trying each configured host), replays the
+//! handshake, then runs the writer (this task) and a reader task until the connection fails; then
+//! it reconnects with backoff. Callers only push onto an unbounded channel whose length is
+//! bounded by a counter while no connection is up. Every request gets exactly one answer:
+//!
+//! - not yet written when the connection fails: kept and sent on the next connection;
+//! - written, no reply yet: [`ErrorKind::Indeterminate`](crate::ErrorKind::Indeterminate),
+//!   never replayed;
+//! - no connection could be made: [`ErrorKind::Connect`](crate::ErrorKind::Connect).
+
+mod backoff;
+mod handshake;
+mod inflight;
+mod reader;
+mod transport;
+mod writer;
+
+use std::collections::VecDeque;
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use tokio::sync::{mpsc, oneshot, watch, Notify};
+
+use crate::command::{CommandInfo, Encoded};
+use crate::config::{Addr, CloseEvent, Config};
+use crate::log;
+use crate::request::Pending;
+use crate::Error;
+use backoff::Backoff;
+use inflight::Inflight;
+pub(crate) use inflight::Request;
+
+/// Connection state, as `ready()` sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum State {
+    /// auto_connect is off and nobody asked to connect yet.
+    Idle,
+    Connecting,
+    Ready,
+    /// The last attempt failed with this message.
+    Failed(String),
+    Closed,
+}
+
+/// What callers and the connection task share.
+pub(crate) struct Shared {
+    queued: AtomicUsize,
+    connected: AtomicBool,
+    started: AtomicBool,
+    closed: AtomicBool,
+    close: Notify,
+    start: Notify,
+    state: watch::Sender<State>,
+}
+
+impl Shared {
+    /// Resolves once the client is closed.
+    pub(crate) async fn closing(&self) {
+        loop {
+            let n = self.close.notified();
+            if self.closed.load(Ordering::Acquire) {
+                return;
+            }
+            n.await;
+        }
+    }
+
+    /// `n` requests left the queue.
+    pub(crate) fn dequeued(&self, n: usize) {
+        if n > 0 {
+            self.queued.fetch_sub(n, Ordering::Relaxed);
+        }
+    }
+}
+
+/// A handle to one multiplexed connection.
+pub(crate) struct Connection {
+    tx: mpsc::UnboundedSender<Request>,
+    shared: Arc<Shared>,
+    cfg: Arc<Config>,
+}
+
+impl Connection {
+    /// Starts the connection task; it connects at once when `auto_connect` is on.
+    pub(crate) fn spawn(cfg: Arc<Config>) -> Connection {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let (state, _) = watch::channel(if cfg.auto_connect {
+            State::Connecting
+        } else {
+            State::Idle
+        });
+        let shared = Arc::new(Shared {
+            queued: AtomicUsize::new(0),
+            connected: AtomicBool::new(false),
+            started: AtomicBool::new(cfg.auto_connect),
+            closed: AtomicBool::new(false),
+            close: Notify::new(),
+            start: Notify::new(),
+            state,
+        });
+        tokio::spawn(run(cfg.clone(), shared.clone(), rx));
+        Connection { tx, shared, cfg }
+    }
+
+    /// Queues a request; the returned future resolves to its reply.
+    #[inline]
+    pub(crate) fn submit(
+        &self,
+        cmd: Result<Encoded, Error>,
+        info: &'static CommandInfo,
+    ) -> Pending {
+        let bytes = match cmd {
+            Ok(b) => b,
+            Err(e) => return Pending::failed(e.with_command(info.name)),
+        };
+        if !self.shared.started.load(Ordering::Relaxed) {
+            return Pending::failed(
+                Error::connect(
+                    "not connected: auto_connect is off, so call `Client::ready()` first",
+                )
+                .with_command(info.name),
+            );
+        }
+        let queued = self.shared.queued.fetch_add(1, Ordering::Relaxed);
+        if queued >= self.cfg.max_queued && !self.shared.connected.load(Ordering::Relaxed) {
+            self.shared.dequeued(1);
+            return Pending::failed(Error::queue_full(self.cfg.max_queued).with_command(info.name));
+        }
+        let (tx, rx) = oneshot::channel();
+        if let Err(e) = self.tx.send(Request { bytes, tx, info }) {
+            self.shared.dequeued(1);
+            drop(e);
+            return Pending::failed(Error::closed().with_command(info.name));
+        }
+        Pending::waiting(rx, info.name, self.cfg.command_timeout)
+    }
+
+    /// Starts connecting (when auto_connect is off) and waits until connected, or until the
+    /// first attempt fails.
+    pub(crate) async fn ready(&self) -> Result<(), Error> {
+        let mut rx = self.shared.state.subscribe();
+        if !self.shared.started.swap(true, Ordering::AcqRel) {
+            self.shared.state.send_replace(State::Connecting);
+            self.shared.start.notify_one();
+        }
+        loop {
+            match &*rx.borrow_and_update() {
+                State::Ready => return Ok(()),
+                State::Failed(msg) => return Err(Error::connect(msg.clone())),
+                State::Closed => return Err(Error::closed()),
+                State::Idle | State::Connecting => {}
+            }
+            if rx.changed().await.is_err() {
+                return Err(Error::closed());
+            }
+        }
+    }
+
+    /// Closes the connection: queued requests fail with `Closed`, in-flight ones with
+    /// `Indeterminate`. Resolves once the connection task has stopped.
+    pub(crate) async fn close(&self) {
+        let mut rx = self.shared.state.subscribe();
+        self.shared.closed.store(true, Ordering::Release);
+        self.shared.close.notify_waiters();
+        self.shared.start.notify_one();
+        while *rx.borrow_and_update() != State::Closed {
+            if rx.changed().await.is_err() {
+                return;
+            }
+        }
+    }
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        // The last handle is gone: stop the task even if it waits to start or to reconnect.
+        self.shared.closed.store(true, Ordering::Release);
+        self.shared.close.notify_waiters();
+        self.shared.start.notify_one();
+    }
+}
+
+/// Fails every request that is waiting for a connection.
+fn fail_queued(
+    rx: &mut mpsc::UnboundedReceiver<Request>,
+    carry: &mut VecDeque<Request>,
+    shared: &Shared,
+    err: &Error,
+) {
+    for r in carry.drain(..) {
+        let _ = r.tx.send(Err(err.duplicate().with_command(r.info.name)));
+    }
+    while let Ok(r) = rx.try_recv() {
+        shared.dequeued(1);
+        let _ = r.tx.send(Err(err.duplicate().with_command(r.info.name)));
+    }
+}
+
+/// An established, handshaken connection.
+struct Established {
+    addr: Addr,
+    rd: transport::ReadHalf,
+    wr: transport::WriteHalf,
+    session: handshake::Session,
+}
+
+/// Tries every host in turn, starting with the one that worked last.
+async fn connect(cfg: &Config, first: &mut usize) -> Result<Established, Error> {
+    let mut last = Error::connect("no hosts are configured");
+    for i in 0..cfg.hosts.len() {
+        let idx = (*first + i) % cfg.hosts.len();
+        let addr = &cfg.hosts[idx];
+        let attempt = async {
+            let (mut rd, mut wr) = transport::open(addr, cfg.connect_timeout).await?;
+            let session = handshake::run(&mut rd, &mut wr, cfg).await?;
+            Ok::<_, Error>(Established {
+                addr: addr.clone(),
+                rd,
+                wr,
+                session,
+            })
+        };
+        match tokio::time::timeout(cfg.connect_timeout, attempt).await {
+            Ok(Ok(est)) => {
+                *first = idx;
+                return Ok(est);
+            }
+            Ok(Err(e)) => {
+                log::debug!("connecting to {} failed: {}", addr, e);
+                last = e;
+            }
+            Err(_) => {
+                last = Error::connect(format!(
+                    "{addr}: no handshake within {:?}",
+                    cfg.connect_timeout
+                ))
+            }
+        }
+    }
+    Err(last)
+}
+
+/// The connection task.
+async fn run(cfg: Arc<Config>, shared: Arc<Shared>, mut rx: mpsc::UnboundedReceiver<Request>) {
+    let mut carry: VecDeque<Request> = VecDeque::new();
+    let mut backoff = Backoff::new(cfg.backoff_min, cfg.backoff_max);
+    let mut host = 0;
+    while !shared.started.load(Ordering::Acquire) {
+        shared.start.notified().await;
+    }
+    // The task also ends when every handle was dropped (`rx.is_closed()`).
+    while !shared.closed.load(Ordering::Acquire) && !rx.is_closed() {
+        let attempt = tokio::select! {
+            _ = shared.closing() => break,
+            r = connect(&cfg, &mut host) => r,
+        };
+        let est = match attempt {
+            Ok(est) => est,
+            Err(e) => {
+                shared.state.send_replace(State::Failed(e.to_string()));
+                fail_queued(&mut rx, &mut carry, &shared, &e);
+                let delay = backoff.next_delay();
+                tokio::select! {
+                    _ = shared.closing() => break,
+                    _ = tokio::time::sleep(delay) => continue,
+                }
+            }
+        };
+        backoff.reset();
+        log::debug!("connected to {} ({:?})", est.addr, est.session.protocol);
+        let inflight = Arc::new(Inflight::default());
+        let (done_tx, done_rx) = oneshot::channel();
+        let reader = tokio::spawn(reader::run(
+            est.rd,
+            est.session.leftover,
+            inflight.clone(),
+            cfg.limits,
+            None,
+            done_tx,
+        ));
+        shared.connected.store(true, Ordering::Release);
+        shared.state.send_replace(State::Ready);
+        let err = writer::serve(
+            est.wr,
+            inflight.clone(),
+            done_rx,
+            &mut rx,
+            &mut carry,
+            &shared,
+        )
+        .await;
+        shared.connected.store(false, Ordering::Release);
+        reader.abort();
+        inflight.fail_all(&err);
+        if shared.closed.load(Ordering::Acquire) || err.kind() == crate::ErrorKind::Closed {
+            break;
+        }
+        log::warning!("connection to {} lost: {}", est.addr, err);
+        shared.state.send_replace(State::Connecting);
+        if let Some(cb) = &cfg.on_close {
+            let event = CloseEvent {
+                addr: est.addr.clone(),
+                error: err,
+            };
+            // A panicking callback must not take the connection task (and every caller) down.
+            if std::panic::catch_unwind(AssertUnwindSafe(|| cb(&event))).is_err() {
+                log::warning!("the on_close callback panicked");
+            }
+        }
+    }
+    shared.closed.store(true, Ordering::Release);
+    rx.close();
+    fail_queued(&mut rx, &mut carry, &shared, &Error::closed());
+    shared.state.send_replace(State::Closed);
+}

@@ -1,0 +1,75 @@
+//! The reader task of a connection: decodes replies and hands each to the oldest waiter.
+//!
+//! Push frames (RESP3 `>`: pub/sub messages, tracking invalidations) never answer a request;
+//! they go to the push sink, if any. A reply with no waiter means the stream is out of step,
+//! so the connection is closed rather than risk handing a reply to the wrong caller.
+
+use std::sync::Arc;
+
+use bytes::BytesMut;
+use tokio::io::AsyncReadExt;
+use tokio::sync::{mpsc, oneshot};
+
+use super::inflight::Inflight;
+use super::transport::ReadHalf;
+use crate::log;
+use crate::resp::{Decoder, Limits, Value};
+use crate::Error;
+
+/// Read buffer growth step.
+const READ_CHUNK: usize = 64 << 10;
+
+/// Reads until the connection fails; then fails every waiter and reports why on `done`.
+pub(crate) async fn run(
+    mut rd: ReadHalf,
+    mut buf: BytesMut,
+    inflight: Arc<Inflight>,
+    limits: Limits,
+    pushes: Option<mpsc::UnboundedSender<Value>>,
+    done: oneshot::Sender<Error>,
+) {
+    let mut dec = Decoder::new(limits);
+    let mut values: Vec<Value> = Vec::new();
+    let mut waiters = Vec::new();
+    let err = 'read: loop {
+        loop {
+            match dec.decode(&mut buf) {
+                Ok(Some(Value::Push(p))) => {
+                    if let Some(tx) = &pushes {
+                        let _ = tx.send(Value::Push(p));
+                    }
+                }
+                Ok(Some(v)) => values.push(v),
+                Ok(None) => break,
+                Err(e) => break 'read e,
+            }
+        }
+        if !values.is_empty() {
+            if !inflight.take(values.len(), &mut waiters) {
+                break Error::protocol("the server sent a reply that no request was waiting for; closing the connection");
+            }
+            for (w, v) in waiters.drain(..).zip(values.drain(..)) {
+                // A waiter whose caller gave up (timeout, dropped future) is simply skipped.
+                let _ = w.tx.send(Ok(v));
+            }
+        }
+        if buf.capacity() - buf.len() < READ_CHUNK / 8 {
+            buf.reserve(READ_CHUNK);
+        }
+        match rd.read_buf(&mut buf).await {
+            Ok(0) if buf.is_empty() => {
+                break Error::indeterminate("the server closed the connection")
+            }
+            Ok(0) => {
+                break Error::indeterminate(
+                    "the server closed the connection in the middle of a reply",
+                )
+            }
+            Ok(_) => {}
+            Err(e) => break Error::indeterminate(format!("read failed: {e}")),
+        }
+    };
+    log::debug!("connection reader stopped: {}", err);
+    inflight.fail_all(&err);
+    let _ = done.send(err);
+}

@@ -1,0 +1,52 @@
+//! Opens the byte stream to a server, TCP (with TCP_NODELAY) or a Unix socket, split into
+//! independently owned read and write halves.
+
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncWrite};
+
+use crate::config::Addr;
+use crate::Error;
+
+/// The read half of a connection.
+pub(crate) type ReadHalf = Box<dyn AsyncRead + Send + Unpin>;
+/// The write half of a connection.
+pub(crate) type WriteHalf = Box<dyn AsyncWrite + Send + Unpin>;
+
+/// Connects to `addr` within `limit`.
+pub(crate) async fn open(addr: &Addr, limit: Duration) -> Result<(ReadHalf, WriteHalf), Error> {
+    let attempt = async {
+        match addr {
+            Addr::Tcp { host, port } => {
+                let s = tokio::net::TcpStream::connect((host.as_str(), *port)).await?;
+                // Coalescing happens in the writer; Nagle would only add latency on top.
+                s.set_nodelay(true)?;
+                let (r, w) = s.into_split();
+                Ok::<(ReadHalf, WriteHalf), std::io::Error>((Box::new(r), Box::new(w)))
+            }
+            Addr::Unix(path) => open_unix(path).await,
+        }
+    };
+    match tokio::time::timeout(limit, attempt).await {
+        Ok(Ok(halves)) => Ok(halves),
+        Ok(Err(e)) => Err(Error::connect(format!("{addr}: {e}")).with_source(e)),
+        Err(_) => Err(Error::connect(format!(
+            "{addr}: no connection within {limit:?}"
+        ))),
+    }
+}
+
+#[cfg(unix)]
+async fn open_unix(path: &std::path::Path) -> std::io::Result<(ReadHalf, WriteHalf)> {
+    let s = tokio::net::UnixStream::connect(path).await?;
+    let (r, w) = s.into_split();
+    Ok((Box::new(r), Box::new(w)))
+}
+
+#[cfg(not(unix))]
+async fn open_unix(_: &std::path::Path) -> std::io::Result<(ReadHalf, WriteHalf)> {
+    Err(std::io::Error::new(
+        std::io::ErrorKind::Unsupported,
+        "unix sockets need a unix platform",
+    ))
+}

@@ -1,0 +1,93 @@
+//! Serves one established connection: drains callers' requests into as few writes as possible.
+//!
+//! When woken with replies still outstanding, the writer yields once before draining the queue,
+//! so that every task that is ready to submit does so and one write carries them all. That
+//! single yield is what turns one syscall per command into one per batch; with nothing
+//! outstanding it does not yield, so a lone request is not delayed.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use tokio::io::AsyncWriteExt;
+use tokio::sync::{mpsc, oneshot};
+
+use super::inflight::{Inflight, Request};
+use super::transport::WriteHalf;
+use super::Shared;
+use crate::Error;
+
+/// Stop adding to a write beyond this many bytes; the rest goes in the next one.
+const MAX_BATCH_BYTES: usize = 1 << 20;
+
+/// Serves until the connection fails or the client closes; returns why it stopped. Requests
+/// that were never written are left in `carry` for the next connection.
+pub(crate) async fn serve(
+    mut wr: WriteHalf,
+    inflight: Arc<Inflight>,
+    mut reader_done: oneshot::Receiver<Error>,
+    rx: &mut mpsc::UnboundedReceiver<Request>,
+    carry: &mut VecDeque<Request>,
+    shared: &Shared,
+) -> Error {
+    let mut wbuf: Vec<u8> = Vec::with_capacity(16 << 10);
+    let mut batch: Vec<Request> = Vec::new();
+    loop {
+        let first = match carry.pop_front() {
+            Some(r) => r,
+            None => tokio::select! {
+                biased;
+                e = &mut reader_done => return e.unwrap_or_else(|_| Error::indeterminate("the reader stopped")),
+                _ = shared.closing() => return Error::closed(),
+                r = rx.recv() => match r {
+                    Some(r) => {
+                        shared.dequeued(1);
+                        r
+                    }
+                    None => return Error::closed(),
+                },
+            },
+        };
+        if inflight.outstanding() > 0 {
+            tokio::task::yield_now().await;
+        }
+        batch.push(first);
+        let mut bytes = batch[0].bytes.as_bytes().len();
+        let mut taken = 0;
+        while bytes < MAX_BATCH_BYTES {
+            let next = match carry.pop_front() {
+                Some(r) => r,
+                None => match rx.try_recv() {
+                    Ok(r) => {
+                        taken += 1;
+                        r
+                    }
+                    Err(_) => break,
+                },
+            };
+            bytes += next.bytes.as_bytes().len();
+            batch.push(next);
+        }
+        shared.dequeued(taken);
+        // A caller that gave up before its request was written never has it sent.
+        batch.retain(|r| !r.tx.is_closed());
+        for r in &batch {
+            wbuf.extend_from_slice(r.bytes.as_bytes());
+        }
+        if !inflight.push(&mut batch) {
+            // The reader already failed: nothing of this batch was written, so it is retried
+            // on the next connection, in order.
+            for r in batch.drain(..).rev() {
+                carry.push_front(r);
+            }
+            return reader_done
+                .await
+                .unwrap_or_else(|_| Error::indeterminate("the reader stopped"));
+        }
+        if let Err(e) = wr.write_all(&wbuf).await {
+            let err = Error::indeterminate(format!("write failed: {e}"));
+            inflight.fail_all(&err);
+            return err;
+        }
+        wbuf.clear();
+    }
+}

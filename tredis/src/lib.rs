@@ -1,0 +1,59 @@
+//! An async Redis client for tokio whose whole typed command surface is generated at compile
+//! time from one command spec (`commands.json`).
+//!
+//! ```no_run
+//! use tredis::prelude::*;
+//!
+//! #[tokio::main]
+//! async fn main() -> Result<(), tredis::Error> {
+//!     let client = tredis::Client::connect("redis://127.0.0.1:6379").await?;
+//!     client.set("greeting", "hello").await?;
+//!     let n: u64 = client.exists(["greeting", "other"]).await?;
+//!     assert_eq!(n, 1);
+//!     Ok(())
+//! }
+//! ```
+//!
+//! # Layout
+//!
+//! - [`commands`]: the generated surface: one trait per command group, one request type per
+//!   command, with docs, options and a typed reply.
+//! - [`Client`] and [`Builder`] (`client.rs`): configuration and the shared handle;
+//!   `connection/` runs one multiplexed socket (writer, reader, in-flight queue, handshake,
+//!   reconnect with backoff).
+//! - [`resp`]: RESP2/RESP3 values, the incremental decoder and its limits.
+//! - [`reply`]: decoders from reply values to Rust types, and hand-written records.
+//! - [`args`]: how Rust values become arguments.
+//! - `command.rs`, `request.rs`: what generated requests are made of and how `.await` runs them.
+//! - [`Error`]: one error type; [`ErrorKind`] says what went wrong.
+
+#![warn(missing_docs)]
+
+pub mod args;
+mod client;
+pub mod command;
+pub mod commands;
+mod config;
+mod connection;
+mod error;
+mod log;
+pub mod reply;
+mod request;
+pub mod resp;
+mod scan;
+
+pub use client::{Builder, Client};
+pub use config::{parse_url, Addr, CloseEvent, Protocol, UrlParts};
+pub use error::{Error, ErrorKind, Result};
+pub use request::{Executor, Pending, ReplyFuture, Req, Target};
+pub use resp::Value;
+pub use scan::ScanStream;
+
+pub use bytes::Bytes;
+
+/// Everything needed to call commands: `use tredis::prelude::*;`.
+pub mod prelude {
+    pub use crate::commands::*;
+    pub use crate::reply::{ExpireTime, KeyType, Ttl};
+    pub use crate::{Client, Error, ErrorKind};
+}

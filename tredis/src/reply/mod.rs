@@ -1,0 +1,89 @@
+//! Reply decoders: types that turn a [`Value`] into what a command's method returns.
+//!
+//! The generator names a decoder for every command from its reply expression in
+//! `commands.json` (`[bytes?]` is `Array<Nullable<Bulk>>`). Each decoder accepts the RESP2 and
+//! the RESP3 form of its shape, so the same method works under either protocol; apart from that
+//! it is strict: an integer is not silently read from a string.
+
+mod collections;
+mod records;
+mod scalar;
+
+use std::borrow::Cow;
+
+pub use collections::{Array, Keyed, Map, Nullable, Pairs, Scan};
+pub use records::{
+    ClientInfo, ClientList, ExpireTime, KeyType, LcsMatch, LcsMatches, MigrateOutcome,
+    TrackingInfo, Ttl,
+};
+pub use scalar::{
+    Any, Bool, Bulk, Double, ExpireTimeMillis, ExpireTimeSecs, Int, Millis, Ok, OkOrNil, Secs, Str,
+    TtlMillis, TtlSecs, UInt, Unit,
+};
+
+use crate::resp::Value;
+
+/// Decodes a reply value into a Rust value.
+pub trait Decode {
+    /// What the caller receives.
+    type Output;
+    /// Decodes `v`, or says which shape was expected.
+    fn decode(v: Value) -> Result<Self::Output, DecodeError>;
+}
+
+/// A reply that does not have the shape its command's type promises.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodeError(Cow<'static, str>);
+
+impl DecodeError {
+    /// `expected` is what the decoder wanted; `got` is what arrived.
+    pub fn mismatch(expected: &'static str, got: &Value) -> DecodeError {
+        let shown = match got {
+            Value::Error(e) | Value::BulkError(e) => {
+                format!("error reply `{}`", String::from_utf8_lossy(e))
+            }
+            other => other.kind_name().to_string(),
+        };
+        DecodeError(Cow::Owned(format!("expected {expected}, got {shown}")))
+    }
+
+    /// A decode error with its own message.
+    pub fn new(msg: impl Into<Cow<'static, str>>) -> DecodeError {
+        DecodeError(msg.into())
+    }
+}
+
+impl std::fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for DecodeError {}
+
+macro_rules! tuples {
+    ($(($($t:ident $v:ident),+) = $n:expr;)*) => {$(
+        impl<$($t: Decode),+> Decode for ($($t,)+) {
+            type Output = ($($t::Output,)+);
+            fn decode(v: Value) -> Result<Self::Output, DecodeError> {
+                match v {
+                    Value::Array(items) if items.len() == $n => {
+                        let mut it = items.into_iter();
+                        $(let $v = $t::decode(it.next().expect("length checked"))?;)+
+                        ::core::result::Result::Ok(($($v,)+))
+                    }
+                    other => Err(DecodeError::mismatch(concat!("an array of ", stringify!($n)), &other)),
+                }
+            }
+        }
+    )*};
+}
+
+tuples! {
+    (A a, B b) = 2;
+    (A a, B b, C c) = 3;
+    (A a, B b, C c, D d) = 4;
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,111 @@
+//! [`ScanStream`]: a SCAN-family command iterated to the end, one item at a time.
+
+use std::future::{poll_fn, Future};
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use crate::command::{CommandInfo, Encoded};
+use crate::reply::{Decode, Scan};
+use crate::request::{Executor, ReplyFuture};
+use crate::Error;
+
+/// Every item of a SCAN, HSCAN, SSCAN or ZSCAN, fetching pages as needed.
+///
+/// Use it as a `futures::Stream`, or call [`ScanStream::next`] in a loop.
+pub struct ScanStream<'c, E: ?Sized, T: Decode> {
+    exec: &'c E,
+    template: Result<Encoded, Option<Error>>,
+    index: usize,
+    info: &'static CommandInfo,
+    cursor: Option<u64>,
+    page: std::vec::IntoIter<T::Output>,
+    pending: Option<Pin<Box<ReplyFuture<Scan<T>>>>>,
+    _t: PhantomData<T>,
+}
+
+impl<'c, E: Executor + ?Sized, T: Decode> ScanStream<'c, E, T> {
+    pub(crate) fn new(
+        exec: &'c E,
+        first: Result<Encoded, Error>,
+        index: usize,
+        info: &'static CommandInfo,
+    ) -> Self {
+        ScanStream {
+            exec,
+            template: first.map_err(|e| Some(e.with_command(info.name))),
+            index,
+            info,
+            cursor: None,
+            page: Vec::new().into_iter(),
+            pending: None,
+            _t: PhantomData,
+        }
+    }
+
+    /// The next item, `None` at the end; an error ends the iteration.
+    pub async fn next(&mut self) -> Option<Result<T::Output, Error>> {
+        poll_fn(|cx| self.poll_item(cx)).await
+    }
+
+    /// Collects every remaining item.
+    pub async fn collect_all(mut self) -> Result<Vec<T::Output>, Error> {
+        let mut out = Vec::new();
+        while let Some(item) = self.next().await {
+            out.push(item?);
+        }
+        Ok(out)
+    }
+
+    fn poll_item(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<T::Output, Error>>> {
+        loop {
+            if let Some(item) = self.page.next() {
+                return Poll::Ready(Some(Ok(item)));
+            }
+            if let Some(p) = self.pending.as_mut() {
+                let reply = std::task::ready!(p.as_mut().poll(cx));
+                self.pending = None;
+                match reply {
+                    Ok((cursor, items)) => {
+                        self.cursor = Some(cursor);
+                        self.page = items.into_iter();
+                        continue;
+                    }
+                    Err(e) => {
+                        self.template = Err(None);
+                        return Poll::Ready(Some(Err(e)));
+                    }
+                }
+            }
+            let template = match &self.template {
+                Ok(t) => t,
+                Err(e) => return Poll::Ready(self.template_error(e.is_some())),
+            };
+            let request = match self.cursor {
+                None => template.clone(),
+                Some(0) => return Poll::Ready(None),
+                Some(c) => template.with_arg(self.index, itoa::Buffer::new().format(c).as_bytes()),
+            };
+            let pending = self.exec.submit(Ok(request), self.info);
+            self.pending = Some(Box::pin(ReplyFuture::from_pending(pending, self.info.name)));
+        }
+    }
+
+    fn template_error(&mut self, has: bool) -> Option<Result<T::Output, Error>> {
+        if !has {
+            return None;
+        }
+        let e = std::mem::replace(&mut self.template, Err(None));
+        e.err().flatten().map(Err)
+    }
+}
+
+impl<E: Executor + ?Sized, T: Decode> futures_core::Stream for ScanStream<'_, E, T> {
+    type Item = Result<T::Output, Error>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.get_mut().poll_item(cx)
+    }
+}
+
+impl<E: ?Sized, T: Decode> Unpin for ScanStream<'_, E, T> {}

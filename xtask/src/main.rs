@@ -1,0 +1,49 @@
+//! Project automation for tredis, run as `cargo xtask <task>`.
+//!
+//! - `import`: record COMMAND DOCS/INFO of the installed redis-server into `spec/server/`.
+//! - `gen [--check] [--expand]`: merge `spec/` into `commands.json` and `COVERAGE.md`.
+//! - `coverage --url redis://HOST:PORT`: what a live server has that `commands.json` lacks.
+//! - `test`: install and start redis-server, run fmt, clippy, `gen --check` and the suite.
+//! - `demo`: run the example against `REDIS_URL`, starting a server when none answers.
+
+mod coverage;
+mod demo;
+mod ensure;
+mod gen;
+mod import;
+mod servers;
+mod test;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+const USAGE: &str =
+    "usage: cargo xtask <import | gen [--check] [--expand] | coverage --url URL | test | demo>";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let result = match args.as_slice() {
+        ["import"] => import::run(),
+        ["gen", rest @ ..] => gen::run(rest),
+        ["coverage", "--url", url] => coverage::run(url),
+        ["test", rest @ ..] => test::run(rest),
+        ["demo"] => demo::run(),
+        _ => Err(USAGE.to_string()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root: the parent of this crate's directory.
+pub fn project_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives one level below the workspace root")
+        .to_path_buf()
+}

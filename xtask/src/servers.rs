@@ -1,0 +1,190 @@
+//! Starts and stops redis-server processes on free loopback ports, each in a throwaway directory.
+//!
+//! Every server is a child process (`--daemonize no`) owned by a [`RedisServer`] value: dropping it
+//! kills that pid and nothing else, then removes the directory.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// One redis-server child process.
+pub struct RedisServer {
+    child: Child,
+    port: u16,
+    dir: PathBuf,
+}
+
+impl RedisServer {
+    /// Starts a server with `extra` arguments on a free loopback port and waits until it answers PING.
+    pub fn start(name: &str, extra: &[&str]) -> Result<RedisServer, String> {
+        let mut last = String::new();
+        // Binding port 0 and releasing it leaves a small race with other processes; retry on it.
+        for _ in 0..5 {
+            let port = free_port()?;
+            let dir = scratch_dir(&format!("{name}-{port}"))?;
+            let log = dir.join("server.log");
+            let mut cmd = Command::new("redis-server");
+            cmd.args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--daemonize",
+                "no",
+            ])
+            .args([
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--enable-debug-command",
+                "local",
+            ])
+            .arg("--dir")
+            .arg(&dir)
+            .arg("--logfile")
+            .arg(&log)
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+            let child = cmd
+                .spawn()
+                .map_err(|e| format!("cannot run redis-server: {e}"))?;
+            let mut server = RedisServer { child, port, dir };
+            match server.wait_ready(Duration::from_secs(10)) {
+                Ok(()) => return Ok(server),
+                Err(e) => {
+                    last = format!(
+                        "{e}; log:\n{}",
+                        std::fs::read_to_string(&log).unwrap_or_default()
+                    );
+                }
+            }
+        }
+        Err(format!("redis-server did not start: {last}"))
+    }
+
+    /// The process id, for logs.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// `redis://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    fn wait_ready(&mut self, limit: Duration) -> Result<(), String> {
+        let start = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().map_err(|e| e.to_string())? {
+                return Err(format!("redis-server exited with {status}"));
+            }
+            if ping(self.port) {
+                return Ok(());
+            }
+            if start.elapsed() > limit {
+                return Err("redis-server did not answer PING in time".into());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A port that was free a moment ago on 127.0.0.1.
+pub fn free_port() -> Result<u16, String> {
+    let l = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("cannot bind a port: {e}"))?;
+    Ok(l.local_addr().map_err(|e| e.to_string())?.port())
+}
+
+/// True when a server on `port` answers an inline PING with +PONG.
+pub fn ping(port: u16) -> bool {
+    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_millis(500)));
+    if s.write_all(b"PING\r\n").is_err() {
+        return false;
+    }
+    let mut buf = [0u8; 7];
+    s.read_exact(&mut buf).is_ok() && &buf == b"+PONG\r\n"
+}
+
+fn scratch_dir(name: &str) -> Result<PathBuf, String> {
+    let dir = std::env::temp_dir().join(format!("tredis-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    Ok(dir)
+}
+
+/// Makes sure redis-server and redis-cli are installed: apt-get when root, else a clear message.
+pub fn ensure_installed() -> Result<(), String> {
+    if on_path("redis-server") && on_path("redis-cli") {
+        return Ok(());
+    }
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false);
+    if !root {
+        return Err(
+            "redis-server is not installed. Install the Debian packages `redis-server` and \
+                    `redis-tools` (sudo apt-get install redis-server redis-tools), then rerun."
+                .into(),
+        );
+    }
+    eprintln!("xtask: installing redis-server and redis-tools with apt-get");
+    let run = |args: &[&str]| {
+        Command::new("apt-get")
+            .args(args)
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .status()
+            .map_err(|e| format!("cannot run apt-get: {e}"))
+    };
+    // A stale package index makes the install fail on a fresh machine, so refresh it first.
+    let _ = run(&["update", "-qq"])?;
+    let status = run(&["install", "-y", "-qq", "redis-server", "redis-tools"])?;
+    if !status.success() || !on_path("redis-server") {
+        return Err("apt-get could not install redis-server and redis-tools".into());
+    }
+    Ok(())
+}
+
+/// True when `bin` is an executable file on PATH.
+pub fn on_path(bin: &str) -> bool {
+    std::env::var_os("PATH")
+        .map(|paths| std::env::split_paths(&paths).any(|d| is_exe(&d.join(bin))))
+        .unwrap_or(false)
+}
+
+fn is_exe(p: &Path) -> bool {
+    p.is_file()
+}
+
+/// Runs `redis-cli` against `url` with `args` and returns its stdout.
+pub fn cli(url: &str, args: &[&str]) -> Result<String, String> {
+    let out = Command::new("redis-cli")
+        .args(["-u", url])
+        .args(args)
+        .output()
+        .map_err(|e| format!("cannot run redis-cli: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "redis-cli {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}

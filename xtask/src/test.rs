@@ -1,0 +1,120 @@
+//! `cargo xtask test`: the whole suite from nothing.
+//!
+//! Installs redis-server when missing, starts fresh servers on free loopback ports, runs
+//! `cargo fmt --check`, clippy with `-D warnings`, `gen --check` and every test, checks that each
+//! supported command reached the server, and stops only the servers it started.
+
+use std::collections::BTreeSet;
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::servers::{self, RedisServer};
+
+/// Runs the suite; extra arguments after `--` go to `cargo test` as a filter.
+pub fn run(args: &[&str]) -> Result<(), String> {
+    let filter: Vec<&str> = match args {
+        [] => Vec::new(),
+        ["--", rest @ ..] => rest.to_vec(),
+        other => {
+            return Err(format!(
+                "test: unexpected arguments {other:?}; pass test filters after `--`"
+            ))
+        }
+    };
+    servers::ensure_installed()?;
+    let primary = RedisServer::start("test", &[])?;
+    let secondary = RedisServer::start("test-2", &[])?;
+    eprintln!(
+        "xtask: redis-server pid {} at {}, pid {} at {}",
+        primary.pid(),
+        primary.url(),
+        secondary.pid(),
+        secondary.url()
+    );
+    cargo("fmt", &["fmt", "--all", "--", "--check"], &[])?;
+    cargo(
+        "clippy",
+        &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--quiet",
+            "--",
+            "-D",
+            "warnings",
+        ],
+        &[],
+    )?;
+    crate::gen::run(&["--check"])?;
+    let mut test_args = vec!["test", "--workspace", "--quiet"];
+    if !filter.is_empty() {
+        test_args.push("--");
+        test_args.extend(filter.iter().copied());
+    }
+    cargo(
+        "tests",
+        &test_args,
+        &[
+            ("TREDIS_TEST_URL", primary.url()),
+            ("TREDIS_TEST_URL_2", secondary.url()),
+        ],
+    )?;
+    if filter.is_empty() {
+        every_command_ran(&[&primary, &secondary])?;
+    }
+    eprintln!("xtask: all checks passed");
+    Ok(())
+}
+
+fn cargo(what: &str, args: &[&str], env: &[(&str, String)]) -> Result<(), String> {
+    eprintln!("xtask: cargo {}", args.join(" "));
+    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(args)
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .current_dir(crate::project_root())
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !status.success() {
+        return Err(format!("{what} failed"));
+    }
+    Ok(())
+}
+
+/// Fails when a supported command never reached a test server: a test that only compiles a
+/// call proves nothing, so the server's own command statistics are the witness.
+fn every_command_ran(servers: &[&RedisServer]) -> Result<(), String> {
+    let mut ran = BTreeSet::new();
+    for s in servers {
+        let stats = servers::cli(&s.url(), &["INFO", "commandstats"])?;
+        for line in stats.lines() {
+            if let Some(rest) = line.strip_prefix("cmdstat_") {
+                if let Some((name, _)) = rest.split_once(':') {
+                    ran.insert(name.replace('|', " ").to_uppercase());
+                }
+            }
+        }
+    }
+    let spec: Value = serde_json::from_str(
+        &std::fs::read_to_string(crate::project_root().join("commands.json"))
+            .map_err(|e| e.to_string())?,
+    )
+    .map_err(|e| e.to_string())?;
+    let missing: BTreeSet<String> = spec["commands"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|c| c["status"] == "supported")
+        .filter_map(|c| c["name"].as_str())
+        .filter(|n| !ran.contains(*n))
+        .map(str::to_string)
+        .collect();
+    if !missing.is_empty() {
+        return Err(format!(
+            "these supported commands never reached a test server; add a test for each: {}",
+            missing.into_iter().collect::<Vec<_>>().join(", ")
+        ));
+    }
+    eprintln!("xtask: every supported command ran against a real server");
+    Ok(())
+}
