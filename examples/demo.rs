@@ -13,27 +13,15 @@ async fn main() -> Result<(), tredis::Error> {
     println!("connected to {url}");
 
     // Set and get.
-    client
-        .set("demo:greeting", "hello")
-        .ex(Duration::from_secs(60))
-        .await?;
+    client.set("demo:greeting", "hello").ex(Duration::from_secs(60)).await?;
     let value = client.get("demo:greeting").await?;
-    println!(
-        "GET demo:greeting -> {:?}",
-        value.map(|v| String::from_utf8_lossy(&v).into_owned())
-    );
+    println!("GET demo:greeting -> {:?}", value.map(|v| String::from_utf8_lossy(&v).into_owned()));
 
     // Options change the reply type: NX gives a bool, GET the previous value.
     let won: bool = client.set("demo:greeting", "again").nx().await?;
     let old = client.set("demo:greeting", "bonjour").get().await?;
-    println!(
-        "SET NX -> {won}; SET GET -> {:?}",
-        old.map(|v| String::from_utf8_lossy(&v).into_owned())
-    );
-    println!(
-        "TTL demo:greeting -> {:?}",
-        client.ttl("demo:greeting").await?
-    );
+    println!("SET NX -> {won}; SET GET -> {:?}", old.map(|v| String::from_utf8_lossy(&v).into_owned()));
+    println!("TTL demo:greeting -> {:?}", client.ttl("demo:greeting").await?);
 
     // Many commands from many tasks share one connection; the writer batches them.
     let tasks = 16;
@@ -63,12 +51,7 @@ async fn main() -> Result<(), tredis::Error> {
         values
             .iter()
             .flatten()
-            .map(|v| {
-                std::str::from_utf8(v)
-                    .unwrap_or("0")
-                    .parse::<i64>()
-                    .unwrap_or(0)
-            })
+            .map(|v| std::str::from_utf8(v).unwrap_or("0").parse::<i64>().unwrap_or(0))
             .sum()
     };
     println!(
@@ -86,11 +69,7 @@ async fn main() -> Result<(), tredis::Error> {
     }
     println!("SCAN MATCH demo:* found {found} keys");
 
-    let n = client
-        .del(tredis::args::each(
-            (0..100).map(|i| format!("demo:counter:{i}")),
-        ))
-        .await?;
+    let n = client.del(tredis::args::each((0..100).map(|i| format!("demo:counter:{i}")))).await?;
     client.del("demo:greeting").await?;
     println!("cleaned up {} keys", n + 1);
     client.close().await;

@@ -177,11 +177,7 @@ pub struct ArgSink<'a> {
 
 impl<'a> ArgSink<'a> {
     pub(crate) fn new(buf: &'a mut Vec<u8>, prefix: Option<&'static [u8]>) -> Self {
-        ArgSink {
-            buf,
-            prefix,
-            count: 0,
-        }
+        ArgSink { buf, prefix, count: 0 }
     }
 
     /// Adds one argument (after the parameter's token, when it repeats per item).

@@ -90,9 +90,7 @@ impl Client {
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Client")
-            .field("config", &*self.inner.cfg)
-            .finish()
+        f.debug_struct("Client").field("config", &*self.inner.cfg).finish()
     }
 }
 
@@ -132,8 +130,7 @@ impl Builder {
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
-        self.urls
-            .extend(urls.into_iter().map(|u| u.as_ref().to_string()));
+        self.urls.extend(urls.into_iter().map(|u| u.as_ref().to_string()));
         self
     }
 
@@ -243,16 +240,7 @@ impl Builder {
     /// [`ErrorKind::Config`](crate::ErrorKind::Config), naming the bad URL or option, or when
     /// called outside a tokio runtime.
     pub fn build(self) -> Result<Client, Error> {
-        let Builder {
-            mut cfg,
-            urls,
-            db,
-            username,
-            password,
-            client_name,
-            protocol,
-            error,
-        } = self;
+        let Builder { mut cfg, urls, db, username, password, client_name, protocol, error } = self;
         if let Some(e) = error {
             return Err(e);
         }
@@ -262,8 +250,7 @@ impl Builder {
         let mut first: Option<crate::config::UrlParts> = None;
         for url in &urls {
             let mut parts = parse_url(url)?;
-            cfg.hosts
-                .push(parts.addr.take().expect("parse_url sets the address"));
+            cfg.hosts.push(parts.addr.take().expect("parse_url sets the address"));
             match &first {
                 None => first = Some(parts),
                 Some(f)
@@ -271,7 +258,9 @@ impl Builder {
                         || f.username != parts.username
                         || f.password != parts.password =>
                 {
-                    return Err(Error::config(format!("URL `{url}` names another database or other credentials than the first host")));
+                    return Err(Error::config(format!(
+                        "URL `{url}` names another database or other credentials than the first host"
+                    )));
                 }
                 Some(_) => {}
             }
@@ -286,16 +275,9 @@ impl Builder {
             return Err(Error::config("a user name needs a password"));
         }
         if tokio::runtime::Handle::try_current().is_err() {
-            return Err(Error::config(
-                "a client must be built inside a tokio runtime",
-            ));
+            return Err(Error::config("a client must be built inside a tokio runtime"));
         }
         let cfg = Arc::new(cfg);
-        Ok(Client {
-            inner: Arc::new(Inner {
-                conn: Connection::spawn(cfg.clone()),
-                cfg,
-            }),
-        })
+        Ok(Client { inner: Arc::new(Inner { conn: Connection::spawn(cfg.clone()), cfg }) })
     }
 }

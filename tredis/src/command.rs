@@ -151,10 +151,7 @@ impl Encoded {
     /// page of a SCAN.
     pub(crate) fn with_arg(&self, index: usize, value: &[u8]) -> Encoded {
         let wire = self.as_bytes();
-        let mut pos = wire
-            .iter()
-            .position(|&b| b == b'\n')
-            .map_or(wire.len(), |i| i + 1);
+        let mut pos = wire.iter().position(|&b| b == b'\n').map_or(wire.len(), |i| i + 1);
         for _ in 0..index {
             pos = skip_bulk(wire, pos);
         }
@@ -169,14 +166,9 @@ impl Encoded {
 
 /// The position after the bulk string that starts at `pos` of a request we encoded ourselves.
 fn skip_bulk(wire: &[u8], pos: usize) -> usize {
-    let nl = wire[pos..]
-        .iter()
-        .position(|&b| b == b'\n')
-        .map_or(wire.len(), |i| pos + i);
-    let len: usize = std::str::from_utf8(&wire[pos + 1..nl - 1])
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
+    let nl = wire[pos..].iter().position(|&b| b == b'\n').map_or(wire.len(), |i| pos + i);
+    let len: usize =
+        std::str::from_utf8(&wire[pos + 1..nl - 1]).ok().and_then(|s| s.parse().ok()).unwrap_or(0);
     (nl + 1 + len + 2).min(wire.len())
 }
 
@@ -240,9 +232,7 @@ macro_rules! encoding_methods {
         /// Appends a duration as whole milliseconds.
         pub fn dur_ms(&mut self, d: Duration, what: &'static str) {
             if d.subsec_nanos() % 1_000_000 != 0 {
-                self.fail(Error::argument(format!(
-                    "{what} takes whole milliseconds, got {d:?}"
-                )));
+                self.fail(Error::argument(format!("{what} takes whole milliseconds, got {d:?}")));
             }
             self.uint(d.as_millis().min(u128::from(u64::MAX)) as u64);
         }
@@ -304,13 +294,7 @@ impl CmdBuf {
         let mut buf = Vec::with_capacity(HEADER_ROOM + name.len() + 96);
         buf.resize(HEADER_ROOM, 0);
         buf.extend_from_slice(name);
-        CmdBuf {
-            buf,
-            argc: tokens,
-            tail: 0,
-            tail_bytes: Vec::new(),
-            err: None,
-        }
+        CmdBuf { buf, argc: tokens, tail: 0, tail_bytes: Vec::new(), err: None }
     }
 
     encoding_methods!();
@@ -342,9 +326,7 @@ impl CmdBuf {
     /// Fails the request when a repeated argument got fewer than `min` items.
     pub fn check_min(&mut self, items: u32, min: u32, what: &'static str) {
         if items < min {
-            self.fail(Error::argument(format!(
-                "{what} needs at least {min} value(s), got {items}"
-            )));
+            self.fail(Error::argument(format!("{what} needs at least {min} value(s), got {items}")));
         }
     }
 
@@ -377,10 +359,7 @@ impl CmdBuf {
         self.buf[start] = b'*';
         self.buf[start + 1..start + 1 + digits.len()].copy_from_slice(digits);
         self.buf[HEADER_ROOM - 2..HEADER_ROOM].copy_from_slice(b"\r\n");
-        Ok(Encoded {
-            buf: self.buf,
-            start,
-        })
+        Ok(Encoded { buf: self.buf, start })
     }
 }
 
@@ -394,22 +373,14 @@ pub struct ArgList {
 
 impl Clone for ArgList {
     fn clone(&self) -> Self {
-        ArgList {
-            buf: self.buf.clone(),
-            argc: self.argc,
-            err: self.err.as_ref().map(Error::duplicate),
-        }
+        ArgList { buf: self.buf.clone(), argc: self.argc, err: self.err.as_ref().map(Error::duplicate) }
     }
 }
 
 impl ArgList {
     /// An empty list.
     pub const fn new() -> ArgList {
-        ArgList {
-            buf: Vec::new(),
-            argc: 0,
-            err: None,
-        }
+        ArgList { buf: Vec::new(), argc: 0, err: None }
     }
 
     /// A list of one argument.
@@ -456,10 +427,7 @@ mod tests {
         c.arg("m");
         c.begin_options();
         c.token(b"$2\r\nNX\r\n");
-        assert_eq!(
-            wire(c),
-            "*5\r\n$4\r\nZADD\r\n$1\r\nz\r\n$2\r\nNX\r\n$3\r\n1.5\r\n$1\r\nm\r\n"
-        );
+        assert_eq!(wire(c), "*5\r\n$4\r\nZADD\r\n$1\r\nz\r\n$2\r\nNX\r\n$3\r\n1.5\r\n$1\r\nm\r\n");
     }
 
     #[test]
@@ -472,11 +440,7 @@ mod tests {
 
         let mut c = CmdBuf::new(b"$3\r\nSET\r\n", 1);
         c.dur_s(Duration::from_millis(1500), "EX");
-        assert!(c
-            .finish()
-            .unwrap_err()
-            .to_string()
-            .contains("whole seconds"));
+        assert!(c.finish().unwrap_err().to_string().contains("whole seconds"));
     }
 
     #[test]
@@ -500,9 +464,6 @@ mod tests {
         c.token(b"$5\r\nCOUNT\r\n");
         c.uint(10);
         let e = c.finish().unwrap().with_arg(1, b"1234");
-        assert_eq!(
-            e.as_bytes(),
-            b"*4\r\n$4\r\nSCAN\r\n$4\r\n1234\r\n$5\r\nCOUNT\r\n$2\r\n10\r\n"
-        );
+        assert_eq!(e.as_bytes(), b"*4\r\n$4\r\nSCAN\r\n$4\r\n1234\r\n$5\r\nCOUNT\r\n$2\r\n10\r\n");
     }
 }

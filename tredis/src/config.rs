@@ -102,18 +102,14 @@ fn percent_decode(url: &str, s: &str, what: &str) -> Result<String, Error> {
             i += 1;
         }
     }
-    String::from_utf8(out)
-        .map_err(|_| bad(url, format!("the {what} is not UTF-8 after unescaping")))
+    String::from_utf8(out).map_err(|_| bad(url, format!("the {what} is not UTF-8 after unescaping")))
 }
 
 /// Parses one URL.
 pub fn parse_url(url: &str) -> Result<UrlParts, Error> {
-    let (scheme, rest) = url.split_once("://").ok_or_else(|| {
-        bad(
-            url,
-            "missing scheme; expected redis://, rediss:// or unix://",
-        )
-    })?;
+    let (scheme, rest) = url
+        .split_once("://")
+        .ok_or_else(|| bad(url, "missing scheme; expected redis://, rediss:// or unix://"))?;
     let (rest, fragment) = rest.split_once('#').unwrap_or((rest, ""));
     if !fragment.is_empty() {
         return Err(bad(url, "fragments (#...) mean nothing here"));
@@ -142,23 +138,13 @@ pub fn parse_url(url: &str) -> Result<UrlParts, Error> {
     match scheme.to_ascii_lowercase().as_str() {
         "redis" => parse_tcp(url, hostpath, &mut parts)?,
         "rediss" => {
-            return Err(bad(
-                url,
-                "TLS (rediss://) is not supported yet; use redis:// or a TLS proxy",
-            ))
+            return Err(bad(url, "TLS (rediss://) is not supported yet; use redis:// or a TLS proxy"))
         }
         "unix" | "redis+unix" => {
             if !hostpath.starts_with('/') {
-                return Err(bad(
-                    url,
-                    "a unix socket path must be absolute: unix:///path/to/redis.sock",
-                ));
+                return Err(bad(url, "a unix socket path must be absolute: unix:///path/to/redis.sock"));
             }
-            parts.addr = Some(Addr::Unix(PathBuf::from(percent_decode(
-                url,
-                hostpath,
-                "socket path",
-            )?)));
+            parts.addr = Some(Addr::Unix(PathBuf::from(percent_decode(url, hostpath, "socket path")?)));
         }
         other => {
             return Err(bad(
@@ -177,22 +163,19 @@ pub fn parse_url(url: &str) -> Result<UrlParts, Error> {
                     "2" | "resp2" => Protocol::Resp2,
                     "3" | "resp3" => Protocol::Resp3,
                     other => {
-                        return Err(bad(
-                            url,
-                            format!("option `protocol` is `{other}`; expected 2 or 3"),
-                        ))
+                        return Err(bad(url, format!("option `protocol` is `{other}`; expected 2 or 3")))
                     }
                 })
             }
             "client_name" | "name" => parts.client_name = Some(v),
             "password" => parts.password = Some(v),
             "user" | "username" => parts.username = Some(v),
-            other => return Err(bad(
-                url,
-                format!(
-                    "unknown option `{other}`; known: db, protocol, client_name, user, password"
-                ),
-            )),
+            other => {
+                return Err(bad(
+                    url,
+                    format!("unknown option `{other}`; known: db, protocol, client_name, user, password"),
+                ))
+            }
         }
     }
     Ok(parts)
@@ -211,15 +194,10 @@ fn parse_tcp(url: &str, hostpath: &str, parts: &mut UrlParts) -> Result<(), Erro
         None => (hostpath, ""),
     };
     let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
-        let (h, after) = v6
-            .split_once(']')
-            .ok_or_else(|| bad(url, "unclosed `[` in the IPv6 host"))?;
+        let (h, after) = v6.split_once(']').ok_or_else(|| bad(url, "unclosed `[` in the IPv6 host"))?;
         let port = match after {
             "" => None,
-            p => Some(
-                p.strip_prefix(':')
-                    .ok_or_else(|| bad(url, "expected `:port` after the IPv6 host"))?,
-            ),
+            p => Some(p.strip_prefix(':').ok_or_else(|| bad(url, "expected `:port` after the IPv6 host"))?),
         };
         (h, port)
     } else {
@@ -242,10 +220,7 @@ fn parse_tcp(url: &str, hostpath: &str, parts: &mut UrlParts) -> Result<(), Erro
             .filter(|p| *p != 0)
             .ok_or_else(|| bad(url, format!("port `{p}` is not a number from 1 to 65535")))?,
     };
-    parts.addr = Some(Addr::Tcp {
-        host: host.to_string(),
-        port,
-    });
+    parts.addr = Some(Addr::Tcp { host: host.to_string(), port });
     if !path.is_empty() {
         parts.db = Some(parse_db(url, path)?);
     }
@@ -322,10 +297,7 @@ mod tests {
     use super::*;
 
     fn tcp(h: &str, p: u16) -> Option<Addr> {
-        Some(Addr::Tcp {
-            host: h.into(),
-            port: p,
-        })
+        Some(Addr::Tcp { host: h.into(), port: p })
     }
 
     #[test]
@@ -347,10 +319,7 @@ mod tests {
         assert_eq!((p.addr, p.db), (tcp("::1", 7000), Some(3)));
         assert_eq!(tcp("::1", 7000).unwrap().to_string(), "[::1]:7000");
         let p = parse_url("unix:///tmp/redis.sock?db=4").unwrap();
-        assert_eq!(
-            (p.addr, p.db),
-            (Some(Addr::Unix("/tmp/redis.sock".into())), Some(4))
-        );
+        assert_eq!((p.addr, p.db), (Some(Addr::Unix("/tmp/redis.sock".into())), Some(4)));
     }
 
     #[test]
@@ -372,9 +341,6 @@ mod tests {
         assert!(err("rediss://h").contains("TLS"));
         let e = err("redis://user:hunter2@h:bad");
         assert!(!e.contains("hunter2"), "password leaked: {e}");
-        assert_eq!(
-            parse_url("redis://h:bad").unwrap_err().kind(),
-            crate::ErrorKind::Config
-        );
+        assert_eq!(parse_url("redis://h:bad").unwrap_err().kind(), crate::ErrorKind::Config);
     }
 }

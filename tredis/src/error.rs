@@ -48,14 +48,7 @@ pub enum ErrorKind {
 
 impl Error {
     fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
-        Error {
-            inner: Box::new(Inner {
-                kind,
-                message: message.into(),
-                command: None,
-                source: None,
-            }),
-        }
+        Error { inner: Box::new(Inner { kind, message: message.into(), command: None, source: None }) }
     }
 
     /// What kind of failure this is.
@@ -70,14 +63,12 @@ impl Error {
             return None;
         }
         let first = self.inner.message.split(' ').next()?;
-        (!first.is_empty() && first.bytes().all(|b| b.is_ascii_uppercase() || b == b'_'))
-            .then_some(first)
+        (!first.is_empty() && first.bytes().all(|b| b.is_ascii_uppercase() || b == b'_')).then_some(first)
     }
 
     /// The server's full error text, for errors that came from the server.
     pub fn server_message(&self) -> Option<&str> {
-        matches!(self.inner.kind, ErrorKind::Redis | ErrorKind::Auth)
-            .then_some(self.inner.message.as_str())
+        matches!(self.inner.kind, ErrorKind::Redis | ErrorKind::Auth).then_some(self.inner.message.as_str())
     }
 
     /// The command the error concerns, when known (`GET`, `CLIENT KILL`).
@@ -89,21 +80,10 @@ impl Error {
     /// twice: it never left the client, or the server's reply proves it was not executed.
     pub fn is_unexecuted(&self) -> bool {
         match self.inner.kind {
-            ErrorKind::Connect
-            | ErrorKind::Connection
-            | ErrorKind::QueueFull
-            | ErrorKind::Argument => true,
+            ErrorKind::Connect | ErrorKind::Connection | ErrorKind::QueueFull | ErrorKind::Argument => true,
             ErrorKind::Redis => matches!(
                 self.code(),
-                Some(
-                    "MOVED"
-                        | "ASK"
-                        | "TRYAGAIN"
-                        | "CLUSTERDOWN"
-                        | "LOADING"
-                        | "MASTERDOWN"
-                        | "READONLY"
-                )
+                Some("MOVED" | "ASK" | "TRYAGAIN" | "CLUSTERDOWN" | "LOADING" | "MASTERDOWN" | "READONLY")
             ),
             _ => false,
         }
@@ -117,10 +97,7 @@ impl Error {
         self
     }
 
-    pub(crate) fn with_source(
-        mut self,
-        source: impl std::error::Error + Send + Sync + 'static,
-    ) -> Error {
+    pub(crate) fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Error {
         self.inner.source = Some(Box::new(source));
         self
     }
@@ -216,10 +193,7 @@ impl fmt::Debug for Error {
 
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.inner
-            .source
-            .as_deref()
-            .map(|e| e as &(dyn std::error::Error + 'static))
+        self.inner.source.as_deref().map(|e| e as &(dyn std::error::Error + 'static))
     }
 }
 
@@ -237,10 +211,7 @@ mod tests {
         assert_eq!(e.kind(), ErrorKind::Redis);
         assert_eq!(e.code(), Some("WRONGTYPE"));
         assert!(e.to_string().contains("replying to GET"));
-        assert_eq!(
-            Error::server(b"NOAUTH Authentication required.").kind(),
-            ErrorKind::Auth
-        );
+        assert_eq!(Error::server(b"NOAUTH Authentication required.").kind(), ErrorKind::Auth);
         assert!(Error::server(b"MOVED 3999 127.0.0.1:6381").is_unexecuted());
         assert!(!Error::indeterminate("eof").is_unexecuted());
         assert_eq!(std::mem::size_of::<Error>(), std::mem::size_of::<usize>());

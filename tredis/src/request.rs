@@ -55,11 +55,7 @@ impl<'c, E: Executor + ?Sized, C: Command> IntoFuture for Req<'c, E, C> {
     #[inline]
     fn into_future(self) -> Self::IntoFuture {
         let pending = self.exec.submit(self.cmd.encode(), C::INFO);
-        ReplyFuture {
-            pending,
-            name: C::INFO.name,
-            _reply: PhantomData,
-        }
+        ReplyFuture { pending, name: C::INFO.name, _reply: PhantomData }
     }
 }
 
@@ -79,13 +75,7 @@ pin_project_lite::pin_project! {
 impl Pending {
     /// A request that failed before it was sent.
     pub(crate) fn failed(e: Error) -> Pending {
-        Pending {
-            result: Some(Err(e)),
-            rx: None,
-            name: "",
-            deadline: None,
-            after: Duration::ZERO,
-        }
+        Pending { result: Some(Err(e)), rx: None, name: "", deadline: None, after: Duration::ZERO }
     }
 
     /// A request waiting for its reply, at most `timeout` when given.
@@ -144,11 +134,7 @@ pin_project_lite::pin_project! {
 
 impl<R> ReplyFuture<R> {
     pub(crate) fn from_pending(pending: Pending, name: &'static str) -> Self {
-        ReplyFuture {
-            pending,
-            name,
-            _reply: PhantomData,
-        }
+        ReplyFuture { pending, name, _reply: PhantomData }
     }
 }
 

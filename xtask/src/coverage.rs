@@ -11,8 +11,7 @@ use crate::project_root;
 pub fn run(url: &str) -> Result<(), String> {
     let live = crate::import::read_record(url)?;
     let spec: Value = serde_json::from_str(
-        &std::fs::read_to_string(project_root().join("commands.json"))
-            .map_err(|e| e.to_string())?,
+        &std::fs::read_to_string(project_root().join("commands.json")).map_err(|e| e.to_string())?,
     )
     .map_err(|e| e.to_string())?;
     let mut status: BTreeMap<String, String> = BTreeMap::new();

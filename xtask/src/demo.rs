@@ -17,11 +17,7 @@ pub fn run() -> Result<(), String> {
     } else {
         servers::ensure_installed()?;
         let s = RedisServer::start("demo", &[])?;
-        eprintln!(
-            "xtask: nothing answers at {url}; started redis-server pid {} at {}",
-            s.pid(),
-            s.url()
-        );
+        eprintln!("xtask: nothing answers at {url}; started redis-server pid {} at {}", s.pid(), s.url());
         let u = s.url();
         _server = Some(s);
         u

@@ -12,15 +12,9 @@ pub fn ensure_file_contents(path: &Path, contents: &str, check: bool) -> Result<
     if normalize(&old) == normalize(contents) {
         return Ok(false);
     }
-    let shown = path
-        .strip_prefix(crate::project_root())
-        .unwrap_or(path)
-        .display()
-        .to_string();
+    let shown = path.strip_prefix(crate::project_root()).unwrap_or(path).display().to_string();
     if check {
-        return Err(format!(
-            "{shown} is stale: run `cargo xtask gen` and commit the result"
-        ));
+        return Err(format!("{shown} is stale: run `cargo xtask gen` and commit the result"));
     }
     std::fs::write(path, contents).map_err(|e| format!("cannot write {shown}: {e}"))?;
     eprintln!("xtask: updated {shown}");

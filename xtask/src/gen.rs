@@ -31,11 +31,7 @@ pub fn run(args: &[&str]) -> Result<(), String> {
     let root = project_root();
     ensure_file_contents(&root.join("commands.json"), &out.commands_json, check)?;
     ensure_file_contents(&root.join("COVERAGE.md"), &out.coverage_md, check)?;
-    ensure_file_contents(
-        &root.join("tredis/src/commands/generated.rs"),
-        &out.call_site,
-        check,
-    )?;
+    ensure_file_contents(&root.join("tredis/src/commands/generated.rs"), &out.call_site, check)?;
     if expand {
         write_expansion(&out.commands_json)?;
     }
@@ -51,10 +47,7 @@ pub fn generate() -> Result<Generated, String> {
     let commands_json = serde_json::to_string_pretty(&spec).map_err(|e| e.to_string())? + "\n";
     let errors = tredis_codegen::check_spec(&commands_json);
     if !errors.is_empty() {
-        return Err(format!(
-            "commands.json would not expand:\n  {}",
-            errors.join("\n  ")
-        ));
+        return Err(format!("commands.json would not expand:\n  {}", errors.join("\n  ")));
     }
     let coverage_md = coverage_table(&spec);
     let call_site = format!(
@@ -63,34 +56,25 @@ pub fn generate() -> Result<Generated, String> {
          tredis_macros::commands! {{ spec_hash = \"{}\" }}\n",
         tredis_codegen::spec_hash(&commands_json)
     );
-    Ok(Generated {
-        commands_json,
-        coverage_md,
-        call_site,
-    })
+    Ok(Generated { commands_json, coverage_md, call_site })
 }
 
 fn write_expansion(spec: &str) -> Result<(), String> {
-    let call: proc_macro2::TokenStream =
-        format!("spec_hash = \"{}\"", tredis_codegen::spec_hash(spec))
-            .parse()
-            .map_err(|e| format!("{e:?}"))?;
+    let call: proc_macro2::TokenStream = format!("spec_hash = \"{}\"", tredis_codegen::spec_hash(spec))
+        .parse()
+        .map_err(|e| format!("{e:?}"))?;
     let tokens = tredis_codegen::expand(spec, call);
     let path = project_root().join("target/tredis-expanded.rs");
     std::fs::create_dir_all(path.parent().unwrap()).map_err(|e| e.to_string())?;
     std::fs::write(&path, tokens.to_string()).map_err(|e| e.to_string())?;
     // rustfmt makes the expansion readable; without it the file is still valid Rust.
-    let _ = std::process::Command::new("rustfmt")
-        .arg("--edition=2021")
-        .arg(&path)
-        .status();
+    let _ = std::process::Command::new("rustfmt").arg("--edition=2021").arg(&path).status();
     eprintln!("xtask: wrote {}", path.display());
     Ok(())
 }
 
 fn read_json(path: &Path) -> Result<Value, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
 }
 
@@ -102,27 +86,19 @@ fn load_server(dir: &Path) -> Result<(String, Value), String> {
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
         .collect();
     files.sort_by_key(|p| version_key(&p.file_stem().unwrap_or_default().to_string_lossy()));
-    let path = files
-        .pop()
-        .ok_or("spec/server holds no record: run `cargo xtask import`")?;
+    let path = files.pop().ok_or("spec/server holds no record: run `cargo xtask import`")?;
     let name = path.file_name().unwrap().to_string_lossy().into_owned();
     Ok((name, read_json(&path)?))
 }
 
 fn version_key(stem: &str) -> Vec<u32> {
-    stem.rsplit('-')
-        .next()
-        .unwrap_or("")
-        .split('.')
-        .map(|p| p.parse().unwrap_or(0))
-        .collect()
+    stem.rsplit('-').next().unwrap_or("").split('.').map(|p| p.parse().unwrap_or(0)).collect()
 }
 
 /// Overlay files keyed by the server group they describe.
 fn load_overlays(dir: &Path) -> Result<BTreeMap<String, Value>, String> {
     let mut out = BTreeMap::new();
-    let entries =
-        std::fs::read_dir(dir).map_err(|e| format!("cannot list {}: {e}", dir.display()))?;
+    let entries = std::fs::read_dir(dir).map_err(|e| format!("cannot list {}: {e}", dir.display()))?;
     for entry in entries {
         let path = entry.map_err(|e| e.to_string())?.path();
         if path.extension().is_some_and(|x| x == "json") {
@@ -172,17 +148,10 @@ struct ServerCommand<'a> {
 }
 
 fn server_commands(server: &Value) -> Result<Vec<ServerCommand<'_>>, String> {
-    let docs = server["docs"]
-        .as_object()
-        .ok_or("server record has no docs")?;
-    let info = server["info"]
-        .as_object()
-        .ok_or("server record has no info")?;
+    let docs = server["docs"].as_object().ok_or("server record has no docs")?;
+    let info = server["info"].as_object().ok_or("server record has no info")?;
     let mut out = Vec::new();
-    let lookup = |key: &str| {
-        info.get(key)
-            .ok_or_else(|| format!("COMMAND INFO lacks {key}"))
-    };
+    let lookup = |key: &str| info.get(key).ok_or_else(|| format!("COMMAND INFO lacks {key}"));
     for (key, doc) in docs {
         match doc["subcommands"].as_object() {
             Some(subs) if !subs.is_empty() => {
@@ -194,22 +163,14 @@ fn server_commands(server: &Value) -> Result<Vec<ServerCommand<'_>>, String> {
                     });
                 }
             }
-            _ => out.push(ServerCommand {
-                name: key.to_uppercase(),
-                docs: doc,
-                info: lookup(key)?,
-            }),
+            _ => out.push(ServerCommand { name: key.to_uppercase(), docs: doc, info: lookup(key)? }),
         }
     }
     out.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(out)
 }
 
-fn merge(
-    server_file: &str,
-    server: &Value,
-    overlays: &BTreeMap<String, Value>,
-) -> Result<Value, String> {
+fn merge(server_file: &str, server: &Value, overlays: &BTreeMap<String, Value>) -> Result<Value, String> {
     let commands = server_commands(server)?;
     let mut errors = Vec::new();
     let mut out = Vec::new();
@@ -220,9 +181,7 @@ fn merge(
         let group = cmd.docs["group"].as_str().unwrap_or("unknown").to_string();
         let entry = groups.entry(group.clone()).or_default();
         entry.2 += 1;
-        let ov = overlays
-            .get(&group)
-            .and_then(|o| o["commands"].get(&cmd.name));
+        let ov = overlays.get(&group).and_then(|o| o["commands"].get(&cmd.name));
         let Some(ov) = ov else {
             out.push(base_command(cmd, &group, "planned", None));
             continue;
@@ -251,23 +210,14 @@ fn merge(
         }
     }
     for (group, ov) in overlays {
-        for name in ov["commands"]
-            .as_object()
-            .into_iter()
-            .flat_map(|m| m.keys())
-        {
+        for name in ov["commands"].as_object().into_iter().flat_map(|m| m.keys()) {
             if !seen_overlay.contains(&(group.clone(), name.clone())) {
-                errors.push(format!(
-                    "overlay {group}: {name} is not a {group} command of the server"
-                ));
+                errors.push(format!("overlay {group}: {name} is not a {group} command of the server"));
             }
         }
     }
     if !errors.is_empty() {
-        return Err(format!(
-            "spec/overlay has errors:\n  {}",
-            errors.join("\n  ")
-        ));
+        return Err(format!("spec/overlay has errors:\n  {}", errors.join("\n  ")));
     }
     let groups: Vec<Value> = groups
         .iter()
@@ -321,22 +271,14 @@ fn base_command(cmd: &ServerCommand<'_>, group: &str, status: &str, reason: Opti
     if cmd.info["tips"].as_array().is_some_and(|t| !t.is_empty()) {
         m.insert("tips".into(), cmd.info["tips"].clone());
     }
-    if cmd.info["key_specs"]
-        .as_array()
-        .is_some_and(|t| !t.is_empty())
-    {
+    if cmd.info["key_specs"].as_array().is_some_and(|t| !t.is_empty()) {
         m.insert("key_specs".into(), cmd.info["key_specs"].clone());
     }
     Value::Object(m)
 }
 
 /// Resolves one method of a supported command: base overlay fields, then the form's.
-fn resolve_form(
-    cmd: &ServerCommand<'_>,
-    group: &str,
-    ov: &Value,
-    form: &Value,
-) -> Result<Value, String> {
+fn resolve_form(cmd: &ServerCommand<'_>, group: &str, ov: &Value, form: &Value) -> Result<Value, String> {
     const COMMAND_KEYS: &[&str] = &["rust", "type", "reply", "args", "forms", "doc", "flags"];
     const FORM_KEYS: &[&str] = &["rust", "type", "reply", "args", "doc"];
     check_keys(ov, COMMAND_KEYS, "command")?;
@@ -348,9 +290,7 @@ fn resolve_form(
         Value::Object(m) => m,
         _ => unreachable!("base_command builds an object"),
     };
-    let rust = pick("rust")
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_else(|| snake(&cmd.name));
+    let rust = pick("rust").and_then(|v| v.as_str().map(str::to_string)).unwrap_or_else(|| snake(&cmd.name));
     m.insert("rust".into(), json!(rust));
     if let Some(t) = pick("type") {
         m.insert("type".into(), t);
@@ -371,19 +311,13 @@ fn resolve_form(
         let obj = source.as_object().ok_or("\"args\" must be an object")?;
         for (sel, patch) in obj {
             let slot = patches.entry(sel.clone()).or_insert_with(|| json!({}));
-            for (k, v) in patch
-                .as_object()
-                .ok_or_else(|| format!("args.{sel} must be an object"))?
-            {
+            for (k, v) in patch.as_object().ok_or_else(|| format!("args.{sel} must be an object"))? {
                 slot[k] = v.clone();
             }
         }
     }
     let mut used = BTreeSet::new();
-    let server_args = cmd.docs["arguments"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
+    let server_args = cmd.docs["arguments"].as_array().cloned().unwrap_or_default();
     let args = resolve_args(&server_args, &[String::new()], &patches, &mut used)?;
     let unused: Vec<&String> = patches.keys().filter(|k| !used.contains(*k)).collect();
     if !unused.is_empty() {
@@ -394,23 +328,16 @@ fn resolve_form(
 }
 
 fn check_keys(v: &Value, allowed: &[&str], what: &str) -> Result<(), String> {
-    for k in v
-        .as_object()
-        .ok_or_else(|| format!("{what} entry must be an object"))?
-        .keys()
-    {
+    for k in v.as_object().ok_or_else(|| format!("{what} entry must be an object"))?.keys() {
         if !allowed.contains(&k.as_str()) {
-            return Err(format!(
-                "unknown {what} field \"{k}\" (allowed: {allowed:?})"
-            ));
+            return Err(format!("unknown {what} field \"{k}\" (allowed: {allowed:?})"));
         }
     }
     Ok(())
 }
 
-const PATCH_KEYS: &[&str] = &[
-    "rust", "kind", "reply", "type", "pick", "flatten", "omit", "required", "fixed", "min", "doc",
-];
+const PATCH_KEYS: &[&str] =
+    &["rust", "kind", "reply", "type", "pick", "flatten", "omit", "required", "fixed", "min", "doc"];
 
 /// Resolves server arguments with the overlay patches, recursively. A selector is a dotted path
 /// whose parts are argument names or tokens (`expiration.EX`, `filter.new-format.TYPE`), so
@@ -435,10 +362,7 @@ fn resolve_args(
                 selectors.push(format!("{p}{t}"));
             }
         }
-        let matches: Vec<&String> = selectors
-            .iter()
-            .filter(|s| patches.contains_key(*s))
-            .collect();
+        let matches: Vec<&String> = selectors.iter().filter(|s| patches.contains_key(*s)).collect();
         if matches.len() > 1 {
             return Err(format!("both {matches:?} select the same argument"));
         }
@@ -470,10 +394,8 @@ fn resolve_args(
             }
             None => Vec::new(),
         };
-        let flags: Vec<&str> = arg["flags"]
-            .as_array()
-            .map(|f| f.iter().filter_map(Value::as_str).collect())
-            .unwrap_or_default();
+        let flags: Vec<&str> =
+            arg["flags"].as_array().map(|f| f.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
         let mut r = Map::new();
         r.insert("name".into(), json!(name));
         let kind = default_kind(arg);
@@ -521,16 +443,10 @@ fn resolve_args(
             if r.contains_key("opt") || !prefix.is_empty() {
                 continue;
             }
-            return Err(format!(
-                "{prefix}{name}: only optional arguments or variants can be omitted"
-            ));
+            return Err(format!("{prefix}{name}: only optional arguments or variants can be omitted"));
         }
         if let Some(sel) = p.get("pick").and_then(Value::as_str) {
-            let kids = r
-                .get("args")
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default();
+            let kids = r.get("args").and_then(Value::as_array).cloned().unwrap_or_default();
             let chosen = kids
                 .into_iter()
                 .find(|k| k["name"] == sel || k["token"] == sel)
@@ -542,11 +458,7 @@ fn resolve_args(
                 chosen.remove("opt");
             }
             if p.get("flatten").and_then(Value::as_bool) == Some(true) {
-                let inner = chosen
-                    .get("args")
-                    .and_then(Value::as_array)
-                    .cloned()
-                    .unwrap_or_default();
+                let inner = chosen.get("args").and_then(Value::as_array).cloned().unwrap_or_default();
                 out.extend(inner);
             } else {
                 out.push(Value::Object(chosen));
@@ -556,11 +468,7 @@ fn resolve_args(
         if p.get("flatten").and_then(Value::as_bool) == Some(true) {
             // The children take the block's place: the first inherits its token, all its
             // optionality (CLIENT LIST `ID id...` becomes one optional repeated argument).
-            let mut kids = r
-                .get("args")
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default();
+            let mut kids = r.get("args").and_then(Value::as_array).cloned().unwrap_or_default();
             for (i, kid) in kids.iter_mut().enumerate() {
                 if i == 0 && kid.get("token").is_none() {
                     if let Some(t) = r.get("token") {
@@ -649,11 +557,7 @@ fn coverage_table(spec: &Value) -> String {
             t - a - b
         );
     }
-    s += &format!(
-        "| **All** | **{} of {tot}** | {sup} | {skip} | {} |\n",
-        sup + skip,
-        tot - sup - skip
-    );
+    s += &format!("| **All** | **{} of {tot}** | {sup} | {skip} | {} |\n", sup + skip, tot - sup - skip);
     let commands = spec["commands"].as_array().cloned().unwrap_or_default();
     for g in &groups {
         let id = g["id"].as_str().unwrap_or("?");
@@ -669,10 +573,7 @@ fn coverage_table(spec: &Value) -> String {
                 "skipped" => format!("skipped: {}", c["reason"].as_str().unwrap_or("")),
                 _ => "not yet".to_string(),
             };
-            let method = c["rust"]
-                .as_str()
-                .map(|r| format!("`{r}`"))
-                .unwrap_or_else(|| "—".into());
+            let method = c["rust"].as_str().map(|r| format!("`{r}`")).unwrap_or_else(|| "—".into());
             if name == last {
                 // Another method (form) of the same command.
                 s += &format!("| | {method} | {status} |\n");

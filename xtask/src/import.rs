@@ -51,14 +51,9 @@ fn parse(text: &str) -> Result<Value, String> {
 
 /// Flattens one COMMAND INFO entry (and its subcommands) into named objects.
 fn add_info(entry: &Value, out: &mut Map<String, Value>) -> Result<(), String> {
-    let a = entry
-        .as_array()
-        .ok_or("COMMAND INFO entry is not an array")?;
+    let a = entry.as_array().ok_or("COMMAND INFO entry is not an array")?;
     if a.len() < 10 {
-        return Err(format!(
-            "COMMAND INFO entry has {} fields, expected 10",
-            a.len()
-        ));
+        return Err(format!("COMMAND INFO entry has {} fields, expected 10", a.len()));
     }
     let name = a[0].as_str().ok_or("COMMAND INFO name is not a string")?;
     out.insert(

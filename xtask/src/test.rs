@@ -16,36 +16,21 @@ pub fn run(args: &[&str]) -> Result<(), String> {
     let filter: Vec<&str> = match args {
         [] => Vec::new(),
         ["--", rest @ ..] => rest.to_vec(),
-        other => {
-            return Err(format!(
-                "test: unexpected arguments {other:?}; pass test filters after `--`"
-            ))
-        }
+        other => return Err(format!("test: unexpected arguments {other:?}; pass test filters after `--`")),
     };
     servers::ensure_installed()?;
     let primary = RedisServer::start("test", &[])?;
-    let secondary = RedisServer::start("test-2", &[])?;
-    eprintln!(
-        "xtask: redis-server pid {} at {}, pid {} at {}",
-        primary.pid(),
-        primary.url(),
-        secondary.pid(),
-        secondary.url()
-    );
-    cargo("fmt", &["fmt", "--all", "--", "--check"], &[])?;
-    cargo(
-        "clippy",
-        &[
-            "clippy",
-            "--workspace",
-            "--all-targets",
-            "--quiet",
-            "--",
-            "-D",
-            "warnings",
-        ],
-        &[],
+    // The second server is a MIGRATE target, and runs an LFU policy for OBJECT FREQ.
+    let secondary = RedisServer::start("test-2", &["--maxmemory-policy", "allkeys-lfu"])?;
+    let auth = RedisServer::start(
+        "test-auth",
+        &["--requirepass", "secret", "--user", "alice", "on", ">wonderland", "~*", "&*", "+@all"],
     )?;
+    for (what, s) in [("main", &primary), ("second", &secondary), ("auth", &auth)] {
+        eprintln!("xtask: {what} redis-server pid {} at {}", s.pid(), s.url());
+    }
+    cargo("fmt", &["fmt", "--all", "--", "--check"], &[])?;
+    cargo("clippy", &["clippy", "--workspace", "--all-targets", "--quiet", "--", "-D", "warnings"], &[])?;
     crate::gen::run(&["--check"])?;
     let mut test_args = vec!["test", "--workspace", "--quiet"];
     if !filter.is_empty() {
@@ -58,10 +43,11 @@ pub fn run(args: &[&str]) -> Result<(), String> {
         &[
             ("TREDIS_TEST_URL", primary.url()),
             ("TREDIS_TEST_URL_2", secondary.url()),
+            ("TREDIS_TEST_AUTH_URL", auth.url()),
         ],
     )?;
     if filter.is_empty() {
-        every_command_ran(&[&primary, &secondary])?;
+        every_command_ran(&[&primary, &secondary, &auth])?;
     }
     eprintln!("xtask: all checks passed");
     Ok(())
@@ -96,8 +82,7 @@ fn every_command_ran(servers: &[&RedisServer]) -> Result<(), String> {
         }
     }
     let spec: Value = serde_json::from_str(
-        &std::fs::read_to_string(crate::project_root().join("commands.json"))
-            .map_err(|e| e.to_string())?,
+        &std::fs::read_to_string(crate::project_root().join("commands.json")).map_err(|e| e.to_string())?,
     )
     .map_err(|e| e.to_string())?;
     let missing: BTreeSet<String> = spec["commands"]

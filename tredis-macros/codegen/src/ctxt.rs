@@ -33,27 +33,16 @@ impl std::fmt::Display for SpecError {
 impl Ctxt {
     /// An empty accumulator.
     pub fn new() -> Self {
-        Ctxt {
-            errors: RefCell::new(Some(Vec::new())),
-        }
+        Ctxt { errors: RefCell::new(Some(Vec::new())) }
     }
 
     /// Records one error.
-    pub fn error(
-        &self,
-        command: Option<&str>,
-        path: impl Into<String>,
-        message: impl Into<String>,
-    ) {
-        self.errors
-            .borrow_mut()
-            .as_mut()
-            .expect("Ctxt used after finish")
-            .push(SpecError {
-                command: command.map(str::to_string),
-                path: path.into(),
-                message: message.into(),
-            });
+    pub fn error(&self, command: Option<&str>, path: impl Into<String>, message: impl Into<String>) {
+        self.errors.borrow_mut().as_mut().expect("Ctxt used after finish").push(SpecError {
+            command: command.map(str::to_string),
+            path: path.into(),
+            message: message.into(),
+        });
     }
 
     /// How many errors were recorded so far.

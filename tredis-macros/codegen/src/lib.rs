@@ -68,16 +68,12 @@ fn check_call(spec_text: &str, call: TokenStream) -> Result<(), String> {
         let value: syn::LitStr = input.parse()?;
         Ok((name, value))
     };
-    let (name, value) = parse
-        .parse2(call)
-        .map_err(|e| format!("expected `spec_hash = \"...\"`: {e}"))?;
+    let (name, value) = parse.parse2(call).map_err(|e| format!("expected `spec_hash = \"...\"`: {e}"))?;
     if name != "spec_hash" {
         return Err("expected `spec_hash = \"...\"`".into());
     }
     if value.value() != spec_hash(spec_text) {
-        return Err(
-            "commands.json changed since the call site was generated: run `cargo xtask gen`".into(),
-        );
+        return Err("commands.json changed since the call site was generated: run `cargo xtask gen`".into());
     }
     Ok(())
 }

@@ -2,11 +2,11 @@
 
 /// Words that cannot be method, parameter or setter names.
 const KEYWORDS: &[&str] = &[
-    "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern",
-    "false", "fn", "for", "gen", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut",
-    "pub", "ref", "return", "self", "Self", "static", "struct", "super", "trait", "true", "type",
-    "unsafe", "use", "where", "while", "abstract", "become", "box", "do", "final", "macro",
-    "override", "priv", "try", "typeof", "unsized", "virtual", "yield",
+    "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern", "false",
+    "fn", "for", "gen", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub", "ref",
+    "return", "self", "Self", "static", "struct", "super", "trait", "true", "type", "unsafe", "use", "where",
+    "while", "abstract", "become", "box", "do", "final", "macro", "override", "priv", "try", "typeof",
+    "unsized", "virtual", "yield",
 ];
 
 /// True for Rust keywords, strict and reserved.
@@ -18,16 +18,14 @@ pub fn is_keyword(s: &str) -> bool {
 pub fn is_snake_ident(s: &str) -> bool {
     let mut chars = s.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_lowercase() || c == '_')
-        && s.chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
         && !is_keyword(s)
 }
 
 /// True for an UpperCamelCase type name.
 pub fn is_type_ident(s: &str) -> bool {
     let mut chars = s.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_uppercase())
-        && s.chars().all(|c| c.is_ascii_alphanumeric())
+    matches!(chars.next(), Some(c) if c.is_ascii_uppercase()) && s.chars().all(|c| c.is_ascii_alphanumeric())
 }
 
 /// `client_no_evict` -> `ClientNoEvict`.
@@ -47,10 +45,7 @@ pub fn camel(snake: &str) -> String {
 
 /// The redis.io page of a command: `CLIENT KILL` -> `https://redis.io/commands/client-kill/`.
 pub fn doc_url(name: &str) -> String {
-    format!(
-        "https://redis.io/commands/{}/",
-        name.to_ascii_lowercase().replace(' ', "-")
-    )
+    format!("https://redis.io/commands/{}/", name.to_ascii_lowercase().replace(' ', "-"))
 }
 
 /// The group's cargo feature (`sorted-set`), module-safe id (`sorted_set`) and trait name.
@@ -70,9 +65,6 @@ mod tests {
         assert!(is_type_ident("SetExpiration"));
         assert_eq!(camel("client_no_evict"), "ClientNoEvict");
         assert_eq!(group_trait("sorted-set"), "SortedSetCommands");
-        assert_eq!(
-            doc_url("CLIENT KILL"),
-            "https://redis.io/commands/client-kill/"
-        );
+        assert_eq!(doc_url("CLIENT KILL"), "https://redis.io/commands/client-kill/");
     }
 }

@@ -215,10 +215,7 @@ pub fn parse(text: &str, cx: &Ctxt) -> Option<Spec> {
     if root["schema"] != 1 {
         cx.error(None, "schema", "expected schema 1");
     }
-    let server_version = root["server"]["version"]
-        .as_str()
-        .unwrap_or("unknown")
-        .to_string();
+    let server_version = root["server"]["version"].as_str().unwrap_or("unknown").to_string();
     let groups = root["groups"]
         .as_array()
         .map(|a| {
@@ -231,24 +228,14 @@ pub fn parse(text: &str, cx: &Ctxt) -> Option<Spec> {
         })
         .unwrap_or_default();
     let mut commands = Vec::new();
-    for (i, c) in root["commands"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or(&[])
-        .iter()
-        .enumerate()
-    {
+    for (i, c) in root["commands"].as_array().map(Vec::as_slice).unwrap_or(&[]).iter().enumerate() {
         if c["status"] == "supported" {
             if let Some(cmd) = parse_command(&format!("commands[{i}]"), c, cx) {
                 commands.push(cmd);
             }
         }
     }
-    Some(Spec {
-        server_version,
-        groups,
-        commands,
-    })
+    Some(Spec { server_version, groups, commands })
 }
 
 fn string(v: &Value) -> Option<String> {
@@ -257,11 +244,7 @@ fn string(v: &Value) -> Option<String> {
 
 fn strings(v: &Value) -> Vec<String> {
     v.as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|s| s.as_str().map(str::to_string))
-                .collect()
-        })
+        .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect())
         .unwrap_or_default()
 }
 
@@ -286,21 +269,14 @@ fn parse_command(path: &str, c: &Value, cx: &Ctxt) -> Option<Command> {
     let history = c["history"]
         .as_array()
         .map(|h| {
-            h.iter()
-                .filter_map(|p| Some((p[0].as_str()?.to_string(), p[1].as_str()?.to_string())))
-                .collect()
+            h.iter().filter_map(|p| Some((p[0].as_str()?.to_string(), p[1].as_str()?.to_string()))).collect()
         })
         .unwrap_or_default();
-    let deprecated = c["deprecated"].as_object().map(|d| {
-        (
-            d["since"].as_str().unwrap_or_default().to_string(),
-            d.get("use").and_then(string),
-        )
-    });
-    let key_specs = c["key_specs"]
-        .as_array()
-        .map(|ks| ks.iter().map(parse_key_spec).collect())
-        .unwrap_or_default();
+    let deprecated = c["deprecated"]
+        .as_object()
+        .map(|d| (d["since"].as_str().unwrap_or_default().to_string(), d.get("use").and_then(string)));
+    let key_specs =
+        c["key_specs"].as_array().map(|ks| ks.iter().map(parse_key_spec).collect()).unwrap_or_default();
     let type_name = string(&c["type"]).unwrap_or_else(|| crate::names::camel(&rust));
     let args = parse_args(&format!("{path}.args"), &c["args"], &name, cx);
     Some(Command {
@@ -328,10 +304,7 @@ fn parse_key_spec(v: &Value) -> KeySpec {
     let begin = match b["type"].as_str() {
         Some("index") => BeginSearch::Index(b["spec"]["index"].as_i64().unwrap_or(0)),
         Some("keyword") => BeginSearch::Keyword(
-            b["spec"]["keyword"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string(),
+            b["spec"]["keyword"].as_str().unwrap_or_default().to_string(),
             b["spec"]["startfrom"].as_i64().unwrap_or(0),
         ),
         _ => BeginSearch::Unknown,
@@ -343,11 +316,7 @@ fn parse_key_spec(v: &Value) -> KeySpec {
         Some("keynum") => FindKeys::Keynum(n("keynumidx"), n("firstkey"), n("keystep")),
         _ => FindKeys::Unknown,
     };
-    KeySpec {
-        begin,
-        find,
-        flags: strings(&v["flags"]),
-    }
+    KeySpec { begin, find, flags: strings(&v["flags"]) }
 }
 
 fn parse_args(path: &str, v: &Value, cmd: &str, cx: &Ctxt) -> Vec<Arg> {

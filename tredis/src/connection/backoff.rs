@@ -17,12 +17,7 @@ impl Backoff {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0x9e37_79b9, |d| d.as_nanos() as u64)
             | 1;
-        Backoff {
-            min,
-            max: max.max(min),
-            attempt: 0,
-            rng: seed,
-        }
+        Backoff { min, max: max.max(min), attempt: 0, rng: seed }
     }
 
     /// After a successful connection, start again from the smallest delay.
@@ -32,20 +27,13 @@ impl Backoff {
 
     /// The next delay: half of the capped exponential step, plus a random share of the other half.
     pub(crate) fn next_delay(&mut self) -> Duration {
-        let step = self
-            .min
-            .saturating_mul(1u32 << self.attempt.min(20))
-            .min(self.max);
+        let step = self.min.saturating_mul(1u32 << self.attempt.min(20)).min(self.max);
         self.attempt = self.attempt.saturating_add(1);
         self.rng ^= self.rng << 13;
         self.rng ^= self.rng >> 7;
         self.rng ^= self.rng << 17;
         let half = step / 2;
-        let jitter_ns = if half.as_nanos() == 0 {
-            0
-        } else {
-            self.rng % half.as_nanos() as u64
-        };
+        let jitter_ns = if half.as_nanos() == 0 { 0 } else { self.rng % half.as_nanos() as u64 };
         half + Duration::from_nanos(jitter_ns)
     }
 }

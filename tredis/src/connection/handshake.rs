@@ -42,9 +42,7 @@ impl Wire<'_> {
                 .await
                 .map_err(|e| Error::connect(format!("handshake read failed: {e}")))?;
             if n == 0 {
-                return Err(Error::connect(
-                    "the server closed the connection during the handshake",
-                ));
+                return Err(Error::connect("the server closed the connection during the handshake"));
             }
         }
     }
@@ -79,17 +77,8 @@ fn expect_ok(v: Value, what: &str) -> Result<(), Error> {
 }
 
 /// Runs the handshake on a fresh connection.
-pub(crate) async fn run(
-    rd: &mut ReadHalf,
-    wr: &mut WriteHalf,
-    cfg: &Config,
-) -> Result<Session, Error> {
-    let mut wire = Wire {
-        rd,
-        wr,
-        dec: Decoder::new(cfg.limits),
-        buf: BytesMut::with_capacity(4096),
-    };
+pub(crate) async fn run(rd: &mut ReadHalf, wr: &mut WriteHalf, cfg: &Config) -> Result<Session, Error> {
+    let mut wire = Wire { rd, wr, dec: Decoder::new(cfg.limits), buf: BytesMut::with_capacity(4096) };
     let mut protocol = Protocol::Resp2;
     let mut need_auth_and_name = true;
     if cfg.protocol == Protocol::Resp3 {
@@ -149,8 +138,5 @@ pub(crate) async fn run(
         let reply = wire.call(c).await?;
         expect_ok(reply, &format!("SELECT {}", cfg.db))?;
     }
-    Ok(Session {
-        protocol,
-        leftover: wire.buf,
-    })
+    Ok(Session { protocol, leftover: wire.buf })
 }

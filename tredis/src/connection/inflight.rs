@@ -63,10 +63,7 @@ impl Inflight {
             return false;
         }
         let n = batch.len();
-        q.waiters.extend(batch.drain(..).map(|r| Waiter {
-            tx: r.tx,
-            info: r.info,
-        }));
+        q.waiters.extend(batch.drain(..).map(|r| Waiter { tx: r.tx, info: r.info }));
         self.len.fetch_add(n, Ordering::Relaxed);
         true
     }

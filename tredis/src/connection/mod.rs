@@ -35,14 +35,14 @@ use inflight::Inflight;
 pub(crate) use inflight::Request;
 
 /// Connection state, as `ready()` sees it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 enum State {
     /// auto_connect is off and nobody asked to connect yet.
     Idle,
     Connecting,
     Ready,
-    /// The last attempt failed with this message.
-    Failed(String),
+    /// The last attempt failed with this error.
+    Failed(Arc<Error>),
     Closed,
 }
 
@@ -88,11 +88,7 @@ impl Connection {
     /// Starts the connection task; it connects at once when `auto_connect` is on.
     pub(crate) fn spawn(cfg: Arc<Config>) -> Connection {
         let (tx, rx) = mpsc::unbounded_channel();
-        let (state, _) = watch::channel(if cfg.auto_connect {
-            State::Connecting
-        } else {
-            State::Idle
-        });
+        let (state, _) = watch::channel(if cfg.auto_connect { State::Connecting } else { State::Idle });
         let shared = Arc::new(Shared {
             queued: AtomicUsize::new(0),
             connected: AtomicBool::new(false),
@@ -108,21 +104,15 @@ impl Connection {
 
     /// Queues a request; the returned future resolves to its reply.
     #[inline]
-    pub(crate) fn submit(
-        &self,
-        cmd: Result<Encoded, Error>,
-        info: &'static CommandInfo,
-    ) -> Pending {
+    pub(crate) fn submit(&self, cmd: Result<Encoded, Error>, info: &'static CommandInfo) -> Pending {
         let bytes = match cmd {
             Ok(b) => b,
             Err(e) => return Pending::failed(e.with_command(info.name)),
         };
         if !self.shared.started.load(Ordering::Relaxed) {
             return Pending::failed(
-                Error::connect(
-                    "not connected: auto_connect is off, so call `Client::ready()` first",
-                )
-                .with_command(info.name),
+                Error::connect("not connected: auto_connect is off, so call `Client::ready()` first")
+                    .with_command(info.name),
             );
         }
         let queued = self.shared.queued.fetch_add(1, Ordering::Relaxed);
@@ -150,7 +140,7 @@ impl Connection {
         loop {
             match &*rx.borrow_and_update() {
                 State::Ready => return Ok(()),
-                State::Failed(msg) => return Err(Error::connect(msg.clone())),
+                State::Failed(e) => return Err(e.duplicate()),
                 State::Closed => return Err(Error::closed()),
                 State::Idle | State::Connecting => {}
             }
@@ -167,7 +157,7 @@ impl Connection {
         self.shared.closed.store(true, Ordering::Release);
         self.shared.close.notify_waiters();
         self.shared.start.notify_one();
-        while *rx.borrow_and_update() != State::Closed {
+        while !matches!(*rx.borrow_and_update(), State::Closed) {
             if rx.changed().await.is_err() {
                 return;
             }
@@ -217,12 +207,7 @@ async fn connect(cfg: &Config, first: &mut usize) -> Result<Established, Error> 
         let attempt = async {
             let (mut rd, mut wr) = transport::open(addr, cfg.connect_timeout).await?;
             let session = handshake::run(&mut rd, &mut wr, cfg).await?;
-            Ok::<_, Error>(Established {
-                addr: addr.clone(),
-                rd,
-                wr,
-                session,
-            })
+            Ok::<_, Error>(Established { addr: addr.clone(), rd, wr, session })
         };
         match tokio::time::timeout(cfg.connect_timeout, attempt).await {
             Ok(Ok(est)) => {
@@ -233,12 +218,7 @@ async fn connect(cfg: &Config, first: &mut usize) -> Result<Established, Error> 
                 log::debug!("connecting to {} failed: {}", addr, e);
                 last = e;
             }
-            Err(_) => {
-                last = Error::connect(format!(
-                    "{addr}: no handshake within {:?}",
-                    cfg.connect_timeout
-                ))
-            }
+            Err(_) => last = Error::connect(format!("{addr}: no handshake within {:?}", cfg.connect_timeout)),
         }
     }
     Err(last)
@@ -261,7 +241,7 @@ async fn run(cfg: Arc<Config>, shared: Arc<Shared>, mut rx: mpsc::UnboundedRecei
         let est = match attempt {
             Ok(est) => est,
             Err(e) => {
-                shared.state.send_replace(State::Failed(e.to_string()));
+                shared.state.send_replace(State::Failed(Arc::new(e.duplicate())));
                 fail_queued(&mut rx, &mut carry, &shared, &e);
                 let delay = backoff.next_delay();
                 tokio::select! {
@@ -284,15 +264,7 @@ async fn run(cfg: Arc<Config>, shared: Arc<Shared>, mut rx: mpsc::UnboundedRecei
         ));
         shared.connected.store(true, Ordering::Release);
         shared.state.send_replace(State::Ready);
-        let err = writer::serve(
-            est.wr,
-            inflight.clone(),
-            done_rx,
-            &mut rx,
-            &mut carry,
-            &shared,
-        )
-        .await;
+        let err = writer::serve(est.wr, inflight.clone(), done_rx, &mut rx, &mut carry, &shared).await;
         shared.connected.store(false, Ordering::Release);
         reader.abort();
         inflight.fail_all(&err);
@@ -302,10 +274,7 @@ async fn run(cfg: Arc<Config>, shared: Arc<Shared>, mut rx: mpsc::UnboundedRecei
         log::warning!("connection to {} lost: {}", est.addr, err);
         shared.state.send_replace(State::Connecting);
         if let Some(cb) = &cfg.on_close {
-            let event = CloseEvent {
-                addr: est.addr.clone(),
-                error: err,
-            };
+            let event = CloseEvent { addr: est.addr.clone(), error: err };
             // A panicking callback must not take the connection task (and every caller) down.
             if std::panic::catch_unwind(AssertUnwindSafe(|| cb(&event))).is_err() {
                 log::warning!("the on_close callback panicked");

@@ -46,7 +46,9 @@ pub(crate) async fn run(
         }
         if !values.is_empty() {
             if !inflight.take(values.len(), &mut waiters) {
-                break Error::protocol("the server sent a reply that no request was waiting for; closing the connection");
+                break Error::protocol(
+                    "the server sent a reply that no request was waiting for; closing the connection",
+                );
             }
             for (w, v) in waiters.drain(..).zip(values.drain(..)) {
                 // A waiter whose caller gave up (timeout, dropped future) is simply skipped.
@@ -57,14 +59,11 @@ pub(crate) async fn run(
             buf.reserve(READ_CHUNK);
         }
         match rd.read_buf(&mut buf).await {
-            Ok(0) if buf.is_empty() => {
+            Ok(0) if buf.is_empty() && dec.is_idle() => {
                 break Error::indeterminate("the server closed the connection")
             }
-            Ok(0) => {
-                break Error::indeterminate(
-                    "the server closed the connection in the middle of a reply",
-                )
-            }
+            // Part of a reply arrived: the stream is broken, not merely cut between replies.
+            Ok(0) => break Error::protocol("the server closed the connection in the middle of a reply"),
             Ok(_) => {}
             Err(e) => break Error::indeterminate(format!("read failed: {e}")),
         }

@@ -30,9 +30,7 @@ pub(crate) async fn open(addr: &Addr, limit: Duration) -> Result<(ReadHalf, Writ
     match tokio::time::timeout(limit, attempt).await {
         Ok(Ok(halves)) => Ok(halves),
         Ok(Err(e)) => Err(Error::connect(format!("{addr}: {e}")).with_source(e)),
-        Err(_) => Err(Error::connect(format!(
-            "{addr}: no connection within {limit:?}"
-        ))),
+        Err(_) => Err(Error::connect(format!("{addr}: no connection within {limit:?}"))),
     }
 }
 
@@ -45,8 +43,5 @@ async fn open_unix(path: &std::path::Path) -> std::io::Result<(ReadHalf, WriteHa
 
 #[cfg(not(unix))]
 async fn open_unix(_: &std::path::Path) -> std::io::Result<(ReadHalf, WriteHalf)> {
-    Err(std::io::Error::new(
-        std::io::ErrorKind::Unsupported,
-        "unix sockets need a unix platform",
-    ))
+    Err(std::io::Error::new(std::io::ErrorKind::Unsupported, "unix sockets need a unix platform"))
 }

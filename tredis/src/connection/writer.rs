@@ -79,9 +79,7 @@ pub(crate) async fn serve(
             for r in batch.drain(..).rev() {
                 carry.push_front(r);
             }
-            return reader_done
-                .await
-                .unwrap_or_else(|_| Error::indeterminate("the reader stopped"));
+            return reader_done.await.unwrap_or_else(|_| Error::indeterminate("the reader stopped"));
         }
         if let Err(e) = wr.write_all(&wbuf).await {
             let err = Error::indeterminate(format!("write failed: {e}"));

@@ -36,18 +36,15 @@ impl<T: Decode> Decode for Array<T> {
     }
 }
 
+/// Decoded key-value pairs.
+type PairsOf<K, V> = Vec<(<K as Decode>::Output, <V as Decode>::Output)>;
+
 /// Pairs from a RESP3 map, a RESP3 array of pairs, or a RESP2 flat array.
-fn pairs<K: Decode, V: Decode>(v: Value) -> Result<Vec<(K::Output, V::Output)>, DecodeError> {
+fn pairs<K: Decode, V: Decode>(v: Value) -> Result<PairsOf<K, V>, DecodeError> {
     match v {
-        Value::Map(pairs) => pairs
-            .into_iter()
-            .map(|(k, v)| Ok((K::decode(k)?, V::decode(v)?)))
-            .collect(),
+        Value::Map(pairs) => pairs.into_iter().map(|(k, v)| Ok((K::decode(k)?, V::decode(v)?))).collect(),
         Value::Array(items)
-            if items
-                .iter()
-                .all(|i| matches!(i, Value::Array(p) if p.len() == 2))
-                && !items.is_empty() =>
+            if items.iter().all(|i| matches!(i, Value::Array(p) if p.len() == 2)) && !items.is_empty() =>
         {
             items
                 .into_iter()
@@ -124,15 +121,9 @@ impl<T: Decode> Decode for Scan<T> {
                     _ => None,
                 }
                 .ok_or_else(|| DecodeError::new("expected a cursor"))?;
-                Ok((
-                    cursor,
-                    Array::<T>::decode(it.next().expect("length checked"))?,
-                ))
+                Ok((cursor, Array::<T>::decode(it.next().expect("length checked"))?))
             }
-            other => Err(DecodeError::mismatch(
-                "a cursor and a page of items",
-                &other,
-            )),
+            other => Err(DecodeError::mismatch("a cursor and a page of items", &other)),
         }
     }
 }

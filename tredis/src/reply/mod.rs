@@ -13,8 +13,7 @@ use std::borrow::Cow;
 
 pub use collections::{Array, Keyed, Map, Nullable, Pairs, Scan};
 pub use records::{
-    ClientInfo, ClientList, ExpireTime, KeyType, LcsMatch, LcsMatches, MigrateOutcome,
-    TrackingInfo, Ttl,
+    ClientInfo, ClientList, ExpireTime, KeyType, LcsMatch, LcsMatches, MigrateOutcome, TrackingInfo, Ttl,
 };
 pub use scalar::{
     Any, Bool, Bulk, Double, ExpireTimeMillis, ExpireTimeSecs, Int, Millis, Ok, OkOrNil, Secs, Str,

@@ -121,19 +121,13 @@ fn fields(v: Value, what: &'static str) -> Result<Vec<(String, Value)>, DecodeEr
         }
         other => return Err(DecodeError::mismatch(what, &other)),
     };
-    pairs
-        .into_iter()
-        .map(|(k, v)| Ok((Str::decode(k)?, v)))
-        .collect()
+    pairs.into_iter().map(|(k, v)| Ok((Str::decode(k)?, v))).collect()
 }
 
 impl Decode for LcsMatches {
     type Output = LcsMatches;
     fn decode(v: Value) -> Result<LcsMatches, DecodeError> {
-        let mut out = LcsMatches {
-            matches: Vec::new(),
-            len: 0,
-        };
+        let mut out = LcsMatches { matches: Vec::new(), len: 0 };
         for (name, value) in fields(v, "an LCS IDX map")? {
             match name.as_str() {
                 "len" => out.len = UInt::decode(value)?,
@@ -183,10 +177,7 @@ impl ClientInfo {
 
     /// A field by name (`id`, `addr`, `name`, `db`, `cmd`, `user`, `resp` ...).
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.fields
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        self.fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 
     /// The connection id.
@@ -253,13 +244,7 @@ impl IntoIterator for ClientList {
 impl Decode for ClientList {
     type Output = ClientList;
     fn decode(v: Value) -> Result<ClientList, DecodeError> {
-        Ok(ClientList(
-            text(v)?
-                .lines()
-                .filter(|l| !l.is_empty())
-                .map(ClientInfo::parse)
-                .collect(),
-        ))
+        Ok(ClientList(text(v)?.lines().filter(|l| !l.is_empty()).map(ClientInfo::parse).collect()))
     }
 }
 
@@ -277,11 +262,7 @@ pub struct TrackingInfo {
 impl Decode for TrackingInfo {
     type Output = TrackingInfo;
     fn decode(v: Value) -> Result<TrackingInfo, DecodeError> {
-        let mut out = TrackingInfo {
-            flags: Vec::new(),
-            redirect: -1,
-            prefixes: Vec::new(),
-        };
+        let mut out = TrackingInfo { flags: Vec::new(), redirect: -1, prefixes: Vec::new() };
         for (name, value) in fields(v, "a tracking info map")? {
             match name.as_str() {
                 "flags" => out.flags = Array::<Str>::decode(value)?,

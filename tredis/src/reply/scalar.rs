@@ -122,10 +122,7 @@ fn ttl(v: Value, unit: fn(u64) -> Duration) -> Result<Ttl, DecodeError> {
         Value::Int(-2) => Result::Ok(Ttl::Missing),
         Value::Int(-1) => Result::Ok(Ttl::Persistent),
         Value::Int(n) if n >= 0 => Result::Ok(Ttl::Expires(unit(n as u64))),
-        other => Err(DecodeError::mismatch(
-            "a TTL (-2, -1 or a positive integer)",
-            &other,
-        )),
+        other => Err(DecodeError::mismatch("a TTL (-2, -1 or a positive integer)", &other)),
     }
 }
 
@@ -134,10 +131,7 @@ fn expire_time(v: Value, unit: fn(u64) -> Duration) -> Result<ExpireTime, Decode
         Value::Int(-2) => Result::Ok(ExpireTime::Missing),
         Value::Int(-1) => Result::Ok(ExpireTime::Persistent),
         Value::Int(n) if n >= 0 => Result::Ok(ExpireTime::At(UNIX_EPOCH + unit(n as u64))),
-        other => Err(DecodeError::mismatch(
-            "an expiry time (-2, -1 or a Unix time)",
-            &other,
-        )),
+        other => Err(DecodeError::mismatch("an expiry time (-2, -1 or a Unix time)", &other)),
     }
 }
 

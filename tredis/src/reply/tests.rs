@@ -22,16 +22,10 @@ fn scalars() {
     assert_eq!(Double::decode(bulk("1.5")), Result::Ok(1.5));
     assert_eq!(Double::decode(Value::Double(1.5)), Result::Ok(1.5));
     assert_eq!(Double::decode(bulk("inf")), Result::Ok(f64::INFINITY));
-    assert!(
-        Int::decode(bulk("12")).is_err(),
-        "no lenient string-to-int coercion"
-    );
+    assert!(Int::decode(bulk("12")).is_err(), "no lenient string-to-int coercion");
     assert!(UInt::decode(Value::Int(-1)).is_err());
     assert_eq!(
-        Str::decode(Value::Verbatim {
-            format: *b"txt",
-            text: "hi".into()
-        }),
+        Str::decode(Value::Verbatim { format: *b"txt", text: "hi".into() }),
         Result::Ok("hi".to_string())
     );
     assert_eq!(TtlSecs::decode(Value::Int(-2)), Result::Ok(Ttl::Missing));
@@ -40,10 +34,7 @@ fn scalars() {
         Result::Ok(Ttl::Expires(std::time::Duration::from_millis(1500)))
     );
     let e = Int::decode(Value::Error("WRONGTYPE x".into())).unwrap_err();
-    assert_eq!(
-        e.to_string(),
-        "expected an integer, got error reply `WRONGTYPE x`"
-    );
+    assert_eq!(e.to_string(), "expected an integer, got error reply `WRONGTYPE x`");
 }
 
 #[test]
@@ -51,32 +42,20 @@ fn containers_in_both_protocols() {
     let flat = Value::Array(vec![bulk("a"), bulk("1"), bulk("b"), bulk("2")]);
     let map = Value::Map(vec![(bulk("a"), bulk("1")), (bulk("b"), bulk("2"))]);
     let want: HashMap<String, String> = [("a".into(), "1".into()), ("b".into(), "2".into())].into();
-    assert_eq!(
-        Map::<Str, Str>::decode(flat.clone()),
-        Result::Ok(want.clone())
-    );
+    assert_eq!(Map::<Str, Str>::decode(flat.clone()), Result::Ok(want.clone()));
     assert_eq!(Map::<Str, Str>::decode(map), Result::Ok(want));
     let scores2 = Value::Array(vec![bulk("m"), bulk("1.5")]);
     let scores3 = Value::Array(vec![Value::Array(vec![bulk("m"), Value::Double(1.5)])]);
     let want = vec![(Bytes::from("m"), 1.5)];
-    assert_eq!(
-        Pairs::<Bulk, Double>::decode(scores2),
-        Result::Ok(want.clone())
-    );
+    assert_eq!(Pairs::<Bulk, Double>::decode(scores2), Result::Ok(want.clone()));
     assert_eq!(Pairs::<Bulk, Double>::decode(scores3), Result::Ok(want));
     assert_eq!(
         Array::<Nullable<Bulk>>::decode(Value::Array(vec![bulk("x"), Value::Null])),
         Result::Ok(vec![Some(Bytes::from("x")), None])
     );
+    assert_eq!(Array::<Bulk>::decode(Value::Set(vec![bulk("x")])), Result::Ok(vec![Bytes::from("x")]));
     assert_eq!(
-        Array::<Bulk>::decode(Value::Set(vec![bulk("x")])),
-        Result::Ok(vec![Bytes::from("x")])
-    );
-    assert_eq!(
-        Scan::<Bulk>::decode(Value::Array(vec![
-            bulk("17"),
-            Value::Array(vec![bulk("k")])
-        ])),
+        Scan::<Bulk>::decode(Value::Array(vec![bulk("17"), Value::Array(vec![bulk("k")])])),
         Result::Ok((17, vec![Bytes::from("k")]))
     );
     assert!(<(Int, Int)>::decode(Value::Array(vec![Value::Int(1)])).is_err());
@@ -103,16 +82,6 @@ fn records() {
     ]);
     let m = LcsMatches::decode(lcs).unwrap();
     assert_eq!(m.len, 6);
-    assert_eq!(
-        m.matches,
-        vec![LcsMatch {
-            first: (4, 7),
-            second: (5, 8),
-            len: Some(4)
-        }]
-    );
-    assert_eq!(
-        KeyType::decode(Value::Simple("zset".into())),
-        Result::Ok(KeyType::ZSet)
-    );
+    assert_eq!(m.matches, vec![LcsMatch { first: (4, 7), second: (5, 8), len: Some(4) }]);
+    assert_eq!(KeyType::decode(Value::Simple("zset".into())), Result::Ok(KeyType::ZSet));
 }

@@ -25,12 +25,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits {
-            max_depth: 128,
-            max_bulk_len: 512 << 20,
-            max_elements: 1 << 26,
-            max_line_len: 64 << 10,
-        }
+        Limits { max_depth: 128, max_bulk_len: 512 << 20, max_elements: 1 << 26, max_line_len: 64 << 10 }
     }
 }
 
@@ -77,11 +72,12 @@ fn initial_capacity(n: usize) -> usize {
 impl Decoder {
     /// A decoder with the given limits.
     pub fn new(limits: Limits) -> Decoder {
-        Decoder {
-            stack: Vec::new(),
-            limits,
-            elements: 0,
-        }
+        Decoder { stack: Vec::new(), limits, elements: 0 }
+    }
+
+    /// True when no value is partly decoded.
+    pub fn is_idle(&self) -> bool {
+        self.stack.is_empty()
     }
 
     /// Decodes the next complete value from `buf`, consuming its bytes. `Ok(None)` means more
@@ -128,10 +124,7 @@ impl Decoder {
     fn count(&mut self, n: usize) -> Result<(), Error> {
         self.elements = self.elements.saturating_add(n);
         if self.elements > self.limits.max_elements {
-            return Err(err(format!(
-                "reply has more than {} values",
-                self.limits.max_elements
-            )));
+            return Err(err(format!("reply has more than {} values", self.limits.max_elements)));
         }
         Ok(())
     }
@@ -150,22 +143,17 @@ impl Decoder {
                 buf.advance(1);
                 let s = buf.split_to(len).freeze();
                 buf.advance(2);
-                return Ok(Step::Value(if tag == b'+' {
-                    Value::Simple(s)
-                } else {
-                    Value::Error(s)
-                }));
+                return Ok(Step::Value(if tag == b'+' { Value::Simple(s) } else { Value::Error(s) }));
             }
-            b':' => Value::Int(
-                parse_int(&buf[1..1 + len]).ok_or_else(|| bad_line("integer", &buf[1..1 + len]))?,
-            ),
+            b':' => {
+                Value::Int(parse_int(&buf[1..1 + len]).ok_or_else(|| bad_line("integer", &buf[1..1 + len]))?)
+            }
             b'_' if len == 0 => Value::Null,
             b'#' if len == 1 && (buf[1] == b't' || buf[1] == b'f') => Value::Bool(buf[1] == b't'),
             b'_' => return Err(bad_line("null", &buf[1..1 + len])),
             b'#' => return Err(bad_line("boolean", &buf[1..1 + len])),
             b',' => Value::Double(
-                parse_double(&buf[1..1 + len])
-                    .ok_or_else(|| bad_line("double", &buf[1..1 + len]))?,
+                parse_double(&buf[1..1 + len]).ok_or_else(|| bad_line("double", &buf[1..1 + len]))?,
             ),
             b'(' => {
                 let digits = &buf[1..1 + len];
@@ -180,16 +168,13 @@ impl Decoder {
             }
             b'$' | b'!' | b'=' => return self.blob(buf, tag, len, header),
             b'*' | b'~' | b'>' | b'%' | b'|' => {
-                let n = parse_int(&buf[1..1 + len])
-                    .ok_or_else(|| bad_line("length", &buf[1..1 + len]))?;
+                let n = parse_int(&buf[1..1 + len]).ok_or_else(|| bad_line("length", &buf[1..1 + len]))?;
                 buf.advance(header);
                 if n == -1 && (tag == b'*' || tag == b'~') {
                     return Ok(Step::Value(Value::Null));
                 }
                 if n < 0 || n as u64 > self.limits.max_elements as u64 {
-                    return Err(err(format!(
-                        "aggregate length {n} is negative or above the limit"
-                    )));
+                    return Err(err(format!("aggregate length {n} is negative or above the limit")));
                 }
                 let n = n as usize;
                 let (agg, want) = match tag {
@@ -206,10 +191,7 @@ impl Decoder {
                 }));
             }
             other => {
-                return Err(err(format!(
-                    "invalid type byte 0x{other:02x} ({:?})",
-                    other as char
-                )));
+                return Err(err(format!("invalid type byte 0x{other:02x} ({:?})", other as char)));
             }
         };
         buf.advance(header);
@@ -217,13 +199,7 @@ impl Decoder {
     }
 
     /// `$`, `!` and `=`: a length line, then that many bytes and CRLF.
-    fn blob(
-        &mut self,
-        buf: &mut BytesMut,
-        tag: u8,
-        len: usize,
-        header: usize,
-    ) -> Result<Step, Error> {
+    fn blob(&mut self, buf: &mut BytesMut, tag: u8, len: usize, header: usize) -> Result<Step, Error> {
         let n = parse_int(&buf[1..1 + len]).ok_or_else(|| bad_line("length", &buf[1..1 + len]))?;
         if n == -1 && tag == b'$' {
             buf.advance(header);
@@ -257,10 +233,7 @@ impl Decoder {
                 if data.len() < 4 || data[3] != b':' {
                     return Err(err("verbatim string without a format prefix"));
                 }
-                Value::Verbatim {
-                    format: [data[0], data[1], data[2]],
-                    text: data.slice(4..),
-                }
+                Value::Verbatim { format: [data[0], data[1], data[2]], text: data.slice(4..) }
             }
         }))
     }
@@ -336,11 +309,7 @@ pub(crate) fn parse_double(s: &[u8]) -> Option<f64> {
         "inf" | "+inf" => Some(f64::INFINITY),
         "-inf" => Some(f64::NEG_INFINITY),
         "nan" | "-nan" => Some(f64::NAN),
-        _ if text.is_empty()
-            || text
-                .bytes()
-                .any(|b| b.is_ascii_alphabetic() && b != b'e' && b != b'E') =>
-        {
+        _ if text.is_empty() || text.bytes().any(|b| b.is_ascii_alphabetic() && b != b'e' && b != b'E') => {
             None
         }
         _ => text.parse().ok(),

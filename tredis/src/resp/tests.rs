@@ -56,34 +56,16 @@ fn every_resp3_type() {
         Value::BigNumber(b("3492890328409238509324850943850943825024385"))
     );
     assert_eq!(one("!8\r\nSYNTAX x\r\n"), Value::BulkError(b("SYNTAX x")));
-    assert_eq!(
-        one("=8\r\ntxt:some\r\n"),
-        Value::Verbatim {
-            format: *b"txt",
-            text: b("some")
-        }
-    );
-    assert_eq!(
-        one("*2\r\n:1\r\n$1\r\na\r\n"),
-        Value::Array(vec![Value::Int(1), Value::Bulk(b("a"))])
-    );
+    assert_eq!(one("=8\r\ntxt:some\r\n"), Value::Verbatim { format: *b"txt", text: b("some") });
+    assert_eq!(one("*2\r\n:1\r\n$1\r\na\r\n"), Value::Array(vec![Value::Int(1), Value::Bulk(b("a"))]));
     assert_eq!(one("*0\r\n"), Value::Array(vec![]));
     assert_eq!(one("~1\r\n+x\r\n"), Value::Set(vec![Value::Simple(b("x"))]));
-    assert_eq!(
-        one(">2\r\n+a\r\n:1\r\n"),
-        Value::Push(vec![Value::Simple(b("a")), Value::Int(1)])
-    );
-    assert_eq!(
-        one("%1\r\n+k\r\n:1\r\n"),
-        Value::Map(vec![(Value::Simple(b("k")), Value::Int(1))])
-    );
+    assert_eq!(one(">2\r\n+a\r\n:1\r\n"), Value::Push(vec![Value::Simple(b("a")), Value::Int(1)]));
+    assert_eq!(one("%1\r\n+k\r\n:1\r\n"), Value::Map(vec![(Value::Simple(b("k")), Value::Int(1))]));
     assert_eq!(one("%0\r\n"), Value::Map(vec![]));
     // An attribute annotates the next value and is dropped.
     assert_eq!(one("|1\r\n+ttl\r\n:3\r\n:7\r\n"), Value::Int(7));
-    assert_eq!(
-        one("*1\r\n|1\r\n+a\r\n+b\r\n:7\r\n"),
-        Value::Array(vec![Value::Int(7)])
-    );
+    assert_eq!(one("*1\r\n|1\r\n+a\r\n+b\r\n:7\r\n"), Value::Array(vec![Value::Int(7)]));
     assert_eq!(one(":9223372036854775807\r\n"), Value::Int(i64::MAX));
     assert_eq!(one(":-9223372036854775808\r\n"), Value::Int(i64::MIN));
 }
@@ -92,13 +74,8 @@ fn every_resp3_type() {
 fn payload_is_a_view_of_the_read_buffer() {
     let mut buf = BytesMut::from(&b"$5\r\nhello\r\n"[..]);
     let ptr = buf.as_ptr();
-    let v = Decoder::new(Limits::default())
-        .decode(&mut buf)
-        .unwrap()
-        .unwrap();
-    let Value::Bulk(data) = v else {
-        panic!("not bulk")
-    };
+    let v = Decoder::new(Limits::default()).decode(&mut buf).unwrap().unwrap();
+    let Value::Bulk(data) = v else { panic!("not bulk") };
     assert_eq!(data.as_ptr(), ptr.wrapping_add(4), "the payload was copied");
 }
 
@@ -159,18 +136,10 @@ fn malformed_input_is_a_protocol_error() {
 fn limits_bound_memory_and_depth() {
     let l = Limits::default();
     assert!(protocol_error(b"$2147483647\r\n", l).contains("above the limit"));
-    let small = Limits {
-        max_bulk_len: 10,
-        max_elements: 5,
-        max_line_len: 8,
-        max_depth: 4,
-    };
+    let small = Limits { max_bulk_len: 10, max_elements: 5, max_line_len: 8, max_depth: 4 };
     assert!(protocol_error(b"$11\r\n", small).contains("above the limit"));
     assert!(protocol_error(b"*6\r\n", small).contains("above the limit"));
-    assert!(
-        protocol_error(b"*2\r\n*2\r\n:1\r\n:2\r\n*1\r\n:3\r\n", small)
-            .contains("more than 5 values")
-    );
+    assert!(protocol_error(b"*2\r\n*2\r\n:1\r\n:2\r\n*1\r\n:3\r\n", small).contains("more than 5 values"));
     assert!(protocol_error(b"+123456789\r\n", small).contains("longer than"));
     assert!(protocol_error(b"+1234567890123", small).contains("longer than"));
     let deep = "*1\r\n".repeat(10_000) + ":1\r\n";
@@ -204,11 +173,7 @@ impl Rng {
 
     fn line(&mut self) -> Bytes {
         let len = self.below(20) as usize;
-        Bytes::from(
-            (0..len)
-                .map(|_| b'a' + self.below(26) as u8)
-                .collect::<Vec<u8>>(),
-        )
+        Bytes::from((0..len).map(|_| b'a' + self.below(26) as u8).collect::<Vec<u8>>())
     }
 
     fn value(&mut self, depth: u32) -> Value {
@@ -221,17 +186,12 @@ impl Rng {
             5 => Value::Null,
             6 => Value::Bool(self.below(2) == 1),
             7 => Value::Double((self.next() as i64 as f64) / 1024.0),
-            8 => Value::Verbatim {
-                format: *b"txt",
-                text: self.bytes(),
-            },
+            8 => Value::Verbatim { format: *b"txt", text: self.bytes() },
             9 => Value::Array((0..self.below(5)).map(|_| self.value(depth + 1)).collect()),
             10 => Value::Set((0..self.below(5)).map(|_| self.value(depth + 1)).collect()),
             11 => Value::Push((0..self.below(4)).map(|_| self.value(depth + 1)).collect()),
             12 => Value::Map(
-                (0..self.below(4))
-                    .map(|_| (self.value(depth + 1), self.value(depth + 1)))
-                    .collect(),
+                (0..self.below(4)).map(|_| (self.value(depth + 1), self.value(depth + 1))).collect(),
             ),
             _ => Value::BulkError(self.line()),
         }
@@ -249,12 +209,9 @@ fn as_resp2(v: &Value) -> Value {
         Value::Array(items) | Value::Set(items) | Value::Push(items) => {
             Value::Array(items.iter().map(as_resp2).collect())
         }
-        Value::Map(pairs) => Value::Array(
-            pairs
-                .iter()
-                .flat_map(|(k, v)| [as_resp2(k), as_resp2(v)])
-                .collect(),
-        ),
+        Value::Map(pairs) => {
+            Value::Array(pairs.iter().flat_map(|(k, v)| [as_resp2(k), as_resp2(v)]).collect())
+        }
         other => other.clone(),
     }
 }
@@ -264,10 +221,9 @@ fn random_values_survive_random_cuts() {
     for seed in 1..=300u64 {
         let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15));
         let values: Vec<Value> = (0..1 + rng.below(6)).map(|_| rng.value(0)).collect();
-        for (proto, expect) in [
-            (Protocol::Resp3, values.clone()),
-            (Protocol::Resp2, values.iter().map(as_resp2).collect()),
-        ] {
+        for (proto, expect) in
+            [(Protocol::Resp3, values.clone()), (Protocol::Resp2, values.iter().map(as_resp2).collect())]
+        {
             let mut wire = Vec::new();
             for v in &values {
                 v.write_resp(proto, &mut wire);
@@ -281,12 +237,10 @@ fn random_values_survive_random_cuts() {
                 let step = 1 + rng.below(wire.len() as u64 - pos as u64) as usize;
                 buf.extend_from_slice(&wire[pos..pos + step]);
                 pos += step;
-                while let Some(v) = d.decode(&mut buf).unwrap_or_else(|e| {
-                    panic!(
-                        "seed {seed}: {e}; wire {:?}",
-                        String::from_utf8_lossy(&wire)
-                    )
-                }) {
+                while let Some(v) = d
+                    .decode(&mut buf)
+                    .unwrap_or_else(|e| panic!("seed {seed}: {e}; wire {:?}", String::from_utf8_lossy(&wire)))
+                {
                     got.push(v);
                 }
             }

@@ -15,14 +15,7 @@ use crate::names::{camel, is_snake_ident, is_type_ident};
 use crate::spec::{Arg, ArgKind, Command, ReplyExpr};
 
 /// Setter names that would shadow methods of the runtime's request type.
-const RESERVED: &[&str] = &[
-    "into_future",
-    "with_timeout",
-    "idempotent",
-    "stream",
-    "encode",
-    "new",
-];
+const RESERVED: &[&str] = &["into_future", "with_timeout", "idempotent", "stream", "encode", "new"];
 
 /// Everything the argument list contributes to a command's expansion.
 #[derive(Default)]
@@ -147,10 +140,7 @@ fn bool_tokens(cmd: &Command, arg: &Arg, cx: &Ctxt) -> Option<(Literal, Literal)
         cx.error(
             Some(&cmd.name),
             &arg.path,
-            format!(
-                "`{}` of kind bool needs exactly two token variants",
-                arg.name
-            ),
+            format!("`{}` of kind bool needs exactly two token variants", arg.name),
         );
         return None;
     }
@@ -166,10 +156,14 @@ pub fn lower(cmd: &Command, ntokens: usize, cx: &Ctxt) -> Lowered {
     let mut rank = 0usize;
     for arg in &cmd.args {
         if !is_snake_ident(&arg.rust) {
-            cx.error(Some(&cmd.name), format!("{}.rust", arg.path), format!(
+            cx.error(
+                Some(&cmd.name),
+                format!("{}.rust", arg.path),
+                format!(
                 "`{}` is not a usable Rust name (a keyword or not snake_case): set \"rust\" in the overlay",
                 arg.rust
-            ));
+            ),
+            );
             continue;
         }
         if arg.opt {
@@ -199,10 +193,7 @@ pub fn lower(cmd: &Command, ntokens: usize, cx: &Ctxt) -> Lowered {
             cx.error(
                 Some(&cmd.name),
                 &cmd.path,
-                format!(
-                    "two options would both be named `{}`: rename one in the overlay",
-                    w[0]
-                ),
+                format!("two options would both be named `{}`: rename one in the overlay", w[0]),
             );
         }
     }
@@ -211,10 +202,7 @@ pub fn lower(cmd: &Command, ntokens: usize, cx: &Ctxt) -> Lowered {
             cx.error(
                 Some(&cmd.name),
                 &cmd.path,
-                format!(
-                    "option name `{}` is reserved by the request type: rename it in the overlay",
-                    s.name
-                ),
+                format!("option name `{}` is reserved by the request type: rename it in the overlay", s.name),
             );
         }
     }
@@ -239,41 +227,28 @@ fn required(cmd: &Command, arg: &Arg, pos: &mut Option<usize>, out: &mut Lowered
             }
             out.cursor_index = *pos;
             if pos.is_none() {
-                cx.error(
-                    Some(&cmd.name),
-                    &arg.path,
-                    "the cursor must follow only single required arguments",
-                );
+                cx.error(Some(&cmd.name), &arg.path, "the cursor must follow only single required arguments");
             }
         }
         _ => {}
     }
     if arg.multi && arg.kind != ArgKind::Block {
-        let bound = if arg.kind == ArgKind::Key {
-            quote!(crate::args::ToKeys)
-        } else {
-            quote!(crate::args::ToArgs)
-        };
+        let bound =
+            if arg.kind == ArgKind::Key { quote!(crate::args::ToKeys) } else { quote!(crate::args::ToArgs) };
         if !(arg.kind.is_bytes() || arg.kind.is_scalar()) {
-            cx.error(
-                Some(&cmd.name),
-                &arg.path,
-                "only keys, bytes and numbers can repeat",
-            );
+            cx.error(Some(&cmd.name), &arg.path, "only keys, bytes and numbers can repeat");
             return;
         }
         let min = arg.min.unwrap_or(1) as u32;
         if arg.multi_token {
             let lit = bulk(arg.token.as_deref().unwrap_or_default());
-            out.ctor
-                .extend(quote!(c.args_with(#lit, &#name, #min, #what);));
+            out.ctor.extend(quote!(c.args_with(#lit, &#name, #min, #what);));
         } else {
             out.ctor.extend(token_stmt(arg));
             out.ctor.extend(quote!(c.args(&#name, #min, #what);));
         }
         out.params.push(quote!(#name: impl #bound));
-        out.param_docs
-            .push(doc(&format!(", one or more (at least {min})")));
+        out.param_docs.push(doc(&format!(", one or more (at least {min})")));
         *pos = None;
         return;
     }
@@ -304,8 +279,7 @@ fn required(cmd: &Command, arg: &Arg, pos: &mut Option<usize>, out: &mut Lowered
                 out.ctor.extend(token_stmt(arg));
                 bump(pos, usize::from(arg.token.is_some()));
             }
-            out.ctor
-                .extend(encode_scalar(arg.kind, quote!(#name), &what));
+            out.ctor.extend(encode_scalar(arg.kind, quote!(#name), &what));
             out.params.push(quote!(#name: #ty));
             out.param_docs.push(doc(""));
             bump(pos, 1);
@@ -315,8 +289,7 @@ fn required(cmd: &Command, arg: &Arg, pos: &mut Option<usize>, out: &mut Lowered
                 return;
             };
             out.ctor.extend(token_stmt(arg));
-            out.ctor
-                .extend(quote!(c.token(if #name { #on } else { #off });));
+            out.ctor.extend(quote!(c.token(if #name { #on } else { #off });));
             out.params.push(quote!(#name: bool));
             out.param_docs.push(doc(""));
             *pos = None;
@@ -329,8 +302,7 @@ fn required(cmd: &Command, arg: &Arg, pos: &mut Option<usize>, out: &mut Lowered
             let arms = enum_arms(cmd, arg, &ty, cx);
             out.ctor.extend(quote!(match #name { #arms }));
             out.params.push(quote!(#name: #ty));
-            out.param_docs
-                .push(format!("`{}`: one of [`{}`]", arg.rust, ty));
+            out.param_docs.push(format!("`{}`: one of [`{}`]", arg.rust, ty));
             *pos = None;
         }
         ArgKind::Block if arg.multi => {
@@ -339,16 +311,8 @@ fn required(cmd: &Command, arg: &Arg, pos: &mut Option<usize>, out: &mut Lowered
             let vars: Vec<Ident> = (0..tys.len()).map(|i| format_ident!("f{}", i)).collect();
             let min = arg.min.unwrap_or(1) as u32;
             let tok = token_stmt(arg);
-            let per_item = if arg.multi_token {
-                tok.clone()
-            } else {
-                TokenStream::new()
-            };
-            let once = if arg.multi_token {
-                TokenStream::new()
-            } else {
-                tok
-            };
+            let per_item = if arg.multi_token { tok.clone() } else { TokenStream::new() };
+            let once = if arg.multi_token { TokenStream::new() } else { tok };
             out.ctor.extend(quote! {
                 #once
                 let mut n = 0u32;
@@ -359,14 +323,9 @@ fn required(cmd: &Command, arg: &Arg, pos: &mut Option<usize>, out: &mut Lowered
                 }
                 c.check_min(n, #min, #what);
             });
-            out.params
-                .push(quote!(#name: impl ::core::iter::IntoIterator<Item = (#(#tys,)*)>));
+            out.params.push(quote!(#name: impl ::core::iter::IntoIterator<Item = (#(#tys,)*)>));
             let fields: Vec<&str> = arg.args.iter().map(|f| f.rust.as_str()).collect();
-            out.param_docs.push(format!(
-                "`{}`: items of ({}), at least {min}",
-                arg.rust,
-                fields.join(", ")
-            ));
+            out.param_docs.push(format!("`{}`: items of ({}), at least {min}", arg.rust, fields.join(", ")));
             *pos = None;
         }
         ArgKind::Block => {
@@ -399,21 +358,14 @@ fn tuple_fields(
     for (i, f) in arg.args.iter().enumerate() {
         let var = format_ident!("f{}", i);
         if f.opt || f.multi {
-            cx.error(
-                Some(&cmd.name),
-                &f.path,
-                "fields of a repeated block must be single and required",
-            );
+            cx.error(Some(&cmd.name), &f.path, "fields of a repeated block must be single and required");
             continue;
         }
         let tok = token_stmt(f);
         if f.kind.is_bytes() {
             let g = format_ident!("T{}", first + i);
-            let bound = if f.kind == ArgKind::Key {
-                quote!(crate::args::ToKey)
-            } else {
-                quote!(crate::args::ToArg)
-            };
+            let bound =
+                if f.kind == ArgKind::Key { quote!(crate::args::ToKey) } else { quote!(crate::args::ToArg) };
             generics.push(quote!(#g: #bound));
             tys.push(quote!(#g));
             encs.push(quote!(#tok c.arg(&#var);));
@@ -422,11 +374,7 @@ fn tuple_fields(
             let e = encode_scalar(f.kind, quote!(#var), &f.name);
             encs.push(quote!(#tok #e));
         } else {
-            cx.error(
-                Some(&cmd.name),
-                &f.path,
-                "fields of a repeated block must be keys, bytes or numbers",
-            );
+            cx.error(Some(&cmd.name), &f.path, "fields of a repeated block must be keys, bytes or numbers");
         }
     }
     (generics, tys, encs)
@@ -434,16 +382,9 @@ fn tuple_fields(
 
 /// Defines the public enum of a oneof whose variants are tokens or scalars; returns its type.
 fn public_enum(cmd: &Command, arg: &Arg, out: &mut Lowered, cx: &Ctxt) -> Option<Ident> {
-    let ty = arg
-        .type_name
-        .clone()
-        .unwrap_or_else(|| cmd.type_name.clone() + &camel(&arg.rust));
+    let ty = arg.type_name.clone().unwrap_or_else(|| cmd.type_name.clone() + &camel(&arg.rust));
     if !is_type_ident(&ty) {
-        cx.error(
-            Some(&cmd.name),
-            format!("{}.type", arg.path),
-            format!("`{ty}` is not a type name"),
-        );
+        cx.error(Some(&cmd.name), format!("{}.type", arg.path), format!("`{ty}` is not a type name"));
         return None;
     }
     let ty = ident(&ty);
@@ -510,26 +451,14 @@ fn payload(cmd: &Command, a: &Arg, var: &Ident, cx: &Ctxt) -> Option<Payload> {
     let tok = token_stmt(a);
     let what = a.token.clone().unwrap_or_else(|| a.name.clone());
     if a.multi {
-        cx.error(
-            Some(&cmd.name),
-            &a.path,
-            "a repeated value cannot be nested here",
-        );
+        cx.error(Some(&cmd.name), &a.path, "a repeated value cannot be nested here");
         return None;
     }
     Some(match a.kind {
-        ArgKind::Token => Payload {
-            ty: quote!(()),
-            param: None,
-            store: quote!(()),
-            encode: tok,
-        },
+        ArgKind::Token => Payload { ty: quote!(()), param: None, store: quote!(()), encode: tok },
         k if k.is_bytes() => {
-            let bound = if k == ArgKind::Key {
-                quote!(crate::args::ToKey)
-            } else {
-                quote!(crate::args::ToArg)
-            };
+            let bound =
+                if k == ArgKind::Key { quote!(crate::args::ToKey) } else { quote!(crate::args::ToArg) };
             Payload {
                 ty: quote!(crate::command::ArgList),
                 param: Some(quote!(#var: impl #bound)),
@@ -651,16 +580,8 @@ fn optional(cmd: &Command, arg: &Arg, rank: usize, out: &mut Lowered, cx: &Ctxt)
         if arg.kind == ArgKind::Block {
             let (generics, tys, encs) = tuple_fields(cmd, arg, 0, cx);
             let vars: Vec<Ident> = (0..tys.len()).map(|i| format_ident!("f{}", i)).collect();
-            let per_item = if arg.multi_token {
-                tok.clone()
-            } else {
-                TokenStream::new()
-            };
-            let once = if arg.multi_token {
-                TokenStream::new()
-            } else {
-                tok.clone()
-            };
+            let per_item = if arg.multi_token { tok.clone() } else { TokenStream::new() };
+            let once = if arg.multi_token { TokenStream::new() } else { tok.clone() };
             out.fields.push(Field {
                 name: field.clone(),
                 ty: quote!(crate::command::ArgList),
@@ -681,23 +602,15 @@ fn optional(cmd: &Command, arg: &Arg, rank: usize, out: &mut Lowered, cx: &Ctxt)
                 },
                 switch,
             );
-            out.encode
-                .extend(quote!(if !self.#field.is_empty() { #once c.raw(&self.#field); }));
+            out.encode.extend(quote!(if !self.#field.is_empty() { #once c.raw(&self.#field); }));
             return;
         }
         if !(arg.kind.is_bytes() || arg.kind.is_scalar()) {
-            cx.error(
-                Some(&cmd.name),
-                &arg.path,
-                "only keys, bytes, numbers and blocks can repeat",
-            );
+            cx.error(Some(&cmd.name), &arg.path, "only keys, bytes, numbers and blocks can repeat");
             return;
         }
-        let bound = if arg.kind == ArgKind::Key {
-            quote!(crate::args::ToKeys)
-        } else {
-            quote!(crate::args::ToArgs)
-        };
+        let bound =
+            if arg.kind == ArgKind::Key { quote!(crate::args::ToKeys) } else { quote!(crate::args::ToArgs) };
         let prefix = match (&arg.token, arg.multi_token) {
             (Some(t), true) => {
                 let lit = bulk(t);
@@ -705,11 +618,7 @@ fn optional(cmd: &Command, arg: &Arg, rank: usize, out: &mut Lowered, cx: &Ctxt)
             }
             _ => quote!(::core::option::Option::None),
         };
-        let once = if arg.multi_token {
-            TokenStream::new()
-        } else {
-            tok
-        };
+        let once = if arg.multi_token { TokenStream::new() } else { tok };
         out.fields.push(Field {
             name: field.clone(),
             ty: quote!(crate::command::ArgList),
@@ -724,27 +633,14 @@ fn optional(cmd: &Command, arg: &Arg, rank: usize, out: &mut Lowered, cx: &Ctxt)
             quote!(c.#field.extend(#prefix, &values);),
             switch,
         );
-        out.encode
-            .extend(quote!(if !self.#field.is_empty() { #once c.raw(&self.#field); }));
+        out.encode.extend(quote!(if !self.#field.is_empty() { #once c.raw(&self.#field); }));
         return;
     }
     match arg.kind {
         ArgKind::Token if arg.fixed => out.encode.extend(tok),
         ArgKind::Token => {
-            out.fields.push(Field {
-                name: field.clone(),
-                ty: quote!(bool),
-                init: quote!(false),
-            });
-            push_setter(
-                out,
-                &arg.rust,
-                arg,
-                vec![],
-                vec![],
-                quote!(c.#field = true;),
-                switch,
-            );
+            out.fields.push(Field { name: field.clone(), ty: quote!(bool), init: quote!(false) });
+            push_setter(out, &arg.rust, arg, vec![], vec![], quote!(c.#field = true;), switch);
             out.encode.extend(quote!(if self.#field { #tok }));
         }
         ArgKind::OneOf if arg.token.is_some() || arg.type_name.is_some() => {
@@ -766,7 +662,9 @@ fn optional(cmd: &Command, arg: &Arg, rank: usize, out: &mut Lowered, cx: &Ctxt)
                 quote!(c.#field = ::core::option::Option::Some(value);),
                 switch,
             );
-            out.encode.extend(quote!(if let ::core::option::Option::Some(v) = self.#field { #tok match v { #arms } }));
+            out.encode.extend(
+                quote!(if let ::core::option::Option::Some(v) = self.#field { #tok match v { #arms } }),
+            );
         }
         ArgKind::OneOf => {
             // One setter per variant; the choice is kept in a private enum.
@@ -778,10 +676,7 @@ fn optional(cmd: &Command, arg: &Arg, rank: usize, out: &mut Lowered, cx: &Ctxt)
                     cx.error(
                         Some(&cmd.name),
                         format!("{}.rust", v.path),
-                        format!(
-                            "`{}` is not a usable Rust name: set \"rust\" in the overlay",
-                            v.rust
-                        ),
+                        format!("`{}` is not a usable Rust name: set \"rust\" in the overlay", v.rust),
                     );
                     continue;
                 }
@@ -790,11 +685,7 @@ fn optional(cmd: &Command, arg: &Arg, rank: usize, out: &mut Lowered, cx: &Ctxt)
                 let Some(p) = payload(cmd, v, &var, cx) else {
                     continue;
                 };
-                let sw = v
-                    .reply
-                    .clone()
-                    .map(|r| (r, rank))
-                    .or_else(|| switch.clone());
+                let sw = v.reply.clone().map(|r| (r, rank)).or_else(|| switch.clone());
                 let (pty, store, enc) = (p.ty, p.store, p.encode);
                 if v.kind == ArgKind::Token {
                     variants.push(quote!(#vname));

@@ -13,11 +13,7 @@ pub fn method(cmd: &Command, params: &[String], setters: &[String]) -> TokenStre
         lines.push(doc.clone());
         lines.push(String::new());
     }
-    lines.push(format!(
-        "Sends `{}`. Replies with `{}`.",
-        cmd.name,
-        cmd.reply.output()
-    ));
+    lines.push(format!("Sends `{}`. Replies with `{}`.", cmd.name, cmd.reply.output()));
     lines.push(String::new());
     if let Some(c) = &cmd.complexity {
         lines.push(format!("- **Complexity:** {c}"));
@@ -26,10 +22,7 @@ pub fn method(cmd: &Command, params: &[String], setters: &[String]) -> TokenStre
         lines.push(format!("- **Since:** Redis {s}"));
     }
     if let Some((since, used)) = &cmd.deprecated {
-        let instead = used
-            .as_deref()
-            .map(|u| format!(" Use {u} instead."))
-            .unwrap_or_default();
+        let instead = used.as_deref().map(|u| format!(" Use {u} instead.")).unwrap_or_default();
         lines.push(format!("- **Deprecated** since Redis {since}.{instead}"));
     }
     lines.push(format!("- **Reference:** <{}>", doc_url(&cmd.name)));

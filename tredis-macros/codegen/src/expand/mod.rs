@@ -19,11 +19,7 @@ use crate::spec::Spec;
 pub fn spec(spec: &Spec, cx: &Ctxt) -> TokenStream {
     let mut out = TokenStream::new();
     for group in &spec.groups {
-        let commands: Vec<_> = spec
-            .commands
-            .iter()
-            .filter(|c| c.group == group.id)
-            .collect();
+        let commands: Vec<_> = spec.commands.iter().filter(|c| c.group == group.id).collect();
         if commands.is_empty() {
             continue;
         }
@@ -54,7 +50,10 @@ pub fn spec(spec: &Spec, cx: &Ctxt) -> TokenStream {
             String::new(),
             format!("Enabled by the `{feature}` cargo feature (on by default)."),
         ]);
-        let mod_doc = format!(" Request types of the {} group.", group.title);
+        let mod_doc = format!(
+            " Request types of the {} group, and the enums some of their arguments take.",
+            group.title
+        );
         out.extend(quote! {
             #[cfg(feature = #feature)]
             #[doc = #mod_doc]
@@ -69,7 +68,7 @@ pub fn spec(spec: &Spec, cx: &Ctxt) -> TokenStream {
                 impl<T: crate::request::Target + ?::core::marker::Sized> #tr for T {}
             }
             #[cfg(feature = #feature)]
-            pub use self::#module::*;
+            pub use self::#module::#tr;
         });
     }
     out

@@ -46,34 +46,16 @@ pub fn expand(cmd: &Command, cx: &Ctxt) -> Option<Expanded> {
         );
     }
     if let (ReplyExpr::Scan(_), None) = (&cmd.reply, low.cursor_index) {
-        cx.error(
-            Some(&cmd.name),
-            &cmd.path,
-            "a scan<T> reply needs an argument of kind cursor",
-        );
+        cx.error(Some(&cmd.name), &cmd.path, "a scan<T> reply needs an argument of kind cursor");
     }
     if cx.error_count() != before {
         return None;
     }
     let ty = format_ident!("{}", cmd.type_name);
     let default = reply::decoder(&cmd.reply);
-    let Lowered {
-        generics,
-        params,
-        param_docs,
-        ctor,
-        fields,
-        encode,
-        setters,
-        enums,
-        cursor_index,
-    } = low;
+    let Lowered { generics, params, param_docs, ctor, fields, encode, setters, enums, cursor_index } = low;
     let name_lit = Literal::byte_string(
-        tokens
-            .iter()
-            .map(|t| format!("${}\r\n{}\r\n", t.len(), t))
-            .collect::<String>()
-            .as_bytes(),
+        tokens.iter().map(|t| format!("${}\r\n{}\r\n", t.len(), t)).collect::<String>().as_bytes(),
     );
     let ntok = tokens.len() as u32;
     let fnames: Vec<_> = fields.iter().map(|f| f.name.clone()).collect();
@@ -89,8 +71,7 @@ pub fn expand(cmd: &Command, cx: &Ctxt) -> Option<Expanded> {
             cmd.rust
         ),
         String::new(),
-        "Chain its options, then `.await` it; `R` is the reply decoder, which options may change."
-            .into(),
+        "Chain its options, then `.await` it; `R` is the reply decoder, which options may change.".into(),
     ]);
     let retype = if sw.setter_trait.is_empty() {
         TokenStream::new()
@@ -103,11 +84,7 @@ pub fn expand(cmd: &Command, cx: &Ctxt) -> Option<Expanded> {
             }
         }
     };
-    let encode_mut = if fields.is_empty() {
-        quote!()
-    } else {
-        quote!(mut)
-    };
+    let encode_mut = if fields.is_empty() { quote!() } else { quote!(mut) };
     let mut setter_fns = TokenStream::new();
     let mut setter_docs = Vec::new();
     for (i, s) in setters.iter().enumerate() {
@@ -226,11 +203,7 @@ pub fn expand(cmd: &Command, cx: &Ctxt) -> Option<Expanded> {
             crate::request::Req::new(self, #ty { cmd: c, #(#fnames: #finits,)* _reply: ::core::marker::PhantomData })
         }
     };
-    Some(Expanded {
-        items,
-        method,
-        enums,
-    })
+    Some(Expanded { items, method, enums })
 }
 
 /// The static `CommandInfo` of a command.

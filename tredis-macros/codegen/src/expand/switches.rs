@@ -28,10 +28,7 @@ pub fn build(type_name: &str, default: &ReplyExpr, setters: &[Setter]) -> Result
     let mut setter_switch = BTreeMap::new();
     for (i, s) in setters.iter().enumerate() {
         if let Some((target, rank)) = &s.switch {
-            let idx = match switches
-                .iter()
-                .position(|(t, r)| key(t) == key(target) && r == rank)
-            {
+            let idx = match switches.iter().position(|(t, r)| key(t) == key(target) && r == rank) {
                 Some(p) => p,
                 None => {
                     switches.push((target.clone(), *rank));
@@ -44,10 +41,7 @@ pub fn build(type_name: &str, default: &ReplyExpr, setters: &[Setter]) -> Result
     let mut items = TokenStream::new();
     let mut setter_trait = BTreeMap::new();
     if switches.is_empty() {
-        return Ok(Switches {
-            items,
-            setter_trait,
-        });
+        return Ok(Switches { items, setter_trait });
     }
     // States reachable from the default reply, with the rank of the option that chose them.
     let mut states: Vec<(ReplyExpr, isize)> = vec![(default.clone(), -1)];
@@ -55,10 +49,7 @@ pub fn build(type_name: &str, default: &ReplyExpr, setters: &[Setter]) -> Result
     while i < states.len() {
         let (_, rank) = states[i].clone();
         for (target, r) in &switches {
-            if *r as isize > rank
-                && !states
-                    .iter()
-                    .any(|(s, sr)| key(s) == key(target) && *sr == *r as isize)
+            if *r as isize > rank && !states.iter().any(|(s, sr)| key(s) == key(target) && *sr == *r as isize)
             {
                 if states.iter().any(|(s, _)| key(s) == key(target)) {
                     return Err(format!(
@@ -84,11 +75,7 @@ pub fn build(type_name: &str, default: &ReplyExpr, setters: &[Setter]) -> Result
         });
         for (state, rank) in &states {
             let from = decoder(state);
-            let to = if *r as isize > *rank {
-                decoder(target)
-            } else {
-                from.clone()
-            };
+            let to = if *r as isize > *rank { decoder(target) } else { from.clone() };
             items.extend(quote!(impl #tr for #from { type Out = #to; }));
         }
         for (s, sw) in &setter_switch {
@@ -97,8 +84,5 @@ pub fn build(type_name: &str, default: &ReplyExpr, setters: &[Setter]) -> Result
             }
         }
     }
-    Ok(Switches {
-        items,
-        setter_trait,
-    })
+    Ok(Switches { items, setter_trait })
 }

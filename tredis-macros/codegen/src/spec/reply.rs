@@ -96,11 +96,7 @@ const MAX_DEPTH: usize = 16;
 
 /// Parses a reply expression; the error says where and what was expected.
 pub fn parse(src: &str) -> Result<ReplyExpr, String> {
-    let mut p = Parser {
-        src: src.as_bytes(),
-        pos: 0,
-        depth: 0,
-    };
+    let mut p = Parser { src: src.as_bytes(), pos: 0, depth: 0 };
     let e = p.expr()?;
     p.skip_ws();
     if p.pos != p.src.len() {
@@ -118,10 +114,7 @@ struct Parser<'a> {
 impl Parser<'_> {
     fn err(&self, expected: &str) -> String {
         let rest = String::from_utf8_lossy(&self.src[self.pos.min(self.src.len())..]);
-        format!(
-            "reply `{}`: expected {expected} at `{rest}`",
-            String::from_utf8_lossy(self.src)
-        )
+        format!("reply `{}`: expected {expected} at `{rest}`", String::from_utf8_lossy(self.src))
     }
 
     fn skip_ws(&mut self) {
@@ -261,14 +254,7 @@ impl ReplyExpr {
             ReplyExpr::Nullable(inner) => format!("Option<{}>", inner.output()),
             ReplyExpr::Array(inner) | ReplyExpr::Set(inner) => format!("Vec<{}>", inner.output()),
             ReplyExpr::Tuple(items) => {
-                format!(
-                    "({})",
-                    items
-                        .iter()
-                        .map(ReplyExpr::output)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
+                format!("({})", items.iter().map(ReplyExpr::output).collect::<Vec<_>>().join(", "))
             }
             ReplyExpr::Map(k, v) => format!("HashMap<{}, {}>", k.output(), v.output()),
             ReplyExpr::Pairs(k, v) | ReplyExpr::Keyed(k, v) => {
@@ -284,10 +270,9 @@ impl ReplyExpr {
         match self {
             ReplyExpr::Atom(_) => {}
             ReplyExpr::Record(n) => out.push(n.clone()),
-            ReplyExpr::Nullable(i)
-            | ReplyExpr::Array(i)
-            | ReplyExpr::Set(i)
-            | ReplyExpr::Scan(i) => i.records(out),
+            ReplyExpr::Nullable(i) | ReplyExpr::Array(i) | ReplyExpr::Set(i) | ReplyExpr::Scan(i) => {
+                i.records(out)
+            }
             ReplyExpr::Tuple(items) => items.iter().for_each(|i| i.records(out)),
             ReplyExpr::Map(k, v) | ReplyExpr::Pairs(k, v) | ReplyExpr::Keyed(k, v) => {
                 k.records(out);
@@ -306,23 +291,14 @@ mod tests {
         assert_eq!(parse("bytes?").unwrap().output(), "Option<Bytes>");
         assert_eq!(parse("ok?").unwrap().output(), "bool");
         assert_eq!(parse("[bytes?]").unwrap().output(), "Vec<Option<Bytes>>");
-        assert_eq!(
-            parse("pairs<bytes, double>").unwrap().output(),
-            "Vec<(Bytes, f64)>"
-        );
+        assert_eq!(parse("pairs<bytes, double>").unwrap().output(), "Vec<(Bytes, f64)>");
         assert_eq!(parse("scan<bytes>").unwrap().output(), "(u64, Vec<Bytes>)");
-        assert_eq!(
-            parse("(int, double)?").unwrap().output(),
-            "Option<(i64, f64)>"
-        );
+        assert_eq!(parse("(int, double)?").unwrap().output(), "Option<(i64, f64)>");
         assert_eq!(
             parse("keyed<bytes,[@StreamEntry]>?").unwrap().output(),
             "Option<Vec<(Bytes, Vec<StreamEntry>)>>"
         );
-        assert_eq!(
-            parse("map<str,str>").unwrap().output(),
-            "HashMap<String, String>"
-        );
+        assert_eq!(parse("map<str,str>").unwrap().output(), "HashMap<String, String>");
     }
 
     #[test]
@@ -333,8 +309,6 @@ mod tests {
         assert!(parse("bytes??").unwrap_err().contains("single `?`"));
         assert!(parse("(int)").unwrap_err().contains("at least two"));
         assert!(parse("@lower").unwrap_err().contains("record type name"));
-        assert!(parse("int extra")
-            .unwrap_err()
-            .contains("end of expression"));
+        assert!(parse("int extra").unwrap_err().contains("end of expression"));
     }
 }

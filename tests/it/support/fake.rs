@@ -1,0 +1,120 @@
+//! A scripted fake server, for what a real one cannot do on purpose: malformed replies,
+//! unsolicited replies, stalls and connections closed in the middle of a reply.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use bytes::{Bytes, BytesMut};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tredis::resp::{Decoder, Limits};
+use tredis::Value;
+
+/// A listening fake server; every accepted connection runs the script.
+pub struct Fake {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// Connections accepted so far.
+    pub accepted: Arc<AtomicUsize>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Fake {
+    /// Starts a server that runs `script` on each connection, with its number (0, 1, ...).
+    pub async fn start<F, Fut>(script: F) -> Fake
+    where
+        F: Fn(Conn, usize) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let count = accepted.clone();
+        let script = Arc::new(script);
+        let task = tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let n = count.fetch_add(1, Ordering::SeqCst);
+                let script = script.clone();
+                tokio::spawn(async move { script(Conn::new(stream), n).await });
+            }
+        });
+        Fake { addr, accepted, task }
+    }
+
+    /// `redis://` URL of the server.
+    pub fn url(&self) -> String {
+        format!("redis://{}", self.addr)
+    }
+}
+
+impl Drop for Fake {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// One accepted connection.
+pub struct Conn {
+    stream: TcpStream,
+    buf: BytesMut,
+    decoder: Decoder,
+}
+
+impl Conn {
+    fn new(stream: TcpStream) -> Conn {
+        Conn { stream, buf: BytesMut::new(), decoder: Decoder::new(Limits::default()) }
+    }
+
+    /// The next command, as its arguments; `None` when the client closed.
+    pub async fn command(&mut self) -> Option<Vec<Bytes>> {
+        loop {
+            if let Some(v) = self.decoder.decode(&mut self.buf).expect("the client sends valid RESP") {
+                let Value::Array(items) = v else { panic!("a command is an array") };
+                return Some(
+                    items
+                        .into_iter()
+                        .map(|i| match i {
+                            Value::Bulk(b) => b,
+                            other => panic!("a command argument is a bulk string, got {other:?}"),
+                        })
+                        .collect(),
+                );
+            }
+            if self.stream.read_buf(&mut self.buf).await.ok()? == 0 {
+                return None;
+            }
+        }
+    }
+
+    /// Reads `n` commands.
+    pub async fn commands(&mut self, n: usize) -> Vec<Vec<Bytes>> {
+        let mut out = Vec::new();
+        for _ in 0..n {
+            match self.command().await {
+                Some(c) => out.push(c),
+                None => break,
+            }
+        }
+        out
+    }
+
+    /// Writes raw bytes.
+    pub async fn send(&mut self, bytes: &[u8]) {
+        let _ = self.stream.write_all(bytes).await;
+    }
+
+    /// Answers every command it reads as a well-behaved server would for GET of a key equal to
+    /// its value (`GET x` -> `x`), PING, and anything else with `+OK`, until the client leaves.
+    pub async fn echo_server(mut self) {
+        while let Some(cmd) = self.command().await {
+            let reply = match cmd[0].to_ascii_uppercase().as_slice() {
+                b"GET" => format!("${}\r\n{}\r\n", cmd[1].len(), String::from_utf8_lossy(&cmd[1])),
+                b"PING" => "+PONG\r\n".to_string(),
+                _ => "+OK\r\n".to_string(),
+            };
+            self.send(reply.as_bytes()).await;
+        }
+    }
+}

@@ -1,0 +1,131 @@
+//! What every integration test shares: the servers `cargo xtask test` started, clients for
+//! each protocol, key names private to each test, and a lock for tests that touch state of the
+//! whole server.
+
+pub mod fake;
+
+use std::time::Duration;
+
+use tokio::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+use tredis::{Client, Protocol};
+
+/// Both protocols: every group test runs under each.
+pub const PROTOCOLS: [Protocol; 2] = [Protocol::Resp2, Protocol::Resp3];
+
+fn env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!("{name} is not set: run the suite with `cargo xtask test`, which starts the redis-server processes it needs")
+    })
+}
+
+/// The main test server.
+pub fn url() -> String {
+    env("TREDIS_TEST_URL")
+}
+
+/// A second server (a MIGRATE target; runs with an LFU eviction policy for OBJECT FREQ).
+pub fn url2() -> String {
+    env("TREDIS_TEST_URL_2")
+}
+
+/// A server that requires a password (`secret`) and has the ACL user `alice` (`wonderland`).
+pub fn auth_url() -> String {
+    env("TREDIS_TEST_AUTH_URL")
+}
+
+/// `host:port` of a `redis://host:port` URL.
+pub fn host_port(url: &str) -> (String, u16) {
+    let rest = url.trim_start_matches("redis://");
+    let rest = rest.rsplit('@').next().unwrap_or(rest);
+    let (h, p) = rest.split_once(':').expect("URL with a port");
+    (h.to_string(), p.trim_end_matches('/').parse().expect("port"))
+}
+
+/// A connected client for the main server.
+pub async fn client(protocol: Protocol) -> Client {
+    client_for(&url(), protocol).await
+}
+
+/// A connected client for `url`.
+pub async fn client_for(url: &str, protocol: Protocol) -> Client {
+    let client = Client::builder()
+        .url(url)
+        .protocol(protocol)
+        .command_timeout(Duration::from_secs(20))
+        .build()
+        .expect("client config");
+    client.ready().await.expect("the test server accepts connections");
+    client
+}
+
+/// Key names private to one test and protocol, so tests run in parallel on one server.
+pub struct Keys {
+    prefix: String,
+}
+
+impl Keys {
+    /// Keys of test `test` under `protocol`.
+    pub fn new(test: &str, protocol: Protocol) -> Keys {
+        Keys { prefix: format!("t:{test}:{protocol:?}:") }
+    }
+
+    /// The full name of key `name`.
+    pub fn key(&self, name: &str) -> String {
+        format!("{}{name}", self.prefix)
+    }
+
+    /// The pattern matching every key of the test.
+    pub fn pattern(&self) -> String {
+        format!("{}*", self.prefix)
+    }
+
+    /// Deletes what an earlier run of the test left behind (on a server that outlived it).
+    pub async fn clean(&self, client: &Client) {
+        use tredis::prelude::*;
+        let old = client.keys(self.pattern()).await.expect("KEYS");
+        if !old.is_empty() {
+            client.del(&old).await.expect("DEL");
+        }
+    }
+}
+
+static SERVER_STATE: RwLock<()> = RwLock::const_new(());
+
+/// Held by ordinary tests: they only touch their own keys.
+pub async fn shared() -> RwLockReadGuard<'static, ()> {
+    SERVER_STATE.read().await
+}
+
+/// Held by tests that change the whole server (CLIENT PAUSE ...): they run alone.
+pub async fn exclusive() -> RwLockWriteGuard<'static, ()> {
+    SERVER_STATE.write().await
+}
+
+/// Runs `$body` once per protocol with a fresh client `$c` and keys `$k`; the body returns
+/// `Result<(), tredis::Error>`.
+#[macro_export]
+macro_rules! both {
+    ($(#[$meta:meta])* async fn $name:ident($c:ident, $k:ident) $body:block) => {
+        $(#[$meta])*
+        #[tokio::test]
+        async fn $name() {
+            for protocol in $crate::support::PROTOCOLS {
+                let _guard = $crate::support::shared().await;
+                let $c = $crate::support::client(protocol).await;
+                let $k = $crate::support::Keys::new(stringify!($name), protocol);
+                $k.clean(&$c).await;
+                let result: Result<(), tredis::Error> = async { $body }.await;
+                if let Err(e) = result {
+                    panic!("{} under {protocol:?}: {e}", stringify!($name));
+                }
+            }
+        }
+    };
+}
+
+/// Asserts that `result` is a server error with `code`.
+pub fn assert_server_error<T: std::fmt::Debug>(result: Result<T, tredis::Error>, code: &str) {
+    let e = result.expect_err("expected a server error");
+    assert_eq!(e.kind(), tredis::ErrorKind::Redis, "{e}");
+    assert_eq!(e.code(), Some(code), "{e}");
+}
