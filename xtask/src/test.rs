@@ -32,6 +32,7 @@ pub fn run(args: &[&str]) -> Result<(), String> {
     cargo("fmt", &["fmt", "--all", "--", "--check"], &[])?;
     cargo("clippy", &["clippy", "--workspace", "--all-targets", "--quiet", "--", "-D", "warnings"], &[])?;
     crate::gen::run(&["--check"])?;
+    crate::coverage::check_listed(&primary.url())?;
     let mut test_args = vec!["test", "--workspace", "--quiet"];
     if !filter.is_empty() {
         test_args.push("--");
