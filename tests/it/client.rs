@@ -234,20 +234,13 @@ async fn dropped_futures_do_not_shift_replies() {
 #[tokio::test]
 async fn in_flight_request_fails_when_its_connection_is_killed() {
     let _g = support::shared().await;
-    let c = support::client(Protocol::Resp3).await;
-    let id = c.client_id().await.unwrap();
+    let c = support::named_client("killed-in-flight", Protocol::Resp3).await;
     let blocked = tokio::spawn({
         let c = c.clone();
         async move { c.wait(1, Duration::from_secs(30)).await }
     });
     let killer = support::client(Protocol::Resp3).await;
-    loop {
-        let list = killer.client_list().id(id).await.unwrap();
-        if list.first().and_then(|i| i.get("flags")).is_some_and(|f| f.contains('b')) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    let id = support::blocked_id(&killer, "killed-in-flight").await;
     killer.client_kill().id(id).await.unwrap();
     let e = timeout(LIMIT, blocked).await.expect("no hang").unwrap().unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Indeterminate, "{e}");

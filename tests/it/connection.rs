@@ -105,19 +105,13 @@ both!(
 );
 
 both!(
-    async fn client_unblock_a_waiting_client(c, _k) {
+    async fn client_unblock_a_waiting_client(c, k) {
         for how in 0..3 {
-            let blocked = support::client(Protocol::Resp3).await;
-            let id = blocked.client_id().await?;
+            // Blocking commands run on a connection of their own, found by its name.
+            let name = format!("unblock-{how}-{}", k.key("").len());
+            let blocked = support::named_client(&name, Protocol::Resp3).await;
             let waiter = tokio::spawn(async move { blocked.wait(1, Duration::from_secs(10)).await });
-            // Wait until the server sees it blocked.
-            loop {
-                let list = c.client_list().id(id).await?;
-                if list.first().and_then(|i| i.get("flags")).is_some_and(|f| f.contains('b')) {
-                    break;
-                }
-                tokio::time::sleep(Duration::from_millis(10)).await;
-            }
+            let id = support::blocked_id(&c, &name).await;
             let unblocked = match how {
                 0 => c.client_unblock(id).await?,
                 1 => c.client_unblock(id).timeout().await?,

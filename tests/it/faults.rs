@@ -220,3 +220,46 @@ async fn hello_falls_back_to_resp2_on_old_servers() {
     c.ready().await.unwrap();
     assert_eq!(c.get("q").await.unwrap().as_deref(), Some(&b"q"[..]));
 }
+
+#[tokio::test]
+async fn loading_and_tryagain_are_retried_transparently() {
+    let fake = Fake::start(|mut conn: Conn, _| async move {
+        conn.commands(1).await;
+        conn.send(b"-LOADING Redis is loading the dataset in memory\r\n").await;
+        conn.commands(1).await;
+        conn.send(b"-TRYAGAIN Multiple keys request during rehashing of slot\r\n").await;
+        conn.echo_server().await;
+    })
+    .await;
+    let c = client(&fake).await;
+    let v = timeout(LIMIT, c.get("k")).await.unwrap().unwrap();
+    assert_eq!(v.as_deref(), Some(&b"k"[..]));
+}
+
+#[tokio::test]
+async fn idempotent_requests_are_resent_after_a_lost_connection() {
+    let fake = Fake::start(|mut conn: Conn, index| async move {
+        if index == 0 {
+            // Read the request, then drop the connection without answering.
+            conn.commands(1).await;
+        } else {
+            conn.echo_server().await;
+        }
+    })
+    .await;
+    let c = client(&fake).await;
+    let v = timeout(LIMIT, c.get("k").idempotent()).await.unwrap().unwrap();
+    assert_eq!(v.as_deref(), Some(&b"k"[..]));
+    // Without the mark, the same loss is indeterminate.
+    let fake = Fake::start(|mut conn: Conn, index| async move {
+        if index == 0 {
+            conn.commands(1).await;
+        } else {
+            conn.echo_server().await;
+        }
+    })
+    .await;
+    let c = client(&fake).await;
+    let e = timeout(LIMIT, c.get("k")).await.unwrap().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Indeterminate, "{e}");
+}

@@ -8,4 +8,6 @@ mod connection;
 mod coverage;
 mod faults;
 mod keys;
+mod lists;
 mod strings;
+mod transactions;

@@ -1,13 +1,16 @@
 //! [`Client`]: the handle callers share, and the [`Builder`] that configures it.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::command::{CommandInfo, Encoded};
+use tokio::sync::oneshot;
+
+use crate::command::{Blocking, CommandInfo, Encoded};
 use crate::config::{parse_url, Addr, CloseEvent, Config, Protocol};
-use crate::connection::Connection;
-use crate::request::{Executor, Pending, Sealed, Target};
+use crate::connection::{Answer, BatchAnswer, Connection};
+use crate::request::{Executor, Pending, ReqOpts, Sealed, Target};
 use crate::resp::Limits;
 use crate::Error;
 
@@ -35,8 +38,44 @@ pub struct Client {
 }
 
 struct Inner {
-    conn: Connection,
+    /// The pool of multiplexed connections, used in turn.
+    conns: Box<[Connection]>,
+    next: AtomicUsize,
+    /// Connections of their own for blocking commands, WATCH and blocking pipelines.
+    dedicated: Arc<Dedicated>,
     cfg: Arc<Config>,
+}
+
+/// Idle dedicated connections, reused by later blocking commands and transactions.
+pub(crate) struct Dedicated {
+    cfg: Arc<Config>,
+    idle: Mutex<Vec<Connection>>,
+}
+
+/// Idle dedicated connections kept for reuse; more are closed when returned.
+const MAX_IDLE_DEDICATED: usize = 4;
+
+impl Dedicated {
+    /// An idle connection, or a new one.
+    pub(crate) fn checkout(&self) -> Connection {
+        let idle = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        idle.unwrap_or_else(|| Connection::spawn(self.cfg.clone()))
+    }
+
+    /// Returns a connection whose requests are all answered.
+    pub(crate) fn checkin(&self, conn: Connection) {
+        if conn.is_closed() {
+            return;
+        }
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        if idle.len() < MAX_IDLE_DEDICATED {
+            idle.push(conn);
+        }
+    }
+
+    fn close_idle(&self) -> Vec<Connection> {
+        std::mem::take(&mut *self.idle.lock().unwrap_or_else(|e| e.into_inner()))
+    }
 }
 
 impl Client {
@@ -73,24 +112,170 @@ impl Client {
     ///
     /// The error of the first failed connection attempt, or `Closed`.
     pub async fn ready(&self) -> Result<(), Error> {
-        self.inner.conn.ready().await
+        for conn in self.inner.conns.iter() {
+            conn.ready().await?;
+        }
+        Ok(())
     }
 
-    /// Closes the connection. Requests not yet sent fail with `Closed`; requests in flight
+    /// Closes the connections. Requests not yet sent fail with `Closed`; requests in flight
     /// fail as `Indeterminate`. Every clone of the client is closed.
     pub async fn close(&self) {
-        self.inner.conn.close().await
+        for conn in self.inner.conns.iter() {
+            conn.close().await;
+        }
+        for conn in self.inner.dedicated.close_idle() {
+            conn.close().await;
+        }
     }
 
     /// The configured hosts.
     pub fn hosts(&self) -> &[Addr] {
         &self.inner.cfg.hosts
     }
+
+    /// A pipeline: commands sent together and answered together, each with its own result.
+    pub fn pipeline(&self) -> crate::Pipeline<'_> {
+        crate::Pipeline::new(self)
+    }
+
+    /// A transaction without WATCH: its commands run together, atomically.
+    pub fn multi(&self) -> crate::Transaction<'_> {
+        crate::Transaction::new(self, None)
+    }
+
+    /// A transaction that first WATCHes `keys`, on a connection of its own: it only commits
+    /// if none of them changed before EXEC.
+    ///
+    /// # Errors
+    ///
+    /// Those of sending WATCH.
+    pub async fn watch(&self, keys: impl crate::args::ToKeys) -> Result<crate::Transaction<'_>, Error> {
+        use crate::commands::TransactionsTxCommands;
+        let tx = crate::Transaction::new(self, Some(self.inner.dedicated.checkout()));
+        tx.watch(keys).await?;
+        Ok(tx)
+    }
+
+    /// Runs `f` in a WATCH transaction on `keys`, again while a watched key changed before
+    /// EXEC, at most `attempts` times. `f` reads through the transaction and returns the
+    /// result of [`Transaction::exec`](crate::Transaction::exec).
+    ///
+    /// # Errors
+    ///
+    /// Any error of `f`, or [`ErrorKind::Aborted`](crate::ErrorKind::Aborted) when every attempt
+    /// found a watched key changed.
+    pub async fn transaction<'a, K, F, Fut, T>(
+        &'a self,
+        keys: K,
+        attempts: usize,
+        mut f: F,
+    ) -> Result<T, Error>
+    where
+        K: crate::args::ToKeys,
+        F: FnMut(crate::Transaction<'a>) -> Fut,
+        Fut: std::future::Future<Output = Result<Option<T>, Error>>,
+    {
+        for _ in 0..attempts.max(1) {
+            let tx = self.watch(&keys).await?;
+            if let Some(out) = f(tx).await? {
+                return Ok(out);
+            }
+        }
+        Err(Error::aborted(attempts))
+    }
+
+    /// The next pooled connection.
+    #[inline]
+    pub(crate) fn conn(&self) -> &Connection {
+        let conns = &self.inner.conns;
+        if conns.len() == 1 {
+            return &conns[0];
+        }
+        &conns[self.inner.next.fetch_add(1, Ordering::Relaxed) % conns.len()]
+    }
+
+    pub(crate) fn dedicated(&self) -> &Arc<Dedicated> {
+        &self.inner.dedicated
+    }
+
+    /// How long to wait for a request: its own timeout, else the block time plus the grace
+    /// period for blocking commands, else the default command timeout.
+    pub(crate) fn timeout_for(&self, blocking: Blocking, opts: &ReqOpts) -> Option<Duration> {
+        opts.timeout.or(match blocking {
+            Blocking::No => self.inner.cfg.command_timeout,
+            Blocking::For(d) => Some(d + self.inner.cfg.blocking_grace),
+            Blocking::Forever => None,
+        })
+    }
+
+    /// Runs a blocking command on a dedicated connection, which goes back to the idle set once
+    /// answered, or is closed (ending the block on the server) if the caller gives up first.
+    fn submit_dedicated(
+        &self,
+        bytes: Encoded,
+        info: &'static CommandInfo,
+        timeout: Option<Duration>,
+    ) -> Pending {
+        let conn = self.inner.dedicated.checkout();
+        let dedicated = self.inner.dedicated.clone();
+        let (tx, rx) = oneshot::channel::<Answer>();
+        let mut inner = conn.submit(bytes, info, None);
+        tokio::spawn(async move {
+            let mut tx = tx;
+            tokio::select! {
+                answer = std::future::poll_fn(|cx| inner.poll_answer_raw(cx)) => {
+                    dedicated.checkin(conn);
+                    let _ = tx.send(answer);
+                }
+                _ = tx.closed() => drop(conn),
+            }
+        });
+        Pending::waiting(rx, timeout)
+    }
+
+    /// Sends a batch on one connection as a unit: a dedicated one if any command blocks.
+    pub(crate) async fn run_batch(
+        &self,
+        bytes: Encoded,
+        n: usize,
+        info: &'static CommandInfo,
+        blocking: Blocking,
+    ) -> BatchAnswer {
+        let timeout = self.timeout_for(blocking, &ReqOpts::default());
+        let (rx, conn) = match blocking {
+            Blocking::No => (self.conn().submit_batch(bytes, n, info), None),
+            _ => {
+                let conn = self.inner.dedicated.checkout();
+                (conn.submit_batch(bytes, n, info), Some(conn))
+            }
+        };
+        let answer = match timeout {
+            Some(t) => tokio::time::timeout(t, rx).await.unwrap_or_else(|_| {
+                Ok(BatchAnswer { values: Vec::new(), error: Some(Error::timeout(t).with_command(info.name)) })
+            }),
+            None => rx.await,
+        };
+        let answer = answer.unwrap_or_else(|_| BatchAnswer {
+            values: Vec::new(),
+            error: Some(Error::indeterminate("the connection task stopped")),
+        });
+        if let Some(conn) = conn {
+            // A connection whose batch was cut short may still block; it is closed instead.
+            if answer.error.is_none() {
+                self.inner.dedicated.checkin(conn);
+            }
+        }
+        answer
+    }
 }
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Client").field("config", &*self.inner.cfg).finish()
+        f.debug_struct("Client")
+            .field("config", &*self.inner.cfg)
+            .field("pool", &self.inner.conns.len())
+            .finish()
     }
 }
 
@@ -99,8 +284,17 @@ impl Target for Client {}
 
 impl Executor for Client {
     #[inline]
-    fn submit(&self, cmd: Result<Encoded, Error>, info: &'static CommandInfo) -> Pending {
-        self.inner.conn.submit(cmd, info)
+    fn submit(&self, cmd: Result<Encoded, Error>, info: &'static CommandInfo, opts: &ReqOpts) -> Pending {
+        let bytes = match cmd {
+            Ok(b) => b,
+            Err(e) => return Pending::failed(e.with_command(info.name)),
+        };
+        let blocking = bytes.blocking();
+        let timeout = self.timeout_for(blocking, opts);
+        match blocking {
+            Blocking::No => self.conn().submit(bytes, info, timeout),
+            _ => self.submit_dedicated(bytes, info, timeout),
+        }
     }
 }
 
@@ -204,6 +398,23 @@ impl Builder {
         self
     }
 
+    /// Multiplexed connections shared by all tasks, used in turn (default 1). More help when
+    /// many threads submit at once; one connection already carries any number of tasks.
+    pub fn pool_size(mut self, n: usize) -> Builder {
+        if n == 0 {
+            self.fail(Error::config("pool_size must be at least 1"));
+        }
+        self.cfg.pool_size = n.max(1);
+        self
+    }
+
+    /// Time a blocking command may take beyond its own block time before it times out
+    /// (default 2 s). Blocking commands never use the default command timeout.
+    pub fn blocking_grace(mut self, grace: Duration) -> Builder {
+        self.cfg.blocking_grace = grace;
+        self
+    }
+
     /// Bounds on reply sizes and nesting.
     pub fn limits(mut self, limits: Limits) -> Builder {
         self.cfg.limits = limits;
@@ -277,7 +488,15 @@ impl Builder {
         if tokio::runtime::Handle::try_current().is_err() {
             return Err(Error::config("a client must be built inside a tokio runtime"));
         }
-        let cfg = Arc::new(cfg);
-        Ok(Client { inner: Arc::new(Inner { conn: Connection::spawn(cfg.clone()), cfg }) })
+        let conns: Box<[Connection]> =
+            (0..cfg.pool_size).map(|_| Connection::spawn(Arc::new(cfg.clone()))).collect();
+        // Dedicated connections connect when first used.
+        let dedicated = Arc::new(Dedicated {
+            cfg: Arc::new(Config { auto_connect: true, ..cfg.clone() }),
+            idle: Mutex::default(),
+        });
+        Ok(Client {
+            inner: Arc::new(Inner { conns, next: AtomicUsize::new(0), dedicated, cfg: Arc::new(cfg) }),
+        })
     }
 }

@@ -133,14 +133,49 @@ pub enum FindKeys {
     Unknown,
 }
 
+/// Whether a command blocks the connection it runs on, and for how long at most.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Blocking {
+    /// It answers at once.
+    #[default]
+    No,
+    /// It may block for up to this long (BLPOP 2, WAIT 1 500 ...).
+    For(Duration),
+    /// It may block until something happens (a timeout of 0).
+    Forever,
+}
+
+impl Blocking {
+    /// The blocking of a timeout argument, where zero means forever.
+    pub fn from_timeout(d: Duration) -> Blocking {
+        if d.is_zero() {
+            Blocking::Forever
+        } else {
+            Blocking::For(d)
+        }
+    }
+}
+
 /// A finished request: the bytes of one RESP array, ready for the socket.
 #[derive(Debug, Clone)]
 pub struct Encoded {
     buf: Vec<u8>,
     start: usize,
+    blocking: Blocking,
 }
 
 impl Encoded {
+    /// Several requests back to back, to be sent as one unit.
+    pub(crate) fn concat(buf: Vec<u8>) -> Encoded {
+        Encoded { buf, start: 0, blocking: Blocking::No }
+    }
+
+    /// Whether the request blocks its connection.
+    #[inline]
+    pub fn blocking(&self) -> Blocking {
+        self.blocking
+    }
+
     /// The wire bytes.
     #[inline]
     pub fn as_bytes(&self) -> &[u8] {
@@ -160,7 +195,7 @@ impl Encoded {
         buf.extend_from_slice(&wire[..pos]);
         bulk(&mut buf, value);
         buf.extend_from_slice(&wire[end..]);
-        Encoded { buf, start: 0 }
+        Encoded { buf, start: 0, blocking: self.blocking }
     }
 }
 
@@ -237,6 +272,28 @@ macro_rules! encoding_methods {
             self.uint(d.as_millis().min(u128::from(u64::MAX)) as u64);
         }
 
+        /// Appends a duration as decimal seconds with at most millisecond precision (BLPOP's
+        /// timeout).
+        pub fn dur_fs(&mut self, d: Duration, what: &'static str) {
+            if d.subsec_nanos() % 1_000_000 != 0 {
+                self.fail(Error::argument(format!("{what} takes at most millisecond precision, got {d:?}")));
+            }
+            let ms = d.subsec_millis();
+            if ms == 0 {
+                self.uint(d.as_secs());
+                return;
+            }
+            let mut tmp = [0u8; 32];
+            let secs = itoa::Buffer::new().format(d.as_secs()).len();
+            tmp[..secs].copy_from_slice(itoa::Buffer::new().format(d.as_secs()).as_bytes());
+            tmp[secs] = b'.';
+            let frac = [b'0' + (ms / 100) as u8, b'0' + (ms / 10 % 10) as u8, b'0' + (ms % 10) as u8];
+            let keep = 3 - frac.iter().rev().take_while(|&&b| b == b'0').count();
+            tmp[secs + 1..secs + 1 + keep].copy_from_slice(&frac[..keep]);
+            ArgWriter::new(&mut self.buf).bytes(&tmp[..secs + 1 + keep]);
+            self.argc += 1;
+        }
+
         /// Appends a point in time as Unix seconds (the fraction is dropped).
         pub fn unix_s(&mut self, t: SystemTime, what: &'static str) {
             match t.duration_since(UNIX_EPOCH) {
@@ -285,6 +342,7 @@ pub struct CmdBuf {
     tail: usize,
     tail_bytes: Vec<u8>,
     err: Option<Error>,
+    blocking: Blocking,
 }
 
 impl CmdBuf {
@@ -294,7 +352,7 @@ impl CmdBuf {
         let mut buf = Vec::with_capacity(HEADER_ROOM + name.len() + 96);
         buf.resize(HEADER_ROOM, 0);
         buf.extend_from_slice(name);
-        CmdBuf { buf, argc: tokens, tail: 0, tail_bytes: Vec::new(), err: None }
+        CmdBuf { buf, argc: tokens, tail: 0, tail_bytes: Vec::new(), err: None, blocking: Blocking::No }
     }
 
     encoding_methods!();
@@ -330,6 +388,12 @@ impl CmdBuf {
         }
     }
 
+    /// Marks the request as blocking its connection for up to `timeout` (zero: forever), so
+    /// that it runs on a connection of its own.
+    pub fn blocks(&mut self, timeout: Duration) {
+        self.blocking = Blocking::from_timeout(timeout);
+    }
+
     /// Marks where required arguments that follow the options begin (XADD's ID, ZADD's
     /// members), so that options are inserted before them.
     pub fn mark_tail(&mut self) {
@@ -359,7 +423,7 @@ impl CmdBuf {
         self.buf[start] = b'*';
         self.buf[start + 1..start + 1 + digits.len()].copy_from_slice(digits);
         self.buf[HEADER_ROOM - 2..HEADER_ROOM].copy_from_slice(b"\r\n");
-        Ok(Encoded { buf: self.buf, start })
+        Ok(Encoded { buf: self.buf, start, blocking: self.blocking })
     }
 }
 
@@ -393,6 +457,11 @@ impl ArgList {
     /// True when nothing was added.
     pub fn is_empty(&self) -> bool {
         self.argc == 0
+    }
+
+    /// How many arguments were added.
+    pub fn count(&self) -> u32 {
+        self.argc
     }
 
     /// Adds one or many arguments, each after `prefix` when given.
@@ -449,11 +518,13 @@ mod tests {
         c.double(f64::INFINITY);
         c.double(0.1);
         c.double(1e300);
+        c.dur_fs(Duration::from_millis(2500), "timeout");
+        c.dur_fs(Duration::from_secs(3), "timeout");
         c.args(&["a", "b"], 1, "k");
         c.args_with(b"$3\r\nGET\r\n", &vec!["p"], 0, "get");
         assert_eq!(
             wire(c),
-            "*8\r\n$1\r\nX\r\n$4\r\n+inf\r\n$3\r\n0.1\r\n$5\r\n1e300\r\n$1\r\na\r\n$1\r\nb\r\n$3\r\nGET\r\n$1\r\np\r\n"
+            "*10\r\n$1\r\nX\r\n$4\r\n+inf\r\n$3\r\n0.1\r\n$5\r\n1e300\r\n$3\r\n2.5\r\n$1\r\n3\r\n$1\r\na\r\n$1\r\nb\r\n$3\r\nGET\r\n$1\r\np\r\n"
         );
     }
 

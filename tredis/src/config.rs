@@ -256,6 +256,8 @@ pub(crate) struct Config {
     pub max_queued: usize,
     pub backoff_min: Duration,
     pub backoff_max: Duration,
+    pub pool_size: usize,
+    pub blocking_grace: Duration,
 }
 
 impl Default for Config {
@@ -275,6 +277,8 @@ impl Default for Config {
             max_queued: 65_536,
             backoff_min: Duration::from_millis(10),
             backoff_max: Duration::from_secs(2),
+            pool_size: 1,
+            blocking_grace: Duration::from_secs(2),
         }
     }
 }

@@ -44,6 +44,8 @@ pub enum ErrorKind {
     Closed,
     /// Too many requests are waiting for a connection.
     QueueFull,
+    /// A WATCH transaction found a watched key changed on every attempt.
+    Aborted,
 }
 
 impl Error {
@@ -141,6 +143,10 @@ impl Error {
         Error::new(ErrorKind::Config, detail)
     }
 
+    pub(crate) fn aborted(attempts: usize) -> Error {
+        Error::new(ErrorKind::Aborted, attempts.to_string())
+    }
+
     pub(crate) fn closed() -> Error {
         Error::new(ErrorKind::Closed, String::new())
     }
@@ -176,6 +182,7 @@ impl fmt::Display for Error {
             ErrorKind::Argument => write!(f, "invalid argument to {cmd}: {m}; nothing was sent"),
             ErrorKind::Config => write!(f, "invalid client configuration: {m}"),
             ErrorKind::Closed => write!(f, "the client was closed; {cmd} was not sent"),
+            ErrorKind::Aborted => write!(f, "a watched key changed before EXEC in each of {m} attempts; nothing was committed"),
             ErrorKind::QueueFull => write!(f, "{m} requests already wait for a connection; {cmd} was refused at once instead of queuing without bound, retry later"),
         }
     }

@@ -30,6 +30,7 @@
 #![warn(missing_docs)]
 
 pub mod args;
+mod batch;
 mod client;
 pub mod command;
 pub mod commands;
@@ -37,17 +38,22 @@ mod config;
 mod connection;
 mod error;
 mod log;
+mod pipeline;
 pub mod reply;
 mod request;
 pub mod resp;
 mod scan;
+mod transaction;
 
+pub use batch::{Batch, BatchItem, BatchTarget};
 pub use client::{Builder, Client};
 pub use config::{parse_url, Addr, CloseEvent, Protocol, UrlParts};
 pub use error::{Error, ErrorKind, Result};
-pub use request::{Executor, Pending, ReplyFuture, Req, Target};
+pub use pipeline::Pipeline;
+pub use request::{Executor, Pending, ReplyFuture, Req, ReqOpts, Target};
 pub use resp::Value;
 pub use scan::ScanStream;
+pub use transaction::{Transaction, TxTarget};
 
 pub use bytes::Bytes;
 
@@ -55,5 +61,5 @@ pub use bytes::Bytes;
 pub mod prelude {
     pub use crate::commands::*;
     pub use crate::reply::{ExpireTime, KeyType, Ttl};
-    pub use crate::{Client, Error, ErrorKind};
+    pub use crate::{Client, Error, ErrorKind, Pipeline, Transaction};
 }

@@ -1,5 +1,6 @@
-//! [`Req`]: a generated command bound to what will run it. Awaiting it sends the command and
-//! decodes the reply with the command's decoder; chained setters before that add options.
+//! [`Req`]: a generated command bound to what will run it. Awaiting it sends the command,
+//! waits for the reply within the timeout, retries where that is provably safe, and decodes
+//! the reply with the command's decoder.
 
 use std::future::{Future, IntoFuture};
 use std::marker::PhantomData;
@@ -8,8 +9,10 @@ use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
 use tokio::sync::oneshot;
+use tokio::time::Sleep;
 
 use crate::command::{Command, CommandInfo, Encoded};
+use crate::connection::Answer;
 use crate::reply::Decode;
 use crate::resp::Value;
 use crate::Error;
@@ -20,135 +23,216 @@ mod sealed {
 
 pub(crate) use sealed::Sealed;
 
-/// Anything the generated command methods can be called on: the client, and later pipelines
-/// and transactions. Sealed: the group traits are implemented for these types only.
+/// Anything the generated command methods can be called on: the client, pipelines and
+/// transactions. Sealed: the group traits are implemented for these types only.
 pub trait Target: sealed::Sealed {}
 
 /// A target that runs each command as it is awaited.
 pub trait Executor: Target {
-    /// Sends an encoded command (or fails with its argument error) and returns its reply.
+    /// Sends an encoded command (or fails with its argument error).
     #[doc(hidden)]
-    fn submit(&self, cmd: Result<Encoded, Error>, info: &'static CommandInfo) -> Pending;
+    fn submit(&self, cmd: Result<Encoded, Error>, info: &'static CommandInfo, opts: &ReqOpts) -> Pending;
+}
+
+/// Per-request settings: idempotence and timeout.
+#[derive(Debug, Clone, Copy, Default)]
+#[doc(hidden)]
+pub struct ReqOpts {
+    pub(crate) idempotent: bool,
+    pub(crate) timeout: Option<Duration>,
 }
 
 /// A command request: chain its options, then `.await` it.
 ///
 /// Made by the command methods (`client.set("k", "v")`); its setters (`.nx()`, `.ex(..)`)
-/// are generated per command and documented on the method.
+/// are generated per command and listed in the method's docs.
 #[must_use = "a request does nothing until it is awaited"]
 pub struct Req<'c, E: ?Sized, C> {
     pub(crate) exec: &'c E,
     pub(crate) cmd: C,
+    pub(crate) opts: ReqOpts,
 }
 
 impl<'c, E: ?Sized, C> Req<'c, E, C> {
     #[inline]
     pub(crate) fn new(exec: &'c E, cmd: C) -> Self {
-        Req { exec, cmd }
+        Req { exec, cmd, opts: ReqOpts::default() }
+    }
+
+    /// The same request with its command transformed (a reply switch), options kept.
+    #[inline]
+    pub(crate) fn map<D>(self, f: impl FnOnce(C) -> D) -> Req<'c, E, D> {
+        Req { exec: self.exec, cmd: f(self.cmd), opts: self.opts }
+    }
+
+    /// Marks the request safe to run twice: if its connection breaks after it was sent, it
+    /// is sent again instead of failing as [`ErrorKind::Indeterminate`](crate::ErrorKind).
+    pub fn idempotent(mut self) -> Self {
+        self.opts.idempotent = true;
+        self
+    }
+
+    /// A timeout for this request alone, instead of the client's default.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.opts.timeout = Some(timeout);
+        self
     }
 }
 
 impl<'c, E: Executor + ?Sized, C: Command> IntoFuture for Req<'c, E, C> {
     type Output = Result<<C::Reply as Decode>::Output, Error>;
-    type IntoFuture = ReplyFuture<C::Reply>;
+    type IntoFuture = ReplyFuture<'c, E, C::Reply>;
 
     #[inline]
     fn into_future(self) -> Self::IntoFuture {
-        let pending = self.exec.submit(self.cmd.encode(), C::INFO);
-        ReplyFuture { pending, name: C::INFO.name, _reply: PhantomData }
+        let pending = self.exec.submit(self.cmd.encode(), C::INFO, &self.opts);
+        ReplyFuture::new(self.exec, pending, C::INFO, self.opts)
     }
 }
 
-pin_project_lite::pin_project! {
-    /// The raw reply of a submitted command.
-    #[doc(hidden)]
-    pub struct Pending {
-        result: Option<Result<Value, Error>>,
-        rx: Option<oneshot::Receiver<Result<Value, Error>>>,
-        name: &'static str,
-        #[pin]
-        deadline: Option<tokio::time::Sleep>,
-        after: Duration,
-    }
+/// The raw answer to a submitted command, and how long to wait for it.
+#[doc(hidden)]
+pub struct Pending {
+    state: PendingState,
+    timeout: Option<Duration>,
+}
+
+enum PendingState {
+    Failed(Option<Error>),
+    Waiting(oneshot::Receiver<Answer>),
 }
 
 impl Pending {
     /// A request that failed before it was sent.
     pub(crate) fn failed(e: Error) -> Pending {
-        Pending { result: Some(Err(e)), rx: None, name: "", deadline: None, after: Duration::ZERO }
+        Pending { state: PendingState::Failed(Some(e)), timeout: None }
     }
 
-    /// A request waiting for its reply, at most `timeout` when given.
-    pub(crate) fn waiting(
-        rx: oneshot::Receiver<Result<Value, Error>>,
-        name: &'static str,
-        timeout: Option<Duration>,
-    ) -> Pending {
-        Pending {
-            result: None,
-            rx: Some(rx),
-            name,
-            deadline: timeout.map(tokio::time::sleep),
-            after: timeout.unwrap_or_default(),
+    /// A request waiting for its answer, for at most `timeout` (none: no limit).
+    pub(crate) fn waiting(rx: oneshot::Receiver<Answer>, timeout: Option<Duration>) -> Pending {
+        Pending { state: PendingState::Waiting(rx), timeout }
+    }
+
+    /// The answer, once it arrives.
+    pub(crate) fn poll_answer_raw(&mut self, cx: &mut Context<'_>) -> Poll<Answer> {
+        self.poll_answer(cx)
+    }
+
+    fn poll_answer(&mut self, cx: &mut Context<'_>) -> Poll<Answer> {
+        match &mut self.state {
+            PendingState::Failed(e) => Poll::Ready(Answer {
+                result: Err(e.take().unwrap_or_else(|| Error::protocol("reply polled after completion"))),
+                request: None,
+            }),
+            PendingState::Waiting(rx) => Poll::Ready(ready!(Pin::new(rx).poll(cx)).unwrap_or_else(|_| {
+                Answer { result: Err(Error::indeterminate("the connection task stopped")), request: None }
+            })),
         }
     }
 }
 
-impl Future for Pending {
-    type Output = Result<Value, Error>;
+/// Attempts for a request the server proved it did not run (LOADING, TRYAGAIN ...).
+const MAX_ATTEMPTS: u32 = 10;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.project();
-        if let Some(r) = this.result.take() {
-            return Poll::Ready(r);
-        }
-        let Some(rx) = this.rx.as_mut() else {
-            return Poll::Ready(Err(Error::protocol("reply polled after completion")));
-        };
-        if let Poll::Ready(r) = Pin::new(rx).poll(cx) {
-            *this.rx = None;
-            return Poll::Ready(
-                r.unwrap_or_else(|_| Err(Error::indeterminate("the connection task stopped"))),
-            );
-        }
-        if let Some(sleep) = this.deadline.as_pin_mut() {
-            ready!(sleep.poll(cx));
-            // The request stays in flight; its late reply is discarded, never handed to another
-            // caller, because replies are matched by position and this waiter is now closed.
-            *this.rx = None;
-            return Poll::Ready(Err(Error::timeout(*this.after).with_command(this.name)));
-        }
-        Poll::Pending
-    }
+/// Server errors that prove the command did not run and that may pass by themselves.
+fn retry_later(code: Option<&str>) -> bool {
+    matches!(code, Some("LOADING" | "MASTERDOWN" | "TRYAGAIN" | "CLUSTERDOWN"))
 }
 
 pin_project_lite::pin_project! {
-    /// The typed reply of a command: awaits the raw reply and decodes it.
-    pub struct ReplyFuture<R> {
-        #[pin]
+    /// The typed reply of a command: waits for it and decodes it.
+    #[project = ReplyFutureProj]
+    pub struct ReplyFuture<'c, E: ?Sized, R> {
+        exec: &'c E,
         pending: Pending,
-        name: &'static str,
+        info: &'static CommandInfo,
+        opts: ReqOpts,
+        attempts: u32,
+        retry: Option<Encoded>,
+        #[pin]
+        deadline: Option<Sleep>,
+        #[pin]
+        delay: Option<Sleep>,
         _reply: PhantomData<fn() -> R>,
     }
 }
 
-impl<R> ReplyFuture<R> {
-    pub(crate) fn from_pending(pending: Pending, name: &'static str) -> Self {
-        ReplyFuture { pending, name, _reply: PhantomData }
+impl<'c, E: ?Sized, R> ReplyFuture<'c, E, R> {
+    pub(crate) fn new(exec: &'c E, pending: Pending, info: &'static CommandInfo, opts: ReqOpts) -> Self {
+        let deadline = pending.timeout.map(tokio::time::sleep);
+        ReplyFuture {
+            exec,
+            pending,
+            info,
+            opts,
+            attempts: 1,
+            retry: None,
+            deadline,
+            delay: None,
+            _reply: PhantomData,
+        }
     }
 }
 
-impl<R: Decode> Future for ReplyFuture<R> {
+impl<E: Executor + ?Sized, R: Decode> Future for ReplyFuture<'_, E, R> {
     type Output = Result<R::Output, Error>;
 
-    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.project();
-        let name = *this.name;
-        Poll::Ready(match ready!(this.pending.poll(cx)) {
-            Ok(Value::Error(e) | Value::BulkError(e)) => Err(Error::server(&e).with_command(name)),
-            Ok(v) => R::decode(v).map_err(|e| Error::protocol(e.to_string()).with_command(name)),
-            Err(e) => Err(e.with_command(name)),
-        })
+        let mut this = self.project();
+        let name = this.info.name;
+        loop {
+            if let Some(delay) = this.delay.as_mut().as_pin_mut() {
+                if delay.poll(cx).is_pending() {
+                    return this.poll_deadline(cx);
+                }
+                this.delay.set(None);
+                let request = this.retry.take().expect("a retry has its request");
+                *this.pending = this.exec.submit(Ok(request), this.info, this.opts);
+            }
+            let answer = match this.pending.poll_answer(cx) {
+                Poll::Ready(a) => a,
+                Poll::Pending => return this.poll_deadline(cx),
+            };
+            let err = match answer.result {
+                Ok(Value::Error(e) | Value::BulkError(e)) => Error::server(&e).with_command(name),
+                Ok(v) => {
+                    return Poll::Ready(
+                        R::decode(v).map_err(|e| Error::protocol(e.to_string()).with_command(name)),
+                    )
+                }
+                Err(e) => e.with_command(name),
+            };
+            let again = *this.attempts < MAX_ATTEMPTS
+                && (retry_later(err.code())
+                    || (this.opts.idempotent && err.kind() == crate::ErrorKind::Indeterminate));
+            match (again, answer.request) {
+                (true, Some(request)) => {
+                    *this.attempts += 1;
+                    let wait = if err.kind() == crate::ErrorKind::Indeterminate {
+                        Duration::ZERO
+                    } else {
+                        Duration::from_millis(25u64 << (*this.attempts).min(6))
+                    };
+                    *this.retry = Some(request);
+                    this.delay.set(Some(tokio::time::sleep(wait)));
+                }
+                _ => return Poll::Ready(Err(err)),
+            }
+        }
+    }
+}
+
+impl<E: ?Sized, R: Decode> ReplyFutureProj<'_, '_, E, R> {
+    /// Pending, unless the deadline passed. The request then stays in flight and its late
+    /// reply is discarded, never handed to another caller: replies are matched by position,
+    /// and this waiter is closed.
+    fn poll_deadline(&mut self, cx: &mut Context<'_>) -> Poll<Result<R::Output, Error>> {
+        let expired = self.deadline.as_mut().as_pin_mut().is_some_and(|d| d.poll(cx).is_ready());
+        if !expired {
+            return Poll::Pending;
+        }
+        let after = self.pending.timeout.unwrap_or_default();
+        self.pending.state = PendingState::Failed(None);
+        Poll::Ready(Err(Error::timeout(after).with_command(self.info.name)))
     }
 }

@@ -7,8 +7,11 @@ use std::task::{Context, Poll};
 
 use crate::command::{CommandInfo, Encoded};
 use crate::reply::{Decode, Scan};
-use crate::request::{Executor, ReplyFuture};
+use crate::request::{Executor, ReplyFuture, ReqOpts};
 use crate::Error;
+
+/// The request for the next page, boxed because the stream moves.
+type Page<'c, E, T> = Pin<Box<ReplyFuture<'c, E, Scan<T>>>>;
 
 /// Every item of a SCAN, HSCAN, SSCAN or ZSCAN, fetching pages as needed.
 ///
@@ -20,7 +23,7 @@ pub struct ScanStream<'c, E: ?Sized, T: Decode> {
     info: &'static CommandInfo,
     cursor: Option<u64>,
     page: std::vec::IntoIter<T::Output>,
-    pending: Option<Pin<Box<ReplyFuture<Scan<T>>>>>,
+    pending: Option<Page<'c, E, T>>,
     _t: PhantomData<T>,
 }
 
@@ -86,8 +89,9 @@ impl<'c, E: Executor + ?Sized, T: Decode> ScanStream<'c, E, T> {
                 Some(0) => return Poll::Ready(None),
                 Some(c) => template.with_arg(self.index, itoa::Buffer::new().format(c).as_bytes()),
             };
-            let pending = self.exec.submit(Ok(request), self.info);
-            self.pending = Some(Box::pin(ReplyFuture::from_pending(pending, self.info.name)));
+            let opts = ReqOpts::default();
+            let pending = self.exec.submit(Ok(request), self.info, &opts);
+            self.pending = Some(Box::pin(ReplyFuture::new(self.exec, pending, self.info, opts)));
         }
     }
 

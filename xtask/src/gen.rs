@@ -279,7 +279,7 @@ fn base_command(cmd: &ServerCommand<'_>, group: &str, status: &str, reason: Opti
 
 /// Resolves one method of a supported command: base overlay fields, then the form's.
 fn resolve_form(cmd: &ServerCommand<'_>, group: &str, ov: &Value, form: &Value) -> Result<Value, String> {
-    const COMMAND_KEYS: &[&str] = &["rust", "type", "reply", "args", "forms", "doc", "flags"];
+    const COMMAND_KEYS: &[&str] = &["rust", "type", "reply", "args", "forms", "doc", "flags", "on"];
     const FORM_KEYS: &[&str] = &["rust", "type", "reply", "args", "doc"];
     check_keys(ov, COMMAND_KEYS, "command")?;
     if !form.is_null() {
@@ -299,6 +299,9 @@ fn resolve_form(cmd: &ServerCommand<'_>, group: &str, ov: &Value, form: &Value) 
     m.insert("reply".into(), reply);
     if let Some(doc) = pick("doc") {
         m.insert("doc".into(), doc);
+    }
+    if let Some(on) = ov.get("on") {
+        m.insert("on".into(), on.clone());
     }
     if let Some(extra) = ov.get("flags").and_then(Value::as_array) {
         let mut flags = m["flags"].as_array().cloned().unwrap_or_default();
@@ -337,7 +340,7 @@ fn check_keys(v: &Value, allowed: &[&str], what: &str) -> Result<(), String> {
 }
 
 const PATCH_KEYS: &[&str] =
-    &["rust", "kind", "reply", "type", "pick", "flatten", "omit", "required", "fixed", "min", "doc"];
+    &["rust", "kind", "reply", "type", "pick", "flatten", "omit", "required", "fixed", "min", "doc", "block"];
 
 /// Resolves server arguments with the overlay patches, recursively. A selector is a dotted path
 /// whose parts are argument names or tokens (`expiration.EX`, `filter.new-format.TYPE`), so
@@ -427,7 +430,7 @@ fn resolve_args(
             out.push(Value::Object(r));
             continue;
         };
-        for key in ["rust", "kind", "reply", "type", "min", "doc"] {
+        for key in ["rust", "kind", "reply", "type", "min", "doc", "block"] {
             if let Some(v) = p.get(key) {
                 r.insert(key.into(), v.clone());
             }

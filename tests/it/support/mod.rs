@@ -3,6 +3,7 @@
 //! whole server.
 
 pub mod fake;
+pub mod server;
 
 use std::time::Duration;
 
@@ -56,6 +57,34 @@ pub async fn client_for(url: &str, protocol: Protocol) -> Client {
         .expect("client config");
     client.ready().await.expect("the test server accepts connections");
     client
+}
+
+/// A client of the main server whose connections carry `name`, to find them in CLIENT LIST.
+pub async fn named_client(name: &str, protocol: Protocol) -> Client {
+    let client = Client::builder()
+        .url(&url())
+        .protocol(protocol)
+        .client_name(name)
+        .command_timeout(Duration::from_secs(20))
+        .build()
+        .expect("client config");
+    client.ready().await.expect("the test server accepts connections");
+    client
+}
+
+/// Waits until a connection named `name` is blocked on the server, and returns its id.
+pub async fn blocked_id(observer: &Client, name: &str) -> u64 {
+    use tredis::prelude::*;
+    for _ in 0..1000 {
+        let list = observer.client_list().await.expect("CLIENT LIST");
+        let blocked =
+            list.iter().find(|c| c.name() == Some(name) && c.get("flags").is_some_and(|f| f.contains('b')));
+        if let Some(id) = blocked.and_then(|c| c.id()) {
+            return id;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("no connection named {name} got blocked");
 }
 
 /// Key names private to one test and protocol, so tests run in parallel on one server.

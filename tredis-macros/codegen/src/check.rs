@@ -18,6 +18,13 @@ pub fn spec(spec: &Spec, cx: &Ctxt) {
                 format!("group `{}` is not declared", c.group),
             );
         }
+        if let Some(on) = c.on.as_deref().filter(|o| *o != "transaction") {
+            cx.error(
+                Some(&c.name),
+                format!("{}.on", c.path),
+                format!("unknown target `{on}`; only `transaction` is known"),
+            );
+        }
         if let Some(other) = methods.insert(&c.rust, &c.name) {
             cx.error(
                 Some(&c.name),

@@ -62,6 +62,8 @@ pub struct Command {
     pub reply: ReplyExpr,
     /// Extra documentation paragraph.
     pub doc: Option<String>,
+    /// `transaction` when the method exists only on a transaction's own connection (WATCH).
+    pub on: Option<String>,
 }
 
 /// One argument (or variant, or block field).
@@ -81,6 +83,8 @@ pub struct Arg {
     pub opt: bool,
     /// An optional token this method always sends (RESTORE's `ABSTTL` in `restore_at`).
     pub fixed: bool,
+    /// This duration is how long the command may block its connection (zero: forever).
+    pub block: bool,
     /// Repeats.
     pub multi: bool,
     /// The token is repeated before every item.
@@ -118,6 +122,8 @@ pub enum ArgKind {
     DurationS,
     /// `Duration`, sent as milliseconds.
     DurationMs,
+    /// `Duration`, sent as decimal seconds (millisecond precision).
+    DurationFs,
     /// `SystemTime`, sent as Unix seconds.
     UnixS,
     /// `SystemTime`, sent as Unix milliseconds.
@@ -134,6 +140,8 @@ pub enum ArgKind {
     YesNo,
     /// A SCAN cursor (`u64`).
     Cursor,
+    /// The number of items of the next (repeated) argument, counted by the client.
+    Numkeys,
 }
 
 impl ArgKind {
@@ -147,6 +155,7 @@ impl ArgKind {
             "double" => ArgKind::Double,
             "duration_s" => ArgKind::DurationS,
             "duration_ms" => ArgKind::DurationMs,
+            "duration_fs" => ArgKind::DurationFs,
             "unix_s" => ArgKind::UnixS,
             "unix_ms" => ArgKind::UnixMs,
             "token" => ArgKind::Token,
@@ -155,13 +164,14 @@ impl ArgKind {
             "bool" => ArgKind::Bool,
             "yesno" => ArgKind::YesNo,
             "cursor" => ArgKind::Cursor,
+            "numkeys" => ArgKind::Numkeys,
             _ => return None,
         })
     }
 
     /// True for kinds that hold one scalar value.
     pub fn is_scalar(self) -> bool {
-        !matches!(self, ArgKind::Token | ArgKind::OneOf | ArgKind::Block)
+        !matches!(self, ArgKind::Token | ArgKind::OneOf | ArgKind::Block | ArgKind::Numkeys)
     }
 
     /// True for kinds passed as `impl ToArg`/`impl ToKey`.
@@ -296,6 +306,7 @@ fn parse_command(path: &str, c: &Value, cx: &Ctxt) -> Option<Command> {
         args,
         reply,
         doc: string(&c["doc"]),
+        on: string(&c["on"]),
     })
 }
 
@@ -352,6 +363,7 @@ fn parse_args(path: &str, v: &Value, cmd: &str, cx: &Ctxt) -> Vec<Arg> {
             token: string(&a["token"]),
             opt: a["opt"] == true,
             fixed: a["fixed"] == true,
+            block: a["block"] == true,
             multi: a["multi"] == true,
             multi_token: a["multi_token"] == true,
             since: string(&a["since"]),

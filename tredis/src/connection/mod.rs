@@ -22,6 +22,7 @@ use std::collections::VecDeque;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot, watch, Notify};
 
@@ -31,8 +32,8 @@ use crate::log;
 use crate::request::Pending;
 use crate::Error;
 use backoff::Backoff;
-use inflight::Inflight;
-pub(crate) use inflight::Request;
+pub(crate) use inflight::{Answer, BatchAnswer};
+use inflight::{Inflight, ReplyTo, Request};
 
 /// Connection state, as `ready()` sees it.
 #[derive(Debug, Clone)]
@@ -102,31 +103,59 @@ impl Connection {
         Connection { tx, shared, cfg }
     }
 
-    /// Queues a request; the returned future resolves to its reply.
+    /// Queues a command; the returned future resolves to its answer.
     #[inline]
-    pub(crate) fn submit(&self, cmd: Result<Encoded, Error>, info: &'static CommandInfo) -> Pending {
-        let bytes = match cmd {
-            Ok(b) => b,
-            Err(e) => return Pending::failed(e.with_command(info.name)),
-        };
+    pub(crate) fn submit(
+        &self,
+        bytes: Encoded,
+        info: &'static CommandInfo,
+        timeout: Option<Duration>,
+    ) -> Pending {
+        let (tx, rx) = oneshot::channel();
+        match self.enqueue(Request { bytes, reply: ReplyTo::One(tx), info }) {
+            Ok(()) => Pending::waiting(rx, timeout),
+            Err(e) => Pending::failed(e.with_command(info.name)),
+        }
+    }
+
+    /// Queues `n` commands encoded back to back, as one unit: nothing interleaves with them.
+    pub(crate) fn submit_batch(
+        &self,
+        bytes: Encoded,
+        n: usize,
+        info: &'static CommandInfo,
+    ) -> oneshot::Receiver<BatchAnswer> {
+        let (tx, rx) = oneshot::channel();
+        if let Err(e) = self.enqueue(Request { bytes, reply: ReplyTo::Many(n, tx), info }) {
+            let (tx, rx) = oneshot::channel();
+            let _ = tx.send(BatchAnswer { values: Vec::new(), error: Some(e.with_command(info.name)) });
+            return rx;
+        }
+        rx
+    }
+
+    #[inline]
+    fn enqueue(&self, request: Request) -> Result<(), Error> {
         if !self.shared.started.load(Ordering::Relaxed) {
-            return Pending::failed(
-                Error::connect("not connected: auto_connect is off, so call `Client::ready()` first")
-                    .with_command(info.name),
-            );
+            return Err(Error::connect(
+                "not connected: auto_connect is off, so call `Client::ready()` first",
+            ));
         }
         let queued = self.shared.queued.fetch_add(1, Ordering::Relaxed);
         if queued >= self.cfg.max_queued && !self.shared.connected.load(Ordering::Relaxed) {
             self.shared.dequeued(1);
-            return Pending::failed(Error::queue_full(self.cfg.max_queued).with_command(info.name));
+            return Err(Error::queue_full(self.cfg.max_queued));
         }
-        let (tx, rx) = oneshot::channel();
-        if let Err(e) = self.tx.send(Request { bytes, tx, info }) {
+        if self.tx.send(request).is_err() {
             self.shared.dequeued(1);
-            drop(e);
-            return Pending::failed(Error::closed().with_command(info.name));
+            return Err(Error::closed());
         }
-        Pending::waiting(rx, info.name, self.cfg.command_timeout)
+        Ok(())
+    }
+
+    /// True once the connection was closed, by the client or because every handle dropped.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.shared.closed.load(Ordering::Acquire)
     }
 
     /// Starts connecting (when auto_connect is off) and waits until connected, or until the
@@ -182,11 +211,11 @@ fn fail_queued(
     err: &Error,
 ) {
     for r in carry.drain(..) {
-        let _ = r.tx.send(Err(err.duplicate().with_command(r.info.name)));
+        r.reply.fail(err.duplicate().with_command(r.info.name), r.bytes);
     }
     while let Ok(r) = rx.try_recv() {
         shared.dequeued(1);
-        let _ = r.tx.send(Err(err.duplicate().with_command(r.info.name)));
+        r.reply.fail(err.duplicate().with_command(r.info.name), r.bytes);
     }
 }
 

@@ -10,7 +10,7 @@ use bytes::BytesMut;
 use tokio::io::AsyncReadExt;
 use tokio::sync::{mpsc, oneshot};
 
-use super::inflight::Inflight;
+use super::inflight::{Inflight, Ready};
 use super::transport::ReadHalf;
 use crate::log;
 use crate::resp::{Decoder, Limits, Value};
@@ -30,7 +30,7 @@ pub(crate) async fn run(
 ) {
     let mut dec = Decoder::new(limits);
     let mut values: Vec<Value> = Vec::new();
-    let mut waiters = Vec::new();
+    let mut ready = Vec::new();
     let err = 'read: loop {
         loop {
             match dec.decode(&mut buf) {
@@ -45,15 +45,13 @@ pub(crate) async fn run(
             }
         }
         if !values.is_empty() {
-            if !inflight.take(values.len(), &mut waiters) {
+            if !inflight.complete(&mut values, &mut ready) {
                 break Error::protocol(
                     "the server sent a reply that no request was waiting for; closing the connection",
                 );
             }
-            for (w, v) in waiters.drain(..).zip(values.drain(..)) {
-                // A waiter whose caller gave up (timeout, dropped future) is simply skipped.
-                let _ = w.tx.send(Ok(v));
-            }
+            // A caller who gave up (timeout, dropped future) is simply skipped.
+            ready.drain(..).for_each(Ready::send);
         }
         if buf.capacity() - buf.len() < READ_CHUNK / 8 {
             buf.reserve(READ_CHUNK);

@@ -69,7 +69,7 @@ pub(crate) async fn serve(
         }
         shared.dequeued(taken);
         // A caller that gave up before its request was written never has it sent.
-        batch.retain(|r| !r.tx.is_closed());
+        batch.retain(|r| !r.reply.is_closed());
         for r in &batch {
             wbuf.extend_from_slice(r.bytes.as_bytes());
         }

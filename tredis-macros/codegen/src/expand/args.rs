@@ -38,6 +38,8 @@ pub struct Lowered {
     pub enums: Vec<TokenStream>,
     /// RESP index of the SCAN cursor, when there is one.
     pub cursor_index: Option<usize>,
+    /// A `numkeys` argument waits for the repeated argument it counts.
+    numkeys_pending: bool,
 }
 
 /// An option field.
@@ -83,6 +85,7 @@ fn scalar(kind: ArgKind) -> Option<(TokenStream, &'static str)> {
         ArgKind::Double => (quote!(f64), "double"),
         ArgKind::DurationS => (quote!(::core::time::Duration), "dur_s"),
         ArgKind::DurationMs => (quote!(::core::time::Duration), "dur_ms"),
+        ArgKind::DurationFs => (quote!(::core::time::Duration), "dur_fs"),
         ArgKind::UnixS => (quote!(::std::time::SystemTime), "unix_s"),
         ArgKind::UnixMs => (quote!(::std::time::SystemTime), "unix_ms"),
         ArgKind::YesNo => (quote!(bool), "yesno"),
@@ -100,6 +103,7 @@ fn kind_doc(kind: ArgKind) -> &'static str {
         ArgKind::Double => "a float",
         ArgKind::DurationS => "a duration, sent as whole seconds",
         ArgKind::DurationMs => "a duration, sent as milliseconds",
+        ArgKind::DurationFs => "a duration, sent as seconds with up to millisecond precision",
         ArgKind::UnixS => "a point in time, sent as Unix seconds",
         ArgKind::UnixMs => "a point in time, sent as Unix milliseconds",
         ArgKind::Token => "a flag",
@@ -108,6 +112,7 @@ fn kind_doc(kind: ArgKind) -> &'static str {
         ArgKind::Bool => "on or off",
         ArgKind::YesNo => "yes or no",
         ArgKind::Cursor => "a cursor; 0 starts an iteration",
+        ArgKind::Numkeys => "counted by the client",
     }
 }
 
@@ -116,11 +121,22 @@ fn encode_scalar(kind: ArgKind, v: TokenStream, what: &str) -> TokenStream {
     let (_, method) = scalar(kind).expect("scalar kind");
     let m = ident(method);
     match kind {
-        ArgKind::DurationS | ArgKind::DurationMs | ArgKind::UnixS | ArgKind::UnixMs => {
+        ArgKind::DurationS | ArgKind::DurationMs | ArgKind::DurationFs | ArgKind::UnixS | ArgKind::UnixMs => {
             quote!(c.#m(#v, #what);)
         }
         _ => quote!(c.#m(#v);),
     }
+}
+
+/// `c.blocks(v)` for the argument that says how long the command blocks.
+fn block_stmt(cmd: &Command, arg: &Arg, v: TokenStream, cx: &Ctxt) -> TokenStream {
+    if !arg.block {
+        return TokenStream::new();
+    }
+    if !matches!(arg.kind, ArgKind::DurationS | ArgKind::DurationMs | ArgKind::DurationFs) {
+        cx.error(Some(&cmd.name), &arg.path, "only a duration can say how long a command blocks");
+    }
+    quote!(c.blocks(#v);)
 }
 
 fn token_stmt(arg: &Arg) -> TokenStream {
@@ -186,6 +202,13 @@ pub fn lower(cmd: &Command, ntokens: usize, cx: &Ctxt) -> Lowered {
             required(cmd, arg, &mut pos, &mut out, cx);
         }
     }
+    if out.numkeys_pending {
+        cx.error(
+            Some(&cmd.name),
+            &cmd.path,
+            "a numkeys argument must be followed by the repeated argument it counts",
+        );
+    }
     let mut names: Vec<&str> = out.setters.iter().map(|s| s.name.as_str()).collect();
     names.sort_unstable();
     for w in names.windows(2) {
@@ -220,6 +243,11 @@ fn required(cmd: &Command, arg: &Arg, pos: &mut Option<usize>, out: &mut Lowered
             bump(pos, 1);
             return;
         }
+        ArgKind::Numkeys => {
+            out.numkeys_pending = true;
+            *pos = None;
+            return;
+        }
         ArgKind::Cursor => {
             out.ctor.extend(token_stmt(arg));
             if arg.token.is_some() {
@@ -240,7 +268,19 @@ fn required(cmd: &Command, arg: &Arg, pos: &mut Option<usize>, out: &mut Lowered
             return;
         }
         let min = arg.min.unwrap_or(1) as u32;
-        if arg.multi_token {
+        if std::mem::take(&mut out.numkeys_pending) {
+            // The count goes first, so the items are encoded aside, then appended.
+            out.ctor.extend(token_stmt(arg));
+            out.ctor.extend(quote! {
+                {
+                    let mut items = crate::command::ArgList::new();
+                    items.extend(::core::option::Option::None, &#name);
+                    c.uint(u64::from(items.count()));
+                    c.raw(&items);
+                    c.check_min(items.count(), #min, #what);
+                }
+            });
+        } else if arg.multi_token {
             let lit = bulk(arg.token.as_deref().unwrap_or_default());
             out.ctor.extend(quote!(c.args_with(#lit, &#name, #min, #what);));
         } else {
@@ -270,6 +310,7 @@ fn required(cmd: &Command, arg: &Arg, pos: &mut Option<usize>, out: &mut Lowered
         | ArgKind::Double
         | ArgKind::DurationS
         | ArgKind::DurationMs
+        | ArgKind::DurationFs
         | ArgKind::UnixS
         | ArgKind::UnixMs
         | ArgKind::YesNo
@@ -280,6 +321,7 @@ fn required(cmd: &Command, arg: &Arg, pos: &mut Option<usize>, out: &mut Lowered
                 bump(pos, usize::from(arg.token.is_some()));
             }
             out.ctor.extend(encode_scalar(arg.kind, quote!(#name), &what));
+            out.ctor.extend(block_stmt(cmd, arg, quote!(#name), cx));
             out.params.push(quote!(#name: #ty));
             out.param_docs.push(doc(""));
             bump(pos, 1);
@@ -343,7 +385,7 @@ fn required(cmd: &Command, arg: &Arg, pos: &mut Option<usize>, out: &mut Lowered
                 required(cmd, f, pos, out, cx);
             }
         }
-        ArgKind::Token => {}
+        ArgKind::Token | ArgKind::Numkeys => {}
     }
 }
 
@@ -408,7 +450,9 @@ fn public_enum(cmd: &Command, arg: &Arg, out: &mut Lowered, cx: &Ctxt) -> Option
             }
         }
     }
-    let doc = format!(" Choices for the `{}` argument.", arg.rust);
+    let tokens: Vec<String> =
+        arg.args.iter().map(|v| format!("`{}`", v.token.as_deref().unwrap_or(&v.name))).collect();
+    let doc = format!(" One of {}.", tokens.join(", "));
     let def = quote! {
         #[doc = #doc]
         #[derive(Debug, Clone, Copy, PartialEq)]
@@ -469,11 +513,12 @@ fn payload(cmd: &Command, a: &Arg, var: &Ident, cx: &Ctxt) -> Option<Payload> {
         k if scalar(k).is_some() => {
             let (ty, _) = scalar(k).expect("scalar");
             let e = encode_scalar(k, quote!(#var), &what);
+            let b = block_stmt(cmd, a, quote!(#var), cx);
             Payload {
                 ty: ty.clone(),
                 param: Some(quote!(#var: #ty)),
                 store: quote!(#var),
-                encode: quote!(#tok #e),
+                encode: quote!(#tok #e #b),
             }
         }
         ArgKind::Bool => {

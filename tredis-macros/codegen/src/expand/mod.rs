@@ -25,11 +25,15 @@ pub fn spec(spec: &Spec, cx: &Ctxt) -> TokenStream {
         }
         let mut items = TokenStream::new();
         let mut methods = TokenStream::new();
+        let mut tx_methods = TokenStream::new();
         let mut enums: Vec<String> = Vec::new();
         for cmd in commands {
             if let Some(e) = request::expand(cmd, cx) {
                 items.extend(e.items);
-                methods.extend(e.method);
+                match cmd.on.as_deref() {
+                    Some("transaction") => tx_methods.extend(e.method),
+                    _ => methods.extend(e.method),
+                }
                 for def in e.enums {
                     let text = def.to_string();
                     if !enums.contains(&text) {
@@ -41,15 +45,43 @@ pub fn spec(spec: &Spec, cx: &Ctxt) -> TokenStream {
         }
         let feature = &group.id;
         let module = format_ident!("{}", group.id.replace('-', "_"));
-        let tr = format_ident!("{}", group_trait(&group.id));
-        let trait_doc = docs::attrs(&[
-            format!("Commands of the {} group, generated from `commands.json`.", group.title),
-            String::new(),
-            "Implemented by every command target (the client, pipelines, transactions); bring it into".into(),
-            "scope with `use tredis::prelude::*;`.".into(),
-            String::new(),
-            format!("Enabled by the `{feature}` cargo feature (on by default)."),
-        ]);
+        let mut traits = TokenStream::new();
+        let mut names = Vec::new();
+        for (methods, suffix, bound, target) in [
+            (
+                methods,
+                "Commands",
+                quote!(crate::request::Target),
+                "every command target (the client, pipelines, transactions)",
+            ),
+            (
+                tx_methods,
+                "TxCommands",
+                quote!(crate::TxTarget),
+                "transactions only: these commands act on the transaction's own connection",
+            ),
+        ] {
+            if methods.is_empty() {
+                continue;
+            }
+            let tr = format_ident!("{}", group_trait(&group.id).replace("Commands", suffix));
+            let trait_doc = docs::attrs(&[
+                format!("Commands of the {} group, generated from `commands.json`.", group.title),
+                String::new(),
+                format!("Implemented by {target}; bring it into scope with `use tredis::prelude::*;`."),
+                String::new(),
+                format!("Enabled by the `{feature}` cargo feature (on by default)."),
+            ]);
+            traits.extend(quote! {
+                #trait_doc
+                pub trait #tr: #bound {
+                    #methods
+                }
+
+                impl<T: #bound + ?::core::marker::Sized> #tr for T {}
+            });
+            names.push(tr);
+        }
         let mod_doc = format!(
             " Request types of the {} group, and the enums some of their arguments take.",
             group.title
@@ -59,16 +91,10 @@ pub fn spec(spec: &Spec, cx: &Ctxt) -> TokenStream {
             #[doc = #mod_doc]
             pub mod #module {
                 #items
-
-                #trait_doc
-                pub trait #tr: crate::request::Target {
-                    #methods
-                }
-
-                impl<T: crate::request::Target + ?::core::marker::Sized> #tr for T {}
+                #traits
             }
             #[cfg(feature = #feature)]
-            pub use self::#module::#tr;
+            pub use self::#module::{#(#names),*};
         });
     }
     out

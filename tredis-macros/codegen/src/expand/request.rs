@@ -53,7 +53,8 @@ pub fn expand(cmd: &Command, cx: &Ctxt) -> Option<Expanded> {
     }
     let ty = format_ident!("{}", cmd.type_name);
     let default = reply::decoder(&cmd.reply);
-    let Lowered { generics, params, param_docs, ctor, fields, encode, setters, enums, cursor_index } = low;
+    let Lowered { generics, params, param_docs, ctor, fields, encode, setters, enums, cursor_index, .. } =
+        low;
     let name_lit = Literal::byte_string(
         tokens.iter().map(|t| format!("${}\r\n{}\r\n", t.len(), t)).collect::<String>().as_bytes(),
     );
@@ -67,7 +68,11 @@ pub fn expand(cmd: &Command, cx: &Ctxt) -> Option<Expanded> {
             "Request of `{}`, made by [`{}`](crate::commands::{}::{}).",
             cmd.name,
             cmd.rust,
-            crate::names::group_trait(&cmd.group),
+            match cmd.on.as_deref() {
+                Some("transaction") =>
+                    crate::names::group_trait(&cmd.group).replace("Commands", "TxCommands"),
+                _ => crate::names::group_trait(&cmd.group),
+            },
             cmd.rust
         ),
         String::new(),
@@ -112,7 +117,7 @@ pub fn expand(cmd: &Command, cx: &Ctxt) -> Option<Expanded> {
                         let c = &mut this.cmd;
                         #body
                     }
-                    crate::request::Req::new(this.exec, this.cmd.retype())
+                    this.map(|c| c.retype())
                 }
             }),
             None => setter_fns.extend(quote! {

@@ -140,7 +140,7 @@ pub mod connection {
             self
         }
     }
-    #[doc = " Choices for the `client_type` argument."]
+    #[doc = " One of `NORMAL`, `MASTER`, `REPLICA`, `PUBSUB`."]
     #[derive(Debug, Clone, Copy, PartialEq)]
     pub enum ClientType {
         #[doc = " `NORMAL`."]
@@ -154,8 +154,7 @@ pub mod connection {
     }
     #[doc = " Commands of the Connection group, generated from `commands.json`."]
     #[doc = " "]
-    #[doc = " Implemented by every command target (the client, pipelines, transactions); bring it into"]
-    #[doc = " scope with `use tredis::prelude::*;`."]
+    #[doc = " Implemented by every command target (the client, pipelines, transactions); bring it into scope with `use tredis::prelude::*;`."]
     #[doc = " "]
     #[doc = " Enabled by the `connection` cargo feature (on by default)."]
     pub trait ConnectionCommands: crate::request::Target {

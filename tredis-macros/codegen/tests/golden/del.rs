@@ -29,8 +29,7 @@ pub mod generic {
     }
     #[doc = " Commands of the Keys group, generated from `commands.json`."]
     #[doc = " "]
-    #[doc = " Implemented by every command target (the client, pipelines, transactions); bring it into"]
-    #[doc = " scope with `use tredis::prelude::*;`."]
+    #[doc = " Implemented by every command target (the client, pipelines, transactions); bring it into scope with `use tredis::prelude::*;`."]
     #[doc = " "]
     #[doc = " Enabled by the `generic` cargo feature (on by default)."]
     pub trait GenericCommands: crate::request::Target {

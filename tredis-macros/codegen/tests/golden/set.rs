@@ -124,7 +124,7 @@ pub mod string {
                 let c = &mut this.cmd;
                 c.condition = ::core::option::Option::Some(SetCondition::Nx);
             }
-            crate::request::Req::new(this.exec, this.cmd.retype())
+            this.map(|c| c.retype())
         }
         #[doc = " Sends `XX`."]
         #[doc = " "]
@@ -140,7 +140,7 @@ pub mod string {
                 let c = &mut this.cmd;
                 c.condition = ::core::option::Option::Some(SetCondition::Xx);
             }
-            crate::request::Req::new(this.exec, this.cmd.retype())
+            this.map(|c| c.retype())
         }
         #[doc = " Sends `GET`."]
         #[doc = " "]
@@ -160,7 +160,7 @@ pub mod string {
                 let c = &mut this.cmd;
                 c.get = true;
             }
-            crate::request::Req::new(this.exec, this.cmd.retype())
+            this.map(|c| c.retype())
         }
         #[doc = " Sends `EX` with a duration, sent as whole seconds."]
         #[doc = " "]
@@ -238,8 +238,7 @@ pub mod string {
     }
     #[doc = " Commands of the Strings group, generated from `commands.json`."]
     #[doc = " "]
-    #[doc = " Implemented by every command target (the client, pipelines, transactions); bring it into"]
-    #[doc = " scope with `use tredis::prelude::*;`."]
+    #[doc = " Implemented by every command target (the client, pipelines, transactions); bring it into scope with `use tredis::prelude::*;`."]
     #[doc = " "]
     #[doc = " Enabled by the `string` cargo feature (on by default)."]
     pub trait StringCommands: crate::request::Target {

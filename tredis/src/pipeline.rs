@@ -1,0 +1,63 @@
+//! [`Pipeline`]: commands sent together in one write and answered together.
+
+use crate::batch::{Batch, BatchBuf, BatchTarget, Replies};
+use crate::command::{CommandInfo, Encoded, Flags};
+use crate::request::{Sealed, Target};
+use crate::Client;
+
+/// Commands sent together, each with its own result.
+///
+/// The generated command methods work on a pipeline as on the client; instead of awaiting
+/// each request, hand them to [`Pipeline::execute`] as a tuple (or a `Vec` built in a loop):
+///
+/// ```no_run
+/// use tredis::prelude::*;
+///
+/// # async fn demo(client: tredis::Client) -> Result<(), tredis::Error> {
+/// let p = client.pipeline();
+/// let (set, n, missing) = p.execute((p.set("a", "1"), p.incr("counter"), p.get("nothing"))).await;
+/// set?;
+/// let n: i64 = n?;
+/// assert_eq!(missing?, None);
+///
+/// let keys = ["a", "b", "c"];
+/// let values = p.execute(keys.iter().map(|k| p.get(k)).collect::<Vec<_>>()).await;
+/// # Ok(())
+/// # }
+/// ```
+///
+/// The commands go out back to back on one connection, without other callers' commands in
+/// between, but they are not a transaction: see [`Client::multi`] for that. A command that
+/// fails (a server error, a bad argument) fails alone; the others keep their results.
+pub struct Pipeline<'c> {
+    client: &'c Client,
+}
+
+static PIPELINE: CommandInfo =
+    CommandInfo { name: "pipeline", flags: Flags::NONE, key_specs: &[], tips: &[] };
+
+impl<'c> Pipeline<'c> {
+    pub(crate) fn new(client: &'c Client) -> Self {
+        Pipeline { client }
+    }
+
+    /// Sends the batch and returns one result per request, in a tuple or `Vec` like the batch.
+    ///
+    /// If the connection breaks, the requests answered before keep their results and the others
+    /// fail as [`ErrorKind::Indeterminate`](crate::ErrorKind::Indeterminate).
+    pub async fn execute<B: Batch>(&self, batch: B) -> B::Output {
+        let mut buf = BatchBuf::new();
+        batch.encode(&mut buf);
+        let answer = if buf.sent == 0 {
+            crate::connection::BatchAnswer { values: Vec::new(), error: None }
+        } else {
+            let bytes = Encoded::concat(std::mem::take(&mut buf.bytes));
+            self.client.run_batch(bytes, buf.sent, &PIPELINE, buf.blocking).await
+        };
+        B::decode(&mut Replies::new(answer.values, answer.error, buf.refused))
+    }
+}
+
+impl Sealed for Pipeline<'_> {}
+impl Target for Pipeline<'_> {}
+impl BatchTarget for Pipeline<'_> {}

@@ -1,0 +1,151 @@
+//! [`Transaction`]: MULTI ... EXEC, optionally after WATCH on a connection of its own.
+
+use crate::batch::{Batch, BatchBuf, BatchTarget, Replies};
+use crate::command::{Blocking, CommandInfo, Encoded, Flags};
+use crate::connection::Connection;
+use crate::request::{Executor, Pending, ReqOpts, Sealed, Target};
+use crate::resp::Value;
+use crate::{Client, Error};
+
+/// Commands that run together, atomically: MULTI, the commands, EXEC.
+///
+/// Made by [`Client::multi`], or by [`Client::watch`], which first WATCHes keys on a
+/// connection of its own so that reads through the transaction see what EXEC will check:
+///
+/// ```no_run
+/// use tredis::prelude::*;
+///
+/// # async fn demo(client: tredis::Client) -> Result<(), tredis::Error> {
+/// let tx = client.watch("balance").await?;
+/// let balance: i64 = tx.get("balance").await?.map_or(0, |b| String::from_utf8_lossy(&b).parse().unwrap_or(0));
+/// match tx.exec((tx.set("balance", balance - 10), tx.incr("withdrawals"))).await? {
+///     Some((set, n)) => { set?; n?; }
+///     None => { /* `balance` changed meanwhile: nothing ran */ }
+/// }
+/// # Ok(())
+/// # }
+/// ```
+///
+/// MULTI, the commands and EXEC are sent as one unit, so nothing of other callers can slip
+/// in between and a transaction is never left open: dropping one sends nothing but UNWATCH
+/// on its own connection, which then serves later transactions and blocking commands.
+pub struct Transaction<'c> {
+    client: &'c Client,
+    conn: Option<Connection>,
+}
+
+static TRANSACTION: CommandInfo = CommandInfo { name: "EXEC", flags: Flags::NONE, key_specs: &[], tips: &[] };
+
+const MULTI: &[u8] = b"*1\r\n$5\r\nMULTI\r\n";
+const EXEC: &[u8] = b"*1\r\n$4\r\nEXEC\r\n";
+
+impl<'c> Transaction<'c> {
+    pub(crate) fn new(client: &'c Client, conn: Option<Connection>) -> Self {
+        Transaction { client, conn }
+    }
+
+    /// Runs the batch in MULTI/EXEC. Returns `None` when a watched key changed before EXEC:
+    /// nothing ran. Otherwise one result per command, in a tuple or `Vec` like the batch.
+    ///
+    /// # Errors
+    ///
+    /// An argument error of any command (nothing is sent); a command the server refused to
+    /// queue (`EXECABORT`, nothing ran); [`ErrorKind::Indeterminate`](crate::ErrorKind) when
+    /// the connection broke before EXEC's reply was read: the transaction may or may not have
+    /// run, and it is never sent again.
+    pub async fn exec<B: Batch>(&self, batch: B) -> Result<Option<B::Output>, Error> {
+        let mut buf = BatchBuf::new();
+        buf.bytes.extend_from_slice(MULTI);
+        batch.encode(&mut buf);
+        if let Some(e) = buf.refused.iter_mut().find_map(Option::take) {
+            return Err(e);
+        }
+        buf.bytes.extend_from_slice(EXEC);
+        let n = buf.sent + 2;
+        let bytes = Encoded::concat(std::mem::take(&mut buf.bytes));
+        let answer = match &self.conn {
+            Some(conn) => {
+                let rx = conn.submit_batch(bytes, n, &TRANSACTION);
+                let timeout = self.client.timeout_for(Blocking::No, &ReqOpts::default());
+                match timeout {
+                    Some(t) => tokio::time::timeout(t, rx)
+                        .await
+                        .map_err(|_| Error::timeout(t).with_command("EXEC"))?,
+                    None => rx.await,
+                }
+                .map_err(|_| Error::indeterminate("the connection task stopped").with_command("EXEC"))?
+            }
+            None => self.client.run_batch(bytes, n, &TRANSACTION, Blocking::No).await,
+        };
+        if answer.values.len() < n {
+            // EXEC's reply never came: whether it ran is unknown.
+            return Err(answer
+                .error
+                .unwrap_or_else(|| Error::indeterminate("no reply to EXEC"))
+                .with_command("EXEC"));
+        }
+        let mut values = answer.values;
+        let exec = values.pop().expect("n >= 2");
+        let queue_error =
+            values.iter().find_map(|v| v.as_error().map(|e| String::from_utf8_lossy(e).into_owned()));
+        match exec {
+            Value::Null => Ok(None),
+            Value::Array(items) => Ok(Some(B::decode(&mut Replies::new(items, None, buf.refused)))),
+            Value::Error(e) | Value::BulkError(e) => {
+                let mut text = String::from_utf8_lossy(&e).into_owned();
+                if let Some(q) = queue_error {
+                    text = format!("{text} (first refused command: {q})");
+                }
+                Err(Error::server(text.as_bytes()).with_command("EXEC"))
+            }
+            other => {
+                Err(Error::protocol(format!("EXEC replied with {}", other.kind_name())).with_command("EXEC"))
+            }
+        }
+    }
+}
+
+impl Drop for Transaction<'_> {
+    fn drop(&mut self) {
+        let Some(conn) = self.conn.take() else { return };
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+        // The connection goes back for reuse only once UNWATCH proves no WATCH is left on it.
+        let unwatch = crate::commands::TransactionsTxCommands::unwatch(self).cmd;
+        let Ok(bytes) = crate::command::Command::encode(unwatch) else { return };
+        let info = <crate::commands::transactions::Unwatch as crate::command::Command>::INFO;
+        let mut pending = conn.submit(bytes, info, Some(std::time::Duration::from_secs(5)));
+        let dedicated = self.client.dedicated().clone();
+        runtime.spawn(async move {
+            let answer = std::future::poll_fn(|cx| pending.poll_answer_raw(cx)).await;
+            if matches!(answer.result, Ok(Value::Simple(_))) {
+                dedicated.checkin(conn);
+            }
+        });
+    }
+}
+
+impl Sealed for Transaction<'_> {}
+impl Target for Transaction<'_> {}
+impl BatchTarget for Transaction<'_> {}
+
+/// Commands that only make sense on a transaction's own connection (WATCH, UNWATCH).
+pub trait TxTarget: Target {}
+
+impl TxTarget for Transaction<'_> {}
+
+impl Executor for Transaction<'_> {
+    fn submit(
+        &self,
+        cmd: Result<crate::command::Encoded, Error>,
+        info: &'static CommandInfo,
+        opts: &ReqOpts,
+    ) -> Pending {
+        match &self.conn {
+            Some(conn) => match cmd {
+                Ok(bytes) => conn.submit(bytes, info, self.client.timeout_for(Blocking::No, opts)),
+                Err(e) => Pending::failed(e.with_command(info.name)),
+            },
+            None => self.client.submit(cmd, info, opts),
+        }
+    }
+}
