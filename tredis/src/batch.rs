@@ -28,9 +28,13 @@ impl BatchBuf {
         BatchBuf { bytes: Vec::new(), sent: 0, refused: Vec::new(), blocking: Blocking::No }
     }
 
-    fn push<C: Command>(&mut self, cmd: C) {
+    fn push<C: Command>(&mut self, cmd: C, remaining: usize) {
         match cmd.encode() {
             Ok(e) => {
+                if self.bytes.is_empty() {
+                    // Room for the batch at once, guessed from its first command.
+                    self.bytes.reserve(e.as_bytes().len() * (remaining + 1) + 64);
+                }
                 self.bytes.extend_from_slice(e.as_bytes());
                 self.sent += 1;
                 self.refused.push(None);
@@ -81,8 +85,9 @@ impl Replies {
 pub trait BatchItem {
     /// Its result: the decoded reply, or the error of this command alone.
     type Output;
+    /// Encodes the request; `remaining` requests follow it.
     #[doc(hidden)]
-    fn encode(self, buf: &mut BatchBuf);
+    fn encode(self, buf: &mut BatchBuf, remaining: usize);
     #[doc(hidden)]
     fn decode(replies: &mut Replies) -> Self::Output;
 }
@@ -90,8 +95,8 @@ pub trait BatchItem {
 impl<P: BatchTarget + ?Sized, C: Command> BatchItem for Req<'_, P, C> {
     type Output = Result<<C::Reply as Decode>::Output, Error>;
 
-    fn encode(self, buf: &mut BatchBuf) {
-        buf.push(self.cmd);
+    fn encode(self, buf: &mut BatchBuf, remaining: usize) {
+        buf.push(self.cmd, remaining);
     }
 
     fn decode(replies: &mut Replies) -> Self::Output {
@@ -113,7 +118,8 @@ impl<I: BatchItem> Batch for Vec<I> {
     type Output = Vec<I::Output>;
 
     fn encode(self, buf: &mut BatchBuf) {
-        self.into_iter().for_each(|i| i.encode(buf));
+        let n = self.len();
+        self.into_iter().enumerate().for_each(|(i, item)| item.encode(buf, n - i - 1));
     }
 
     fn decode(replies: &mut Replies) -> Self::Output {
@@ -128,7 +134,7 @@ macro_rules! tuples {
 
             fn encode(self, buf: &mut BatchBuf) {
                 let ($($v,)+) = self;
-                $($v.encode(buf);)+
+                $($v.encode(buf, 0);)+
             }
 
             fn decode(replies: &mut Replies) -> Self::Output {

@@ -52,6 +52,13 @@ pub(crate) struct Dedicated {
     idle: Mutex<Vec<Connection>>,
 }
 
+static THREADS: AtomicUsize = AtomicUsize::new(0);
+
+std::thread_local! {
+    /// This thread's place in every client's pool.
+    static THREAD_SLOT: usize = THREADS.fetch_add(1, Ordering::Relaxed);
+}
+
 /// Idle dedicated connections kept for reuse; more are closed when returned.
 const MAX_IDLE_DEDICATED: usize = 4;
 
@@ -185,14 +192,26 @@ impl Client {
         Err(Error::aborted(attempts))
     }
 
-    /// The next pooled connection.
+    /// The pooled connection for this thread.
+    ///
+    /// Each thread keeps to one connection, so that the commands of the tasks it runs are
+    /// coalesced into few writes (spreading them over all connections would only split the
+    /// batches), and threads spread over the pool. A connection that is down is passed over.
     #[inline]
     pub(crate) fn conn(&self) -> &Connection {
         let conns = &self.inner.conns;
         if conns.len() == 1 {
             return &conns[0];
         }
-        &conns[self.inner.next.fetch_add(1, Ordering::Relaxed) % conns.len()]
+        let first = THREAD_SLOT.with(|slot| *slot) % conns.len();
+        if conns[first].is_connected() {
+            return &conns[first];
+        }
+        let start = self.inner.next.fetch_add(1, Ordering::Relaxed);
+        (0..conns.len())
+            .map(|i| &conns[(start + i) % conns.len()])
+            .find(|c| c.is_connected())
+            .unwrap_or(&conns[first])
     }
 
     pub(crate) fn dedicated(&self) -> &Arc<Dedicated> {
@@ -398,8 +417,9 @@ impl Builder {
         self
     }
 
-    /// Multiplexed connections shared by all tasks, used in turn (default 1). More help when
-    /// many threads submit at once; one connection already carries any number of tasks.
+    /// Multiplexed connections shared by all tasks (default 1). Each runtime thread keeps to
+    /// one of them, so more help when many threads submit at once; one connection already
+    /// carries any number of tasks of a thread.
     pub fn pool_size(mut self, n: usize) -> Builder {
         if n == 0 {
             self.fail(Error::config("pool_size must be at least 1"));

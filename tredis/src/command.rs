@@ -164,6 +164,63 @@ pub struct Encoded {
     blocking: Blocking,
 }
 
+/// Requests up to this size give their buffer back for the next request of the thread.
+const SPARE_MAX_BYTES: usize = 4096;
+/// Bytes of spare buffers kept per thread: enough for a pipeline of a few thousand commands.
+const SPARE_MAX_TOTAL: usize = 512 << 10;
+
+/// Buffers of finished requests, and their total capacity.
+struct Spare {
+    buffers: Vec<Vec<u8>>,
+    bytes: usize,
+}
+
+std::thread_local! {
+    /// Buffers of finished requests, reused by the next ones: once warm, encoding a command
+    /// allocates nothing.
+    static SPARE: std::cell::RefCell<Spare> = const { std::cell::RefCell::new(Spare { buffers: Vec::new(), bytes: 0 }) };
+}
+
+/// An empty buffer of at least `capacity` bytes, recycled when possible.
+#[inline]
+fn take_buffer(capacity: usize) -> Vec<u8> {
+    let spare = SPARE
+        .try_with(|s| {
+            let mut s = s.borrow_mut();
+            let b = s.buffers.pop()?;
+            s.bytes -= b.capacity();
+            Some(b)
+        })
+        .ok()
+        .flatten();
+    match spare {
+        Some(mut b) => {
+            b.reserve(capacity);
+            b
+        }
+        None => Vec::with_capacity(capacity),
+    }
+}
+
+impl Drop for Encoded {
+    #[inline]
+    fn drop(&mut self) {
+        let cap = self.buf.capacity();
+        if cap > SPARE_MAX_BYTES || cap == 0 {
+            return;
+        }
+        let mut buf = std::mem::take(&mut self.buf);
+        buf.clear();
+        let _ = SPARE.try_with(|s| {
+            let mut s = s.borrow_mut();
+            if s.bytes + cap <= SPARE_MAX_TOTAL {
+                s.bytes += cap;
+                s.buffers.push(buf);
+            }
+        });
+    }
+}
+
 impl Encoded {
     /// Several requests back to back, to be sent as one unit.
     pub(crate) fn concat(buf: Vec<u8>) -> Encoded {
@@ -349,7 +406,7 @@ impl CmdBuf {
     /// Starts a request with its pre-encoded name tokens (`$3\r\nSET\r\n`).
     #[inline]
     pub fn new(name: &'static [u8], tokens: u32) -> CmdBuf {
-        let mut buf = Vec::with_capacity(HEADER_ROOM + name.len() + 96);
+        let mut buf = take_buffer(HEADER_ROOM + name.len() + 96);
         buf.resize(HEADER_ROOM, 0);
         buf.extend_from_slice(name);
         CmdBuf { buf, argc: tokens, tail: 0, tail_bytes: Vec::new(), err: None, blocking: Blocking::No }
@@ -411,7 +468,7 @@ impl CmdBuf {
     /// Finishes the request: re-attaches the tail and writes the header in front.
     #[inline]
     pub fn finish(mut self) -> Result<Encoded, Error> {
-        if let Some(e) = self.err {
+        if let Some(e) = self.err.take() {
             return Err(e);
         }
         if !self.tail_bytes.is_empty() {
@@ -423,7 +480,7 @@ impl CmdBuf {
         self.buf[start] = b'*';
         self.buf[start + 1..start + 1 + digits.len()].copy_from_slice(digits);
         self.buf[HEADER_ROOM - 2..HEADER_ROOM].copy_from_slice(b"\r\n");
-        Ok(Encoded { buf: self.buf, start, blocking: self.blocking })
+        Ok(Encoded { buf: std::mem::take(&mut self.buf), start, blocking: self.blocking })
     }
 }
 

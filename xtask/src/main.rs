@@ -5,7 +5,9 @@
 //! - `coverage --url redis://HOST:PORT`: what a live server has that `commands.json` lacks.
 //! - `test`: install and start redis-server, run fmt, clippy, `gen --check` and the suite.
 //! - `demo`: run the example against `REDIS_URL`, starting a server when none answers.
+//! - `bench`: tredis, redis-rs and fred on the same workloads; a table and a chart.
 
+mod bench;
 mod coverage;
 mod demo;
 mod ensure;
@@ -29,6 +31,7 @@ fn main() -> ExitCode {
         ["coverage", "--url", url] => coverage::run(url),
         ["test", rest @ ..] => test::run(rest),
         ["demo"] => demo::run(),
+        ["bench"] => bench::run(),
         _ => Err(USAGE.to_string()),
     };
     match result {

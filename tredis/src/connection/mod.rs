@@ -153,6 +153,12 @@ impl Connection {
         Ok(())
     }
 
+    /// True while a connection is established.
+    #[inline]
+    pub(crate) fn is_connected(&self) -> bool {
+        self.shared.connected.load(Ordering::Relaxed)
+    }
+
     /// True once the connection was closed, by the client or because every handle dropped.
     pub(crate) fn is_closed(&self) -> bool {
         self.shared.closed.load(Ordering::Acquire)

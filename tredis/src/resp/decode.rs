@@ -5,7 +5,7 @@
 //! nesting costs no recursion and a partial reply resumes where it stopped instead of being
 //! parsed again from its first byte.
 
-use bytes::{Buf, BytesMut};
+use bytes::{Bytes, BytesMut};
 
 use super::Value;
 use crate::Error;
@@ -32,7 +32,9 @@ impl Default for Limits {
 /// Reads values from a byte buffer that fills up over time.
 #[derive(Debug)]
 pub struct Decoder {
-    pub(super) stack: Vec<Level>,
+    stack: Vec<Level>,
+    /// Bytes at the front of the buffer already parsed into the levels on the stack.
+    pos: usize,
     limits: Limits,
     elements: usize,
 }
@@ -46,16 +48,39 @@ enum Agg {
     Attribute,
 }
 
+/// A byte range of the reply being parsed.
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    start: usize,
+    end: usize,
+}
+
+/// A value whose payloads are still ranges of the read buffer.
 #[derive(Debug)]
-pub(super) struct Level {
+enum Raw {
+    Simple(Span),
+    Error(Span),
+    Int(i64),
+    Bulk(Span),
+    Null,
+    Bool(bool),
+    Double(f64),
+    BigNumber(Span),
+    BulkError(Span),
+    Verbatim([u8; 3], Span),
+    Aggregate(Agg, Vec<Raw>),
+}
+
+#[derive(Debug)]
+struct Level {
     agg: Agg,
     want: usize,
-    pub(super) items: Vec<Value>,
+    items: Vec<Raw>,
 }
 
 enum Step {
     Incomplete,
-    Value(Value),
+    Value(Raw),
     Open(Level),
 }
 
@@ -63,21 +88,28 @@ fn err(msg: impl Into<String>) -> Error {
     Error::protocol(msg)
 }
 
-/// Capacity to reserve for an aggregate: what it claims, but never more than a small amount
-/// up front, so a forged length cannot allocate memory the data never fills.
-fn initial_capacity(n: usize) -> usize {
-    n.min(1024)
+/// Capacity to reserve for an aggregate: what it claims, but never more than what the bytes
+/// already received could hold, so a forged length cannot allocate memory the data never
+/// fills (every element takes at least 3 bytes).
+fn initial_capacity(n: usize, buffered: usize) -> usize {
+    n.min(buffered / 3 + 16)
 }
 
 impl Decoder {
     /// A decoder with the given limits.
     pub fn new(limits: Limits) -> Decoder {
-        Decoder { stack: Vec::new(), limits, elements: 0 }
+        Decoder { stack: Vec::new(), pos: 0, limits, elements: 0 }
+    }
+
+    /// Capacity reserved for the innermost partial aggregate (tests of the allocation bound).
+    #[cfg(test)]
+    pub(super) fn partial_capacity(&self) -> usize {
+        self.stack.last().map_or(0, |l| l.items.capacity())
     }
 
     /// True when no value is partly decoded.
     pub fn is_idle(&self) -> bool {
-        self.stack.is_empty()
+        self.stack.is_empty() && self.pos == 0
     }
 
     /// Decodes the next complete value from `buf`, consuming its bytes. `Ok(None)` means more
@@ -87,7 +119,11 @@ impl Decoder {
             let mut value = match self.step(buf)? {
                 Step::Incomplete => return Ok(None),
                 Step::Value(v) => v,
-                Step::Open(level) if level.want > 0 => {
+                Step::Open(level) if level.want == 0 => match finish(level) {
+                    Some(v) => v,
+                    None => continue,
+                },
+                Step::Open(level) => {
                     if self.stack.len() >= self.limits.max_depth {
                         return Err(err(format!(
                             "reply nested deeper than {} levels",
@@ -95,30 +131,82 @@ impl Decoder {
                         )));
                     }
                     self.stack.push(level);
-                    continue;
+                    match self.complete_top(buf)? {
+                        Some(v) => v,
+                        None => continue,
+                    }
                 }
-                Step::Open(level) => match finish(level) {
-                    Some(v) => v,
-                    None => continue,
-                },
             };
             loop {
                 let Some(top) = self.stack.last_mut() else {
+                    // One split and one freeze per reply; payloads become views of it.
+                    let frame = buf.split_to(self.pos).freeze();
+                    self.pos = 0;
                     self.elements = 0;
-                    return Ok(Some(value));
+                    return Ok(Some(materialize(value, &frame)));
                 };
                 top.items.push(value);
-                if top.items.len() < top.want {
-                    continue 'outer;
-                }
-                let level = self.stack.pop().expect("non-empty stack");
-                match finish(level) {
+                match self.complete_top(buf)? {
                     Some(v) => value = v,
-                    // An attribute annotates the value that follows; it is dropped.
+                    // Incomplete, or an attribute (dropped: it annotates the next value).
                     None => continue 'outer,
                 }
             }
         }
+    }
+
+    /// Takes what it can of the top aggregate in the fast path; once complete, pops it and
+    /// returns it (`None` while incomplete, and for attributes).
+    fn complete_top(&mut self, buf: &[u8]) -> Result<Option<Raw>, Error> {
+        self.bulk_run(buf)?;
+        let top = self.stack.last().expect("non-empty stack");
+        if top.items.len() < top.want {
+            return Ok(None);
+        }
+        let level = self.stack.pop().expect("non-empty stack");
+        Ok(finish(level))
+    }
+
+    /// The common case of big replies (LRANGE, MGET, SMEMBERS): a run of complete bulk
+    /// strings inside the current aggregate, parsed in one tight loop.
+    fn bulk_run(&mut self, buf: &[u8]) -> Result<(), Error> {
+        let Some(top) = self.stack.last_mut() else { return Ok(()) };
+        let mut pos = self.pos;
+        let before = top.items.len();
+        while top.items.len() < top.want {
+            if buf.get(pos) != Some(&b'$') {
+                break;
+            }
+            // A length of at most 10 digits, then CRLF.
+            let mut i = pos + 1;
+            let mut n: usize = 0;
+            while i < buf.len() && buf[i].is_ascii_digit() && i - pos <= 10 {
+                n = n * 10 + usize::from(buf[i] - b'0');
+                i += 1;
+            }
+            if i == pos + 1
+                || i + 1 >= buf.len()
+                || buf[i] != b'\r'
+                || buf[i + 1] != b'\n'
+                || n > self.limits.max_bulk_len
+            {
+                // Incomplete, negative, or unusual: the general path decides.
+                break;
+            }
+            let start = i + 2;
+            let end = start + n;
+            if end + 2 > buf.len() {
+                break;
+            }
+            if &buf[end..end + 2] != b"\r\n" {
+                return Err(err("bulk string not terminated by CRLF"));
+            }
+            top.items.push(Raw::Bulk(Span { start, end }));
+            pos = end + 2;
+        }
+        let added = top.items.len() - before;
+        self.pos = pos;
+        self.count(added)
     }
 
     fn count(&mut self, n: usize) -> Result<(), Error> {
@@ -130,48 +218,39 @@ impl Decoder {
     }
 
     fn step(&mut self, buf: &mut BytesMut) -> Result<Step, Error> {
-        let Some(&tag) = buf.first() else {
+        let at = self.pos;
+        let Some(&tag) = buf.get(at) else {
             return Ok(Step::Incomplete);
         };
-        let Some(len) = find_line(buf, self.limits.max_line_len)? else {
+        let Some(len) = find_line(&buf[at..], self.limits.max_line_len)? else {
             return Ok(Step::Incomplete);
         };
-        let header = 1 + len + 2;
-        self.count(1)?;
+        let line = Span { start: at + 1, end: at + 1 + len };
+        let next = at + 1 + len + 2;
+        let text = &buf[line.start..line.end];
         let v = match tag {
-            b'+' | b'-' => {
-                buf.advance(1);
-                let s = buf.split_to(len).freeze();
-                buf.advance(2);
-                return Ok(Step::Value(if tag == b'+' { Value::Simple(s) } else { Value::Error(s) }));
-            }
-            b':' => {
-                Value::Int(parse_int(&buf[1..1 + len]).ok_or_else(|| bad_line("integer", &buf[1..1 + len]))?)
-            }
-            b'_' if len == 0 => Value::Null,
-            b'#' if len == 1 && (buf[1] == b't' || buf[1] == b'f') => Value::Bool(buf[1] == b't'),
-            b'_' => return Err(bad_line("null", &buf[1..1 + len])),
-            b'#' => return Err(bad_line("boolean", &buf[1..1 + len])),
-            b',' => Value::Double(
-                parse_double(&buf[1..1 + len]).ok_or_else(|| bad_line("double", &buf[1..1 + len]))?,
-            ),
+            b'+' => Raw::Simple(line),
+            b'-' => Raw::Error(line),
+            b':' => Raw::Int(parse_int(text).ok_or_else(|| bad_line("integer", text))?),
+            b'_' if len == 0 => Raw::Null,
+            b'#' if len == 1 && (text[0] == b't' || text[0] == b'f') => Raw::Bool(text[0] == b't'),
+            b'_' => return Err(bad_line("null", text)),
+            b'#' => return Err(bad_line("boolean", text)),
+            b',' => Raw::Double(parse_double(text).ok_or_else(|| bad_line("double", text))?),
             b'(' => {
-                let digits = &buf[1..1 + len];
-                let body = digits.strip_prefix(b"-").unwrap_or(digits);
+                let body = text.strip_prefix(b"-").unwrap_or(text);
                 if body.is_empty() || !body.iter().all(u8::is_ascii_digit) {
-                    return Err(bad_line("big number", digits));
+                    return Err(bad_line("big number", text));
                 }
-                buf.advance(1);
-                let n = buf.split_to(len).freeze();
-                buf.advance(2);
-                return Ok(Step::Value(Value::BigNumber(n)));
+                Raw::BigNumber(line)
             }
-            b'$' | b'!' | b'=' => return self.blob(buf, tag, len, header),
+            b'$' | b'!' | b'=' => return self.blob(buf, tag, line, next),
             b'*' | b'~' | b'>' | b'%' | b'|' => {
-                let n = parse_int(&buf[1..1 + len]).ok_or_else(|| bad_line("length", &buf[1..1 + len]))?;
-                buf.advance(header);
+                let n = parse_int(text).ok_or_else(|| bad_line("length", text))?;
+                self.count(1)?;
+                self.pos = next;
                 if n == -1 && (tag == b'*' || tag == b'~') {
-                    return Ok(Step::Value(Value::Null));
+                    return Ok(Step::Value(Raw::Null));
                 }
                 if n < 0 || n as u64 > self.limits.max_elements as u64 {
                     return Err(err(format!("aggregate length {n} is negative or above the limit")));
@@ -184,26 +263,26 @@ impl Decoder {
                     b'%' => (Agg::Map, n * 2),
                     _ => (Agg::Attribute, n * 2),
                 };
-                return Ok(Step::Open(Level {
-                    agg,
-                    want,
-                    items: Vec::with_capacity(initial_capacity(want)),
-                }));
+                let capacity = initial_capacity(want, buf.len() - next);
+                return Ok(Step::Open(Level { agg, want, items: Vec::with_capacity(capacity) }));
             }
             other => {
                 return Err(err(format!("invalid type byte 0x{other:02x} ({:?})", other as char)));
             }
         };
-        buf.advance(header);
+        self.count(1)?;
+        self.pos = next;
         Ok(Step::Value(v))
     }
 
     /// `$`, `!` and `=`: a length line, then that many bytes and CRLF.
-    fn blob(&mut self, buf: &mut BytesMut, tag: u8, len: usize, header: usize) -> Result<Step, Error> {
-        let n = parse_int(&buf[1..1 + len]).ok_or_else(|| bad_line("length", &buf[1..1 + len]))?;
+    fn blob(&mut self, buf: &mut BytesMut, tag: u8, line: Span, next: usize) -> Result<Step, Error> {
+        let text = &buf[line.start..line.end];
+        let n = parse_int(text).ok_or_else(|| bad_line("length", text))?;
         if n == -1 && tag == b'$' {
-            buf.advance(header);
-            return Ok(Step::Value(Value::Null));
+            self.count(1)?;
+            self.pos = next;
+            return Ok(Step::Value(Raw::Null));
         }
         if n < 0 || n as u64 > self.limits.max_bulk_len as u64 {
             return Err(err(format!(
@@ -212,49 +291,69 @@ impl Decoder {
             )));
         }
         let n = n as usize;
-        let total = header + n + 2;
-        if buf.len() < total {
+        let end = next + n;
+        if buf.len() < end + 2 {
             // Room for the rest, in steps, so a forged length does not allocate at once.
-            buf.reserve((total - buf.len()).min(16 << 20));
-            // Not counted until complete: the step runs again.
-            self.elements -= 1;
+            buf.reserve((end + 2 - buf.len()).min(16 << 20));
             return Ok(Step::Incomplete);
         }
-        buf.advance(header);
-        let data = buf.split_to(n).freeze();
-        if &buf[..2] != b"\r\n" {
+        if &buf[end..end + 2] != b"\r\n" {
             return Err(err("bulk string not terminated by CRLF"));
         }
-        buf.advance(2);
+        self.count(1)?;
+        self.pos = end + 2;
+        let data = Span { start: next, end };
         Ok(Step::Value(match tag {
-            b'$' => Value::Bulk(data),
-            b'!' => Value::BulkError(data),
+            b'$' => Raw::Bulk(data),
+            b'!' => Raw::BulkError(data),
             _ => {
-                if data.len() < 4 || data[3] != b':' {
+                if n < 4 || buf[next + 3] != b':' {
                     return Err(err("verbatim string without a format prefix"));
                 }
-                Value::Verbatim { format: [data[0], data[1], data[2]], text: data.slice(4..) }
+                Raw::Verbatim([buf[next], buf[next + 1], buf[next + 2]], Span { start: next + 4, end })
             }
         }))
     }
 }
 
-/// Builds the value of a complete aggregate; `None` for attributes.
-fn finish(level: Level) -> Option<Value> {
-    Some(match level.agg {
-        Agg::Array => Value::Array(level.items),
-        Agg::Set => Value::Set(level.items),
-        Agg::Push => Value::Push(level.items),
-        Agg::Map => {
-            let mut pairs = Vec::with_capacity(level.items.len() / 2);
-            let mut it = level.items.into_iter();
-            while let (Some(k), Some(v)) = (it.next(), it.next()) {
-                pairs.push((k, v));
+/// A complete aggregate; `None` for attributes.
+fn finish(level: Level) -> Option<Raw> {
+    match level.agg {
+        Agg::Attribute => None,
+        agg => Some(Raw::Aggregate(agg, level.items)),
+    }
+}
+
+/// Turns ranges into views of the frozen reply.
+fn materialize(raw: Raw, frame: &Bytes) -> Value {
+    let view = |s: Span| frame.slice(s.start..s.end);
+    match raw {
+        Raw::Simple(s) => Value::Simple(view(s)),
+        Raw::Error(s) => Value::Error(view(s)),
+        Raw::Int(i) => Value::Int(i),
+        Raw::Bulk(s) => Value::Bulk(view(s)),
+        Raw::Null => Value::Null,
+        Raw::Bool(b) => Value::Bool(b),
+        Raw::Double(d) => Value::Double(d),
+        Raw::BigNumber(s) => Value::BigNumber(view(s)),
+        Raw::BulkError(s) => Value::BulkError(view(s)),
+        Raw::Verbatim(format, s) => Value::Verbatim { format, text: view(s) },
+        Raw::Aggregate(agg, items) => {
+            let mut it = items.into_iter().map(|r| materialize(r, frame));
+            match agg {
+                Agg::Array => Value::Array(it.collect()),
+                Agg::Set => Value::Set(it.collect()),
+                Agg::Push => Value::Push(it.collect()),
+                _ => {
+                    let mut pairs = Vec::with_capacity(it.len() / 2);
+                    while let (Some(k), Some(v)) = (it.next(), it.next()) {
+                        pairs.push((k, v));
+                    }
+                    Value::Map(pairs)
+                }
             }
-            Value::Map(pairs)
         }
-        Agg::Attribute => return None,
-    })
+    }
 }
 
 /// Length of the line after the type byte, up to CRLF; `None` when the CRLF has not arrived.

@@ -148,7 +148,7 @@ fn limits_bound_memory_and_depth() {
     let mut d = Decoder::new(l);
     let mut buf = BytesMut::from(&b"*50000000\r\n:1\r\n"[..]);
     assert_eq!(d.decode(&mut buf).unwrap(), None);
-    assert!(d.stack[0].items.capacity() <= 1024);
+    assert!(d.partial_capacity() <= 1024);
 }
 
 /// xorshift64*: a tiny deterministic generator for property tests.
