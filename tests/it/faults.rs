@@ -25,15 +25,11 @@ async fn client(fake: &Fake) -> Client {
 
 /// Sends `garbage` after reading `n` requests on the first connection, then behaves.
 async fn garbage_after(n: usize, garbage: &'static [u8]) -> Fake {
-    Fake::start(move |mut conn: Conn, index| async move {
-        if index == 0 {
-            conn.commands(n).await;
-            conn.send(garbage).await;
-            // Keep the socket open: the client must close it on its own.
-            tokio::time::sleep(Duration::from_secs(30)).await;
-        } else {
-            conn.echo_server().await;
-        }
+    Fake::first_then_echo(move |mut conn: Conn| async move {
+        conn.commands(n).await;
+        conn.send(garbage).await;
+        // Keep the socket open: the client must close it on its own.
+        tokio::time::sleep(Duration::from_secs(30)).await;
     })
     .await
 }
@@ -84,13 +80,9 @@ async fn deep_nesting_is_refused_without_overflowing_the_stack() {
 #[tokio::test]
 async fn forged_aggregate_length_then_eof() {
     // A claimed 2^31 elements must not allocate for them; EOF ends it with an error.
-    let fake = Fake::start(|mut conn: Conn, index| async move {
-        if index == 0 {
-            conn.commands(1).await;
-            conn.send(b"*2147483647\r\n:1\r\n:2\r\n").await;
-        } else {
-            conn.echo_server().await;
-        }
+    let fake = Fake::first_then_echo(|mut conn: Conn| async move {
+        conn.commands(1).await;
+        conn.send(b"*2147483647\r\n:1\r\n:2\r\n").await;
     })
     .await;
     let c = client(&fake).await;
@@ -101,13 +93,9 @@ async fn forged_aggregate_length_then_eof() {
 
 #[tokio::test]
 async fn eof_mid_frame_is_an_error_not_a_hang() {
-    let fake = Fake::start(|mut conn: Conn, index| async move {
-        if index == 0 {
-            conn.commands(2).await;
-            conn.send(b"$5\r\nhel").await;
-        } else {
-            conn.echo_server().await;
-        }
+    let fake = Fake::first_then_echo(|mut conn: Conn| async move {
+        conn.commands(2).await;
+        conn.send(b"$5\r\nhel").await;
     })
     .await;
     let c = client(&fake).await;
@@ -121,14 +109,10 @@ async fn eof_mid_frame_is_an_error_not_a_hang() {
 
 #[tokio::test]
 async fn dropped_connection_fails_every_pending_request() {
-    let fake = Fake::start(|mut conn: Conn, index| async move {
-        if index == 0 {
-            conn.commands(5).await;
-            conn.send(b"$1\r\na\r\n").await;
-            // Close with four requests unanswered.
-        } else {
-            conn.echo_server().await;
-        }
+    let fake = Fake::first_then_echo(|mut conn: Conn| async move {
+        conn.commands(5).await;
+        conn.send(b"$1\r\na\r\n").await;
+        // Close with four requests unanswered.
     })
     .await;
     let c = client(&fake).await;
@@ -161,13 +145,9 @@ async fn wrong_reply_shape_is_a_typed_error_and_the_connection_stays() {
 
 #[tokio::test]
 async fn unsolicited_reply_closes_the_connection() {
-    let fake = Fake::start(|mut conn: Conn, index| async move {
-        if index == 0 {
-            conn.send(b"+SURPRISE\r\n").await;
-            tokio::time::sleep(Duration::from_secs(30)).await;
-        } else {
-            conn.echo_server().await;
-        }
+    let fake = Fake::first_then_echo(|mut conn: Conn| async move {
+        conn.send(b"+SURPRISE\r\n").await;
+        tokio::time::sleep(Duration::from_secs(30)).await;
     })
     .await;
     let c = client(&fake).await;
@@ -238,25 +218,17 @@ async fn loading_and_tryagain_are_retried_transparently() {
 
 #[tokio::test]
 async fn idempotent_requests_are_resent_after_a_lost_connection() {
-    let fake = Fake::start(|mut conn: Conn, index| async move {
-        if index == 0 {
-            // Read the request, then drop the connection without answering.
-            conn.commands(1).await;
-        } else {
-            conn.echo_server().await;
-        }
+    let fake = Fake::first_then_echo(|mut conn: Conn| async move {
+        // Read the request, then drop the connection without answering.
+        conn.commands(1).await;
     })
     .await;
     let c = client(&fake).await;
     let v = timeout(LIMIT, c.get("k").idempotent()).await.unwrap().unwrap();
     assert_eq!(v.as_deref(), Some(&b"k"[..]));
     // Without the mark, the same loss is indeterminate.
-    let fake = Fake::start(|mut conn: Conn, index| async move {
-        if index == 0 {
-            conn.commands(1).await;
-        } else {
-            conn.echo_server().await;
-        }
+    let fake = Fake::first_then_echo(|mut conn: Conn| async move {
+        conn.commands(1).await;
     })
     .await;
     let c = client(&fake).await;

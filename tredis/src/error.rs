@@ -21,10 +21,10 @@ struct Inner {
 pub enum ErrorKind {
     /// No connection could be made to any configured host (refused, unreachable, timed out).
     Connect,
-    /// The connection broke before the request was written: it did not run and may be retried.
-    Connection,
-    /// The connection broke after the request was written and before its reply arrived: it may
-    /// or may not have run. Retry only what is idempotent.
+    /// The connection was lost after the request was written and before its reply arrived:
+    /// it may or may not have run. Retry only what is idempotent. (A request not yet written
+    /// when its connection is lost is never failed for it: it goes out on the next
+    /// connection, or fails with [`ErrorKind::Connect`] if none can be made.)
     Indeterminate,
     /// The server rejected the credentials (or demands some).
     Auth,
@@ -82,7 +82,7 @@ impl Error {
     /// twice: it never left the client, or the server's reply proves it was not executed.
     pub fn is_unexecuted(&self) -> bool {
         match self.inner.kind {
-            ErrorKind::Connect | ErrorKind::Connection | ErrorKind::QueueFull | ErrorKind::Argument => true,
+            ErrorKind::Connect | ErrorKind::QueueFull | ErrorKind::Argument => true,
             ErrorKind::Redis => matches!(
                 self.code(),
                 Some("MOVED" | "ASK" | "TRYAGAIN" | "CLUSTERDOWN" | "LOADING" | "MASTERDOWN" | "READONLY")
@@ -169,7 +169,6 @@ impl fmt::Display for Error {
         let cmd = self.inner.command.unwrap_or("the request");
         match self.inner.kind {
             ErrorKind::Connect => write!(f, "could not connect: {m}; check that redis-server runs at that address and accepts connections"),
-            ErrorKind::Connection => write!(f, "connection lost before {cmd} was sent ({m}); it did not run and is safe to retry"),
             ErrorKind::Indeterminate => write!(f, "connection lost after {cmd} was sent and before its reply ({m}); it may or may not have run, so retry only if it is idempotent"),
             ErrorKind::Auth => write!(f, "authentication failed: {m}; check the user name and password of the URL or builder"),
             ErrorKind::Redis => match self.inner.command {

@@ -43,6 +43,27 @@ impl Fake {
         Fake { addr, accepted, task }
     }
 
+    /// A server whose first connection runs `first`, and every later one behaves
+    /// ([`Conn::echo_server`]): the client must recover from what `first` does.
+    pub async fn first_then_echo<F, Fut>(first: F) -> Fake
+    where
+        F: Fn(Conn) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let first = Arc::new(first);
+        Fake::start(move |conn: Conn, index| {
+            let first = first.clone();
+            async move {
+                if index == 0 {
+                    first(conn).await
+                } else {
+                    conn.echo_server().await
+                }
+            }
+        })
+        .await
+    }
+
     /// `redis://` URL of the server.
     pub fn url(&self) -> String {
         format!("redis://{}", self.addr)

@@ -15,7 +15,7 @@ use crate::names::{camel, is_snake_ident, is_type_ident};
 use crate::spec::{Arg, ArgKind, Command, ReplyExpr};
 
 /// Setter names that would shadow methods of the runtime's request type.
-const RESERVED: &[&str] = &["into_future", "with_timeout", "idempotent", "stream", "encode", "new"];
+const RESERVED: &[&str] = &["into_future", "with_timeout", "idempotent", "stream", "encode", "new", "map"];
 
 /// Everything the argument list contributes to a command's expansion.
 #[derive(Default)]
@@ -600,6 +600,15 @@ fn setter_doc(cmd: &Command, a: &Arg, switch: Option<&ReplyExpr>) -> Vec<String>
     lines
 }
 
+/// An option field holding `Option<ty>`, unset at first.
+fn option_field(out: &mut Lowered, name: &Ident, ty: TokenStream) {
+    out.fields.push(Field {
+        name: name.clone(),
+        ty: quote!(::core::option::Option<#ty>),
+        init: quote!(::core::option::Option::None),
+    });
+}
+
 fn optional(cmd: &Command, arg: &Arg, rank: usize, out: &mut Lowered, cx: &Ctxt) {
     let field = ident(&arg.rust);
     let switch = arg.reply.clone().map(|r| (r, rank));
@@ -693,11 +702,7 @@ fn optional(cmd: &Command, arg: &Arg, rank: usize, out: &mut Lowered, cx: &Ctxt)
                 return;
             };
             let arms = enum_arms(cmd, arg, &ty, cx);
-            out.fields.push(Field {
-                name: field.clone(),
-                ty: quote!(::core::option::Option<#ty>),
-                init: quote!(::core::option::Option::None),
-            });
+            option_field(out, &field, quote!(#ty));
             push_setter(
                 out,
                 &arg.rust,
@@ -762,11 +767,7 @@ fn optional(cmd: &Command, arg: &Arg, rank: usize, out: &mut Lowered, cx: &Ctxt)
                 #[derive(Debug, Clone)]
                 enum #ty { #(#variants,)* }
             });
-            out.fields.push(Field {
-                name: field.clone(),
-                ty: quote!(::core::option::Option<#ty>),
-                init: quote!(::core::option::Option::None),
-            });
+            option_field(out, &field, quote!(#ty));
             out.encode.extend(quote!(if let ::core::option::Option::Some(v) = ::core::mem::take(&mut self.#field) { #tok match v { #arms } }));
         }
         _ => {
@@ -776,11 +777,7 @@ fn optional(cmd: &Command, arg: &Arg, rank: usize, out: &mut Lowered, cx: &Ctxt)
                 return;
             };
             let (pty, store, enc) = (p.ty, p.store, p.encode);
-            out.fields.push(Field {
-                name: field.clone(),
-                ty: quote!(::core::option::Option<#pty>),
-                init: quote!(::core::option::Option::None),
-            });
+            option_field(out, &field, pty);
             push_setter(
                 out,
                 &arg.rust,
