@@ -3,11 +3,19 @@
 
 mod support;
 
+mod bitmaps;
 mod client;
 mod connection;
 mod coverage;
 mod faults;
+mod geo;
+mod hashes;
+mod hyperloglog;
 mod keys;
 mod lists;
+mod pubsub;
+mod sets;
+mod sorted_sets;
+mod streams;
 mod strings;
 mod transactions;

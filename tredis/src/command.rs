@@ -280,8 +280,48 @@ macro_rules! encoding_methods {
         /// Appends one argument.
         #[inline]
         pub fn arg<A: ToArg + ?Sized>(&mut self, a: &A) {
-            a.write_arg(ArgWriter::new(&mut self.buf));
+            let mut nan = false;
+            a.write_arg(ArgWriter::checked(&mut self.buf, &mut nan));
             self.argc += 1;
+            if nan {
+                self.fail(Error::argument("a float argument is NaN, which the server rejects"));
+            }
+        }
+
+        /// Appends a float argument; NaN fails the request before sending.
+        #[inline]
+        pub fn double_arg(&mut self, v: f64, what: &'static str) {
+            if v.is_nan() {
+                self.fail(Error::argument(format!("{what} is NaN, which the server rejects")));
+            }
+            self.double(v);
+        }
+
+        /// Appends a score bound.
+        pub fn score_bound(&mut self, b: crate::args::ScoreBound, what: &'static str) {
+            let mut tmp = Vec::with_capacity(32);
+            if let Err(e) = b.write(&mut tmp) {
+                self.fail(Error::argument(format!("{what}: {e}")));
+            }
+            ArgWriter::new(&mut self.buf).bytes(&tmp);
+            self.argc += 1;
+        }
+
+        /// Appends a lexical bound.
+        pub fn lex_bound(&mut self, b: crate::args::LexBound, _what: &'static str) {
+            let mut tmp = Vec::with_capacity(32);
+            b.write(&mut tmp);
+            ArgWriter::new(&mut self.buf).bytes(&tmp);
+            self.argc += 1;
+        }
+
+        /// Appends a ZRANGE bound.
+        pub fn range_bound(&mut self, b: crate::args::RangeBound, what: &'static str) {
+            match b {
+                crate::args::RangeBound::Index(i) => self.int(i),
+                crate::args::RangeBound::Score(s) => self.score_bound(s, what),
+                crate::args::RangeBound::Lex(l) => self.lex_bound(l, what),
+            }
         }
 
         /// Appends a signed integer.
@@ -419,8 +459,11 @@ impl CmdBuf {
         let mut sink = ArgSink::new(&mut self.buf, None);
         a.write_args(&mut sink);
         self.argc += sink.count();
-        let items = sink.items();
+        let (items, nan) = (sink.items(), sink.saw_nan());
         self.check_min(items, min, what);
+        if nan {
+            self.fail(Error::argument(format!("{what} holds a NaN, which the server rejects")));
+        }
     }
 
     /// Like [`CmdBuf::args`], with `token` before every item (`GET p1 GET p2`).
@@ -434,8 +477,11 @@ impl CmdBuf {
         let mut sink = ArgSink::new(&mut self.buf, Some(token));
         a.write_args(&mut sink);
         self.argc += sink.count();
-        let items = sink.items();
+        let (items, nan) = (sink.items(), sink.saw_nan());
         self.check_min(items, min, what);
+        if nan {
+            self.fail(Error::argument(format!("{what} holds a NaN, which the server rejects")));
+        }
     }
 
     /// Fails the request when a repeated argument got fewer than `min` items.
@@ -526,6 +572,9 @@ impl ArgList {
         let mut sink = ArgSink::new(&mut self.buf, prefix);
         a.write_args(&mut sink);
         self.argc += sink.count();
+        if sink.saw_nan() {
+            self.fail(Error::argument("a float argument is NaN, which the server rejects"));
+        }
     }
 
     encoding_methods!();

@@ -11,23 +11,35 @@ use crate::request::{Executor, ReplyFuture, ReqOpts};
 use crate::Error;
 
 /// The request for the next page, boxed because the stream moves.
-type Page<'c, E, T> = Pin<Box<ReplyFuture<'c, E, Scan<T>>>>;
+type Page<'c, E, P> = Pin<Box<ReplyFuture<'c, E, Scan<P>>>>;
+
+/// The items of a page.
+type Items<P> = <<P as Decode>::Output as IntoIterator>::IntoIter;
 
 /// Every item of a SCAN, HSCAN, SSCAN or ZSCAN, fetching pages as needed.
 ///
 /// Use it as a `futures::Stream`, or call [`ScanStream::next`] in a loop.
-pub struct ScanStream<'c, E: ?Sized, T: Decode> {
+pub struct ScanStream<'c, E: ?Sized, P: Decode>
+where
+    P::Output: IntoIterator,
+{
     exec: &'c E,
     template: Result<Encoded, Option<Error>>,
     index: usize,
     info: &'static CommandInfo,
     cursor: Option<u64>,
-    page: std::vec::IntoIter<T::Output>,
-    pending: Option<Page<'c, E, T>>,
-    _t: PhantomData<T>,
+    page: Option<Items<P>>,
+    pending: Option<Page<'c, E, P>>,
+    _p: PhantomData<P>,
 }
 
-impl<'c, E: Executor + ?Sized, T: Decode> ScanStream<'c, E, T> {
+/// One item of a page.
+pub type Item<P> = <<P as Decode>::Output as IntoIterator>::Item;
+
+impl<'c, E: Executor + ?Sized, P: Decode> ScanStream<'c, E, P>
+where
+    P::Output: IntoIterator,
+{
     pub(crate) fn new(
         exec: &'c E,
         first: Result<Encoded, Error>,
@@ -40,19 +52,19 @@ impl<'c, E: Executor + ?Sized, T: Decode> ScanStream<'c, E, T> {
             index,
             info,
             cursor: None,
-            page: Vec::new().into_iter(),
+            page: None,
             pending: None,
-            _t: PhantomData,
+            _p: PhantomData,
         }
     }
 
     /// The next item, `None` at the end; an error ends the iteration.
-    pub async fn next(&mut self) -> Option<Result<T::Output, Error>> {
+    pub async fn next(&mut self) -> Option<Result<Item<P>, Error>> {
         poll_fn(|cx| self.poll_item(cx)).await
     }
 
     /// Collects every remaining item.
-    pub async fn collect_all(mut self) -> Result<Vec<T::Output>, Error> {
+    pub async fn collect_all(mut self) -> Result<Vec<Item<P>>, Error> {
         let mut out = Vec::new();
         while let Some(item) = self.next().await {
             out.push(item?);
@@ -60,9 +72,9 @@ impl<'c, E: Executor + ?Sized, T: Decode> ScanStream<'c, E, T> {
         Ok(out)
     }
 
-    fn poll_item(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<T::Output, Error>>> {
+    fn poll_item(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Item<P>, Error>>> {
         loop {
-            if let Some(item) = self.page.next() {
+            if let Some(item) = self.page.as_mut().and_then(Iterator::next) {
                 return Poll::Ready(Some(Ok(item)));
             }
             if let Some(p) = self.pending.as_mut() {
@@ -71,7 +83,7 @@ impl<'c, E: Executor + ?Sized, T: Decode> ScanStream<'c, E, T> {
                 match reply {
                     Ok((cursor, items)) => {
                         self.cursor = Some(cursor);
-                        self.page = items.into_iter();
+                        self.page = Some(items.into_iter());
                         continue;
                     }
                     Err(e) => {
@@ -95,7 +107,7 @@ impl<'c, E: Executor + ?Sized, T: Decode> ScanStream<'c, E, T> {
         }
     }
 
-    fn template_error(&mut self, has: bool) -> Option<Result<T::Output, Error>> {
+    fn template_error(&mut self, has: bool) -> Option<Result<Item<P>, Error>> {
         if !has {
             return None;
         }
@@ -104,12 +116,15 @@ impl<'c, E: Executor + ?Sized, T: Decode> ScanStream<'c, E, T> {
     }
 }
 
-impl<E: Executor + ?Sized, T: Decode> futures_core::Stream for ScanStream<'_, E, T> {
-    type Item = Result<T::Output, Error>;
+impl<E: Executor + ?Sized, P: Decode> futures_core::Stream for ScanStream<'_, E, P>
+where
+    P::Output: IntoIterator,
+{
+    type Item = Result<Item<P>, Error>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         self.get_mut().poll_item(cx)
     }
 }
 
-impl<E: ?Sized, T: Decode> Unpin for ScanStream<'_, E, T> {}
+impl<E: ?Sized, P: Decode> Unpin for ScanStream<'_, E, P> where P::Output: IntoIterator {}

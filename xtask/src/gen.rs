@@ -340,7 +340,7 @@ fn check_keys(v: &Value, allowed: &[&str], what: &str) -> Result<(), String> {
 }
 
 const PATCH_KEYS: &[&str] =
-    &["rust", "kind", "reply", "type", "pick", "flatten", "omit", "required", "fixed", "min", "doc", "block"];
+    &["rust", "kind", "reply", "type", "pick", "flatten", "omit", "required", "fixed", "min", "doc", "block", "clears"];
 
 /// Resolves server arguments with the overlay patches, recursively. A selector is a dotted path
 /// whose parts are argument names or tokens (`expiration.EX`, `filter.new-format.TYPE`), so
@@ -356,9 +356,15 @@ fn resolve_args(
         let name = arg["name"].as_str().unwrap_or_default();
         let token = arg["token"].as_str().filter(|t| !t.is_empty());
         let prefix = prefixes[0].as_str();
+        // `name#2` is the second argument of that name at this level.
+        let occurrence = args[..=args.iter().position(|a| std::ptr::eq(a, arg)).unwrap_or(0)]
+            .iter()
+            .filter(|a| a["name"] == arg["name"])
+            .count();
         let mut selectors = Vec::new();
         for p in prefixes {
             selectors.push(format!("{p}{name}"));
+            selectors.push(format!("{p}{name}#{occurrence}"));
         }
         if let Some(t) = token {
             for p in prefixes {
@@ -378,9 +384,10 @@ fn resolve_args(
         }
         // Repeated names (SORT has two `pattern`s) must be told apart by token.
         let same_name = args.iter().filter(|a| a["name"] == arg["name"]).count();
-        if same_name > 1 && patch.is_some() && !token.is_some_and(|t| matches[0].ends_with(t)) {
+        let by_plain_name = matches.first().is_some_and(|m| m.rsplit('.').next() == Some(name));
+        if same_name > 1 && patch.is_some() && by_plain_name {
             return Err(format!(
-                "selector {} is ambiguous: {same_name} arguments share the name; select by token",
+                "selector {} is ambiguous: {same_name} arguments share the name; select by token or as `name#N`",
                 selectors[0]
             ));
         }
@@ -423,14 +430,17 @@ fn resolve_args(
         if !children.is_empty() {
             r.insert("args".into(), Value::Array(children));
         }
-        let rust = snake(token.unwrap_or(name));
+        let rust = match token.map(snake).filter(|t| !t.is_empty()) {
+            Some(t) => t,
+            None => snake(name),
+        };
         r.insert("rust".into(), json!(rust));
 
         let Some(p) = patch else {
             out.push(Value::Object(r));
             continue;
         };
-        for key in ["rust", "kind", "reply", "type", "min", "doc", "block"] {
+        for key in ["rust", "kind", "reply", "type", "min", "doc", "block", "clears"] {
             if let Some(v) = p.get(key) {
                 r.insert(key.into(), v.clone());
             }

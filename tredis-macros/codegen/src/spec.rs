@@ -85,6 +85,8 @@ pub struct Arg {
     pub fixed: bool,
     /// This duration is how long the command may block its connection (zero: forever).
     pub block: bool,
+    /// Options this one unsets when set: `field` or `field.variant` (ZADD NX and GT/LT).
+    pub clears: Vec<String>,
     /// Repeats.
     pub multi: bool,
     /// The token is repeated before every item.
@@ -142,6 +144,12 @@ pub enum ArgKind {
     Cursor,
     /// The number of items of the next (repeated) argument, counted by the client.
     Numkeys,
+    /// A score bound: inclusive, exclusive or infinite (`ScoreBound`).
+    ScoreBound,
+    /// A lexical bound: inclusive, exclusive, `-` or `+` (`LexBound`).
+    LexBound,
+    /// A ZRANGE bound: an index, a score bound or a lexical bound (`RangeBound`).
+    RangeBound,
 }
 
 impl ArgKind {
@@ -165,6 +173,9 @@ impl ArgKind {
             "yesno" => ArgKind::YesNo,
             "cursor" => ArgKind::Cursor,
             "numkeys" => ArgKind::Numkeys,
+            "score_bound" => ArgKind::ScoreBound,
+            "lex_bound" => ArgKind::LexBound,
+            "range_bound" => ArgKind::RangeBound,
             _ => return None,
         })
     }
@@ -364,6 +375,7 @@ fn parse_args(path: &str, v: &Value, cmd: &str, cx: &Ctxt) -> Vec<Arg> {
             opt: a["opt"] == true,
             fixed: a["fixed"] == true,
             block: a["block"] == true,
+            clears: strings(&a["clears"]),
             multi: a["multi"] == true,
             multi_token: a["multi_token"] == true,
             since: string(&a["since"]),

@@ -106,12 +106,13 @@ impl<K: Decode, V: Decode> Decode for Keyed<K, V> {
     }
 }
 
-/// A SCAN page: the next cursor and the items.
+/// A SCAN page: the next cursor and the items, decoded by `P` (an array, or pairs for
+/// HSCAN and ZSCAN).
 #[derive(Debug)]
-pub struct Scan<T>(PhantomData<T>);
+pub struct Scan<P>(PhantomData<P>);
 
-impl<T: Decode> Decode for Scan<T> {
-    type Output = (u64, Vec<T::Output>);
+impl<P: Decode> Decode for Scan<P> {
+    type Output = (u64, P::Output);
     fn decode(v: Value) -> Result<Self::Output, DecodeError> {
         match v {
             Value::Array(items) if items.len() == 2 => {
@@ -121,7 +122,7 @@ impl<T: Decode> Decode for Scan<T> {
                     _ => None,
                 }
                 .ok_or_else(|| DecodeError::new("expected a cursor"))?;
-                Ok((cursor, Array::<T>::decode(it.next().expect("length checked"))?))
+                Ok((cursor, P::decode(it.next().expect("length checked"))?))
             }
             other => Err(DecodeError::mismatch("a cursor and a page of items", &other)),
         }

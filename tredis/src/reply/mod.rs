@@ -6,14 +6,22 @@
 //! it is strict: an integer is not silently read from a string.
 
 mod collections;
+mod geo;
+pub(crate) mod record;
 mod records;
 mod scalar;
+mod stream;
 
 use std::borrow::Cow;
 
 pub use collections::{Array, Keyed, Map, Nullable, Pairs, Scan};
 pub use records::{
     ClientInfo, ClientList, ExpireTime, KeyType, LcsMatch, LcsMatches, MigrateOutcome, TrackingInfo, Ttl,
+};
+pub use geo::GeoHit;
+pub use stream::{
+    AutoClaim, AutoClaimEntries, AutoClaimIds, PendingEntry, PendingSummary, StreamConsumerInfo, StreamEntry,
+    StreamGroupInfo, StreamId, StreamInfo, StreamInfoFull,
 };
 pub use scalar::{
     Any, Bool, Bulk, Double, ExpireTimeMillis, ExpireTimeSecs, Int, Millis, Ok, OkOrNil, Secs, Str,

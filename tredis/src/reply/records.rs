@@ -4,6 +4,7 @@ use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 
+use super::record::fields;
 use super::{Array, Bulk, Decode, DecodeError, Str, UInt};
 use crate::resp::Value;
 
@@ -105,23 +106,6 @@ pub struct LcsMatches {
     pub matches: Vec<LcsMatch>,
     /// Length of the longest common subsequence.
     pub len: u64,
-}
-
-/// Fields of a RESP3 map or RESP2 flat array of name/value pairs.
-fn fields(v: Value, what: &'static str) -> Result<Vec<(String, Value)>, DecodeError> {
-    let pairs = match v {
-        Value::Map(p) => p,
-        Value::Array(items) if items.len() % 2 == 0 => {
-            let mut out = Vec::with_capacity(items.len() / 2);
-            let mut it = items.into_iter();
-            while let (Some(k), Some(v)) = (it.next(), it.next()) {
-                out.push((k, v));
-            }
-            out
-        }
-        other => return Err(DecodeError::mismatch(what, &other)),
-    };
-    pairs.into_iter().map(|(k, v)| Ok((Str::decode(k)?, v))).collect()
 }
 
 impl Decode for LcsMatches {

@@ -55,7 +55,7 @@ fn containers_in_both_protocols() {
     );
     assert_eq!(Array::<Bulk>::decode(Value::Set(vec![bulk("x")])), Result::Ok(vec![Bytes::from("x")]));
     assert_eq!(
-        Scan::<Bulk>::decode(Value::Array(vec![bulk("17"), Value::Array(vec![bulk("k")])])),
+        Scan::<Array<Bulk>>::decode(Value::Array(vec![bulk("17"), Value::Array(vec![bulk("k")])])),
         Result::Ok((17, vec![Bytes::from("k")]))
     );
     assert!(<(Int, Int)>::decode(Value::Array(vec![Value::Int(1)])).is_err());

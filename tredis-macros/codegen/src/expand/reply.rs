@@ -57,12 +57,23 @@ pub fn decoder(e: &ReplyExpr) -> TokenStream {
             quote!(#r::Keyed<#k, #v>)
         }
         ReplyExpr::Scan(inner) => {
-            let i = decoder(inner);
-            quote!(#r::Scan<#i>)
+            let page = scan_page(inner);
+            quote!(#r::Scan<#page>)
         }
         ReplyExpr::Record(name) => {
             let id = format_ident!("{}", name);
             quote!(#r::#id)
+        }
+    }
+}
+
+/// The decoder of one SCAN page: pairs for HSCAN and ZSCAN, an array otherwise.
+pub fn scan_page(item: &ReplyExpr) -> TokenStream {
+    match item {
+        ReplyExpr::Pairs(..) => decoder(item),
+        other => {
+            let i = decoder(other);
+            quote!(crate::reply::Array<#i>)
         }
     }
 }

@@ -134,7 +134,7 @@ pub fn expand(cmd: &Command, cx: &Ctxt) -> Option<Expanded> {
     }
     let scan = match (&cmd.reply, cursor_index) {
         (ReplyExpr::Scan(item), Some(index)) => {
-            let item = reply::decoder(item);
+            let item = reply::scan_page(item);
             let doc = format!(
                 " Iterates the whole `{}`, sending the command again with each returned cursor.",
                 cmd.name

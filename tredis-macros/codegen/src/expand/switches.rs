@@ -38,6 +38,33 @@ pub fn build(type_name: &str, default: &ReplyExpr, setters: &[Setter]) -> Result
             setter_switch.insert(i, idx);
         }
     }
+    // Options that give the same reply (GEORADIUS STORE and STOREDIST) are one switch, unless
+    // another reply lies between them in precedence.
+    let mut merged = switches.clone();
+    for (target, rank) in &switches {
+        let same: Vec<usize> = switches.iter().filter(|(t, _)| key(t) == key(target)).map(|(_, r)| *r).collect();
+        let (lo, hi) = (*same.iter().min().unwrap_or(rank), *same.iter().max().unwrap_or(rank));
+        let between = switches.iter().any(|(t, r)| key(t) != key(target) && *r > lo && *r < hi);
+        if !between {
+            for (t, r) in merged.iter_mut() {
+                if key(t) == key(target) {
+                    *r = lo;
+                }
+            }
+        }
+    }
+    let mut seen = Vec::new();
+    let mut remap = BTreeMap::new();
+    for (i, (t, r)) in merged.iter().enumerate() {
+        let pos = seen.iter().position(|(st, sr): &(ReplyExpr, usize)| key(st) == key(t) && sr == r);
+        let idx = pos.unwrap_or_else(|| {
+            seen.push((t.clone(), *r));
+            seen.len() - 1
+        });
+        remap.insert(i, idx);
+    }
+    let switches = seen;
+    let setter_switch: BTreeMap<usize, usize> = setter_switch.into_iter().map(|(s, i)| (s, remap[&i])).collect();
     let mut items = TokenStream::new();
     let mut setter_trait = BTreeMap::new();
     if switches.is_empty() {

@@ -36,7 +36,7 @@ pub mod connection {
                 c.token(b"$2\r\nID\r\n");
                 c.uint(id);
             }
-            if let ::core::option::Option::Some(v) = self.client_type {
+            if let ::core::option::Option::Some(v) = ::core::mem::take(&mut self.client_type) {
                 c.token(b"$4\r\nTYPE\r\n");
                 match v {
                     ClientType::Normal => {

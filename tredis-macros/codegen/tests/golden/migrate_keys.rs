@@ -97,7 +97,7 @@ pub mod generic {
             }
             self
         }
-        #[doc = " Sends `AUTH2` with a group of values."]
+        #[doc = " Sends `AUTH2`."]
         #[doc = " "]
         #[doc = " Since Redis 6.0.0."]
         #[doc = " "]

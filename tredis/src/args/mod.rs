@@ -4,6 +4,10 @@
 //! Every argument is written straight into the request's buffer as one RESP bulk string; no
 //! argument is first collected into a `Vec` of its own.
 
+mod bounds;
+
+pub use bounds::{LexBound, RangeBound, ScoreBound};
+
 use std::borrow::Cow;
 use std::collections::{BTreeSet, HashSet, VecDeque};
 use std::rc::Rc;
@@ -16,6 +20,7 @@ use crate::resp::bulk;
 /// Writes exactly one argument; handed to [`ToArg::write_arg`].
 pub struct ArgWriter<'a> {
     buf: &'a mut Vec<u8>,
+    nan: Option<&'a mut bool>,
 }
 
 /// Proof that an [`ArgWriter`] wrote its one argument.
@@ -23,7 +28,12 @@ pub struct Written(());
 
 impl<'a> ArgWriter<'a> {
     pub(crate) fn new(buf: &'a mut Vec<u8>) -> Self {
-        ArgWriter { buf }
+        ArgWriter { buf, nan: None }
+    }
+
+    /// A writer that records a NaN float in `nan` (the server rejects NaN everywhere).
+    pub(crate) fn checked(buf: &'a mut Vec<u8>, nan: &'a mut bool) -> Self {
+        ArgWriter { buf, nan: Some(nan) }
     }
 
     /// Writes binary-safe bytes.
@@ -47,6 +57,12 @@ impl<'a> ArgWriter<'a> {
 
     /// Writes a float the way the server parses it: shortest round-trip decimal, `+inf`/`-inf`.
     pub fn double(self, v: f64) -> Written {
+        if v.is_nan() {
+            if let Some(flag) = self.nan {
+                *flag = true;
+            }
+            return Written(());
+        }
         if v.is_infinite() {
             return self.bytes(if v > 0.0 { b"+inf" } else { b"-inf" });
         }
@@ -173,11 +189,12 @@ pub struct ArgSink<'a> {
     buf: &'a mut Vec<u8>,
     prefix: Option<&'static [u8]>,
     count: u32,
+    nan: bool,
 }
 
 impl<'a> ArgSink<'a> {
     pub(crate) fn new(buf: &'a mut Vec<u8>, prefix: Option<&'static [u8]>) -> Self {
-        ArgSink { buf, prefix, count: 0 }
+        ArgSink { buf, prefix, count: 0, nan: false }
     }
 
     /// Adds one argument (after the parameter's token, when it repeats per item).
@@ -187,8 +204,13 @@ impl<'a> ArgSink<'a> {
             self.buf.extend_from_slice(p);
             self.count += 1;
         }
-        arg.write_arg(ArgWriter::new(self.buf));
+        arg.write_arg(ArgWriter::checked(self.buf, &mut self.nan));
         self.count += 1;
+    }
+
+    /// True when a float was NaN (and was left out).
+    pub(crate) fn saw_nan(&self) -> bool {
+        self.nan
     }
 
     /// How many RESP arguments were written (tokens included).
