@@ -339,8 +339,10 @@ fn check_keys(v: &Value, allowed: &[&str], what: &str) -> Result<(), String> {
     Ok(())
 }
 
-const PATCH_KEYS: &[&str] =
-    &["rust", "kind", "reply", "type", "pick", "flatten", "omit", "required", "fixed", "min", "doc", "block", "clears"];
+const PATCH_KEYS: &[&str] = &[
+    "rust", "kind", "reply", "type", "pick", "flatten", "omit", "required", "fixed", "min", "doc", "block",
+    "clears",
+];
 
 /// Resolves server arguments with the overlay patches, recursively. A selector is a dotted path
 /// whose parts are argument names or tokens (`expiration.EX`, `filter.new-format.TYPE`), so

@@ -32,8 +32,14 @@ impl ScoreBound {
     /// The wire form; `Err` for NaN.
     pub(crate) fn write(self, out: &mut Vec<u8>) -> Result<(), &'static str> {
         let (prefix, v) = match self {
-            ScoreBound::NegInf => return Ok(out.extend_from_slice(b"-inf")),
-            ScoreBound::PosInf => return Ok(out.extend_from_slice(b"+inf")),
+            ScoreBound::NegInf => {
+                out.extend_from_slice(b"-inf");
+                return Ok(());
+            }
+            ScoreBound::PosInf => {
+                out.extend_from_slice(b"+inf");
+                return Ok(());
+            }
             ScoreBound::Incl(v) => ("", v),
             ScoreBound::Excl(v) => ("(", v),
         };

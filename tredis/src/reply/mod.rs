@@ -15,17 +15,18 @@ mod stream;
 use std::borrow::Cow;
 
 pub use collections::{Array, Keyed, Map, Nullable, Pairs, Scan};
+pub use geo::GeoHit;
 pub use records::{
     ClientInfo, ClientList, ExpireTime, KeyType, LcsMatch, LcsMatches, MigrateOutcome, TrackingInfo, Ttl,
-};
-pub use geo::GeoHit;
-pub use stream::{
-    AutoClaim, AutoClaimEntries, AutoClaimIds, PendingEntry, PendingSummary, StreamConsumerInfo, StreamEntry,
-    StreamGroupInfo, StreamId, StreamInfo, StreamInfoFull,
 };
 pub use scalar::{
     Any, Bool, Bulk, Double, ExpireTimeMillis, ExpireTimeSecs, Int, Millis, Ok, OkOrNil, Secs, Str,
     TtlMillis, TtlSecs, UInt, Unit,
+};
+pub use stream::{
+    AutoClaim, AutoClaimEntries, AutoClaimIds, ConsumerPending, GroupPending, PendingEntry, PendingSummary,
+    StreamConsumerFull, StreamConsumerInfo, StreamEntry, StreamGroupFull, StreamGroupInfo, StreamId,
+    StreamInfo, StreamInfoFull,
 };
 
 use crate::resp::Value;

@@ -6,7 +6,7 @@ use std::str::FromStr;
 use bytes::Bytes;
 
 use super::record::map_record;
-use super::{Any, Array, Bulk, Decode, DecodeError, Int, Nullable, Pairs, Str, UInt};
+use super::{Array, Bulk, Decode, DecodeError, Int, Nullable, Pairs, Str, UInt};
 use crate::args::{ArgWriter, ToArg, Written};
 use crate::resp::Value;
 
@@ -98,7 +98,9 @@ impl Decode for PendingSummary {
         let consumers = consumers
             .unwrap_or_default()
             .into_iter()
-            .map(|(name, n)| n.parse().map(|n| (name, n)).map_err(|_| DecodeError::new("a pending count is not a number")))
+            .map(|(name, n)| {
+                n.parse().map(|n| (name, n)).map_err(|_| DecodeError::new("a pending count is not a number"))
+            })
             .collect::<Result<_, _>>()?;
         Ok(PendingSummary { count, range: min.zip(max), consumers })
     }
@@ -203,22 +205,106 @@ map_record! {
     pub struct StreamInfoFull {
         /// Entries in the stream.
         length: u64 => "length" as UInt,
+        /// Radix tree keys.
+        radix_tree_keys: u64 => "radix-tree-keys" as UInt,
+        /// Radix tree nodes.
+        radix_tree_nodes: u64 => "radix-tree-nodes" as UInt,
         /// The last generated ID.
         last_generated_id: Option<StreamId> => "last-generated-id" as Nullable<StreamId>,
+        /// The greatest ID ever deleted (7.0).
+        max_deleted_entry_id: Option<StreamId> => "max-deleted-entry-id" as Nullable<StreamId>,
         /// Entries ever added (7.0).
         entries_added: u64 => "entries-added" as UInt,
+        /// The ID of the first entry ever added that still exists (7.0).
+        recorded_first_entry_id: Option<StreamId> => "recorded-first-entry-id" as Nullable<StreamId>,
         /// The entries (at most COUNT).
         entries: Vec<StreamEntry> => "entries" as Array<StreamEntry>,
-        /// Groups, each as the server describes it.
-        groups: Vec<Value> => "groups" as Array<Any>,
+        /// The consumer groups.
+        groups: Vec<StreamGroupFull> => "groups" as Array<StreamGroupFull>,
+    }
+}
+
+map_record! {
+    /// One group of XINFO STREAM FULL.
+    pub struct StreamGroupFull {
+        /// The group name (any bytes: the server does not require text).
+        name: Bytes => "name" as Bulk,
+        /// The last ID delivered to the group.
+        last_delivered_id: Option<StreamId> => "last-delivered-id" as Nullable<StreamId>,
+        /// Entries read by the group (7.0).
+        entries_read: Option<i64> => "entries-read" as Nullable<Int>,
+        /// Entries not yet delivered (7.0); unknown when nil.
+        lag: Option<i64> => "lag" as Nullable<Int>,
+        /// Entries delivered and not acknowledged.
+        pel_count: u64 => "pel-count" as UInt,
+        /// The pending entries (at most COUNT).
+        pending: Vec<GroupPending> => "pending" as Array<GroupPending>,
+        /// The group's consumers.
+        consumers: Vec<StreamConsumerFull> => "consumers" as Array<StreamConsumerFull>,
+    }
+}
+
+map_record! {
+    /// One consumer of a group in XINFO STREAM FULL.
+    pub struct StreamConsumerFull {
+        /// The consumer name.
+        name: Bytes => "name" as Bulk,
+        /// Unix time in milliseconds of its last attempted interaction.
+        seen_time: u64 => "seen-time" as UInt,
+        /// Unix time in milliseconds of its last successful interaction (7.2).
+        active_time: Option<i64> => "active-time" as Nullable<Int>,
+        /// Entries delivered to it and not acknowledged.
+        pel_count: u64 => "pel-count" as UInt,
+        /// Its pending entries (at most COUNT).
+        pending: Vec<ConsumerPending> => "pending" as Array<ConsumerPending>,
+    }
+}
+
+/// A pending entry of a group in XINFO STREAM FULL.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct GroupPending {
+    /// The entry's ID.
+    pub id: StreamId,
+    /// The consumer it was delivered to.
+    pub consumer: Bytes,
+    /// Unix time in milliseconds of its last delivery.
+    pub delivered_at_ms: u64,
+    /// How many times it was delivered.
+    pub deliveries: u64,
+}
+
+impl Decode for GroupPending {
+    type Output = GroupPending;
+    fn decode(v: Value) -> Result<GroupPending, DecodeError> {
+        let (id, consumer, delivered_at_ms, deliveries) = <(StreamId, Bulk, UInt, UInt)>::decode(v)?;
+        Ok(GroupPending { id, consumer, delivered_at_ms, deliveries })
+    }
+}
+
+/// A pending entry of a consumer in XINFO STREAM FULL.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ConsumerPending {
+    /// The entry's ID.
+    pub id: StreamId,
+    /// Unix time in milliseconds of its last delivery.
+    pub delivered_at_ms: u64,
+    /// How many times it was delivered.
+    pub deliveries: u64,
+}
+
+impl Decode for ConsumerPending {
+    type Output = ConsumerPending;
+    fn decode(v: Value) -> Result<ConsumerPending, DecodeError> {
+        let (id, delivered_at_ms, deliveries) = <(StreamId, UInt, UInt)>::decode(v)?;
+        Ok(ConsumerPending { id, delivered_at_ms, deliveries })
     }
 }
 
 map_record! {
     /// One group of XINFO GROUPS.
     pub struct StreamGroupInfo {
-        /// The group name.
-        name: String => "name" as Str,
+        /// The group name (any bytes: the server does not require text).
+        name: Bytes => "name" as Bulk,
         /// Its consumers.
         consumers: u64 => "consumers" as UInt,
         /// Entries delivered and not acknowledged.
@@ -235,8 +321,8 @@ map_record! {
 map_record! {
     /// One consumer of XINFO CONSUMERS.
     pub struct StreamConsumerInfo {
-        /// The consumer name.
-        name: String => "name" as Str,
+        /// The consumer name (any bytes).
+        name: Bytes => "name" as Bulk,
         /// Entries delivered and not acknowledged.
         pending: u64 => "pending" as UInt,
         /// Milliseconds since its last attempted interaction.

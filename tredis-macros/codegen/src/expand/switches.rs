@@ -42,7 +42,8 @@ pub fn build(type_name: &str, default: &ReplyExpr, setters: &[Setter]) -> Result
     // another reply lies between them in precedence.
     let mut merged = switches.clone();
     for (target, rank) in &switches {
-        let same: Vec<usize> = switches.iter().filter(|(t, _)| key(t) == key(target)).map(|(_, r)| *r).collect();
+        let same: Vec<usize> =
+            switches.iter().filter(|(t, _)| key(t) == key(target)).map(|(_, r)| *r).collect();
         let (lo, hi) = (*same.iter().min().unwrap_or(rank), *same.iter().max().unwrap_or(rank));
         let between = switches.iter().any(|(t, r)| key(t) != key(target) && *r > lo && *r < hi);
         if !between {
@@ -64,7 +65,8 @@ pub fn build(type_name: &str, default: &ReplyExpr, setters: &[Setter]) -> Result
         remap.insert(i, idx);
     }
     let switches = seen;
-    let setter_switch: BTreeMap<usize, usize> = setter_switch.into_iter().map(|(s, i)| (s, remap[&i])).collect();
+    let setter_switch: BTreeMap<usize, usize> =
+        setter_switch.into_iter().map(|(s, i)| (s, remap[&i])).collect();
     let mut items = TokenStream::new();
     let mut setter_trait = BTreeMap::new();
     if switches.is_empty() {

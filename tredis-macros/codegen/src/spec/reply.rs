@@ -260,7 +260,9 @@ impl ReplyExpr {
             ReplyExpr::Pairs(k, v) | ReplyExpr::Keyed(k, v) => {
                 format!("Vec<({}, {})>", k.output(), v.output())
             }
-            ReplyExpr::Scan(inner) if matches!(**inner, ReplyExpr::Pairs(..)) => format!("(u64, {})", inner.output()),
+            ReplyExpr::Scan(inner) if matches!(**inner, ReplyExpr::Pairs(..)) => {
+                format!("(u64, {})", inner.output())
+            }
             ReplyExpr::Scan(inner) => format!("(u64, Vec<{}>)", inner.output()),
             ReplyExpr::Record(name) => name.clone(),
         }

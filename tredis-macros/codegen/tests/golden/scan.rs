@@ -6,7 +6,7 @@ pub mod generic {
     #[doc = " Request of `SCAN`, made by [`scan`](crate::commands::GenericCommands::scan)."]
     #[doc = " "]
     #[doc = " Chain its options, then `.await` it; `R` is the reply decoder, which options may change."]
-    pub struct Scan<R = crate::reply::Scan<crate::reply::Bulk>> {
+    pub struct Scan<R = crate::reply::Scan<crate::reply::Array<crate::reply::Bulk>>> {
         cmd: crate::command::CmdBuf,
         matching: ::core::option::Option<crate::command::ArgList>,
         count: ::core::option::Option<u64>,
@@ -76,13 +76,13 @@ pub mod generic {
         }
     }
     impl<'c, E: crate::request::Executor + ?::core::marker::Sized>
-        crate::request::Req<'c, E, Scan<crate::reply::Scan<crate::reply::Bulk>>>
+        crate::request::Req<'c, E, Scan<crate::reply::Scan<crate::reply::Array<crate::reply::Bulk>>>>
     {
         #[doc = " Iterates the whole `SCAN`, sending the command again with each returned cursor."]
         #[doc = r""]
         #[doc = r" Items come one at a time; duplicates are possible, as with any SCAN."]
-        pub fn stream(self) -> crate::scan::ScanStream<'c, E, crate::reply::Bulk> {
-            let info = <Scan<crate::reply::Scan<crate::reply::Bulk>> as crate::command::Command>::INFO;
+        pub fn stream(self) -> crate::scan::ScanStream<'c, E, crate::reply::Array<crate::reply::Bulk>> {
+            let info = < Scan < crate :: reply :: Scan < crate :: reply :: Array < crate :: reply :: Bulk > >> as crate :: command :: Command > :: INFO ;
             crate::scan::ScanStream::new(self.exec, crate::command::Command::encode(self.cmd), 1usize, info)
         }
     }

@@ -99,7 +99,8 @@ struct Leaf {
 
 /// The leaf description of a scalar kind (numbers, durations, times, bounds).
 fn leaf(kind: ArgKind) -> Option<Leaf> {
-    let plain = |store: TokenStream, method, what| Leaf { param: store.clone(), store, into: false, method, what };
+    let plain =
+        |store: TokenStream, method, what| Leaf { param: store.clone(), store, into: false, method, what };
     let bound = |store: TokenStream, method| Leaf {
         param: quote!(impl ::core::convert::Into<#store>),
         store,
@@ -186,7 +187,11 @@ fn token_stmt(arg: &Arg) -> TokenStream {
 fn bool_tokens(cmd: &Command, arg: &Arg, cx: &Ctxt) -> Option<(Literal, Literal)> {
     let toks: Vec<&str> = arg.args.iter().filter_map(|v| v.token.as_deref()).collect();
     if arg.args.len() != 2 || toks.len() != 2 {
-        cx.error(Some(&cmd.name), &arg.path, format!("`{}` of kind bool needs exactly two token variants", arg.name));
+        cx.error(
+            Some(&cmd.name),
+            &arg.path,
+            format!("`{}` of kind bool needs exactly two token variants", arg.name),
+        );
         return None;
     }
     Some((bulk(toks[0]), bulk(toks[1])))
@@ -205,7 +210,10 @@ fn check_name(cmd: &Command, arg: &Arg, cx: &Ctxt) -> bool {
     cx.error(
         Some(&cmd.name),
         format!("{}.rust", arg.path),
-        format!("`{}` is not a usable Rust name (a keyword or not snake_case): set \"rust\" in the overlay", arg.rust),
+        format!(
+            "`{}` is not a usable Rust name (a keyword or not snake_case): set \"rust\" in the overlay",
+            arg.rust
+        ),
     );
     false
 }
@@ -251,13 +259,21 @@ pub fn lower(cmd: &Command, ntokens: usize, cx: &Ctxt) -> Lowered {
         }
     }
     if out.numkeys_pending {
-        cx.error(Some(&cmd.name), &cmd.path, "a numkeys argument must be followed by the repeated argument it counts");
+        cx.error(
+            Some(&cmd.name),
+            &cmd.path,
+            "a numkeys argument must be followed by the repeated argument it counts",
+        );
     }
     let mut names: Vec<&str> = out.setters.iter().map(|s| s.name.as_str()).collect();
     names.sort_unstable();
     for w in names.windows(2) {
         if w[0] == w[1] {
-            cx.error(Some(&cmd.name), &cmd.path, format!("two options would both be named `{}`: rename one in the overlay", w[0]));
+            cx.error(
+                Some(&cmd.name),
+                &cmd.path,
+                format!("two options would both be named `{}`: rename one in the overlay", w[0]),
+            );
         }
     }
     for s in &out.setters {

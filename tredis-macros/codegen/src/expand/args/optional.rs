@@ -9,7 +9,9 @@ use quote::{format_ident, quote};
 
 use super::required::tuple_fields;
 use super::values::{enum_arms, payload, public_enum};
-use super::{bulk, encode_leaf, ident, leaf, option_field, setter_doc, token_stmt, what, Field, Lowered, Setter};
+use super::{
+    bulk, encode_leaf, ident, leaf, option_field, setter_doc, token_stmt, what, Field, Lowered, Setter,
+};
 use crate::ctxt::Ctxt;
 use crate::names::camel;
 use crate::spec::{Arg, ArgKind, Command, ReplyExpr};
@@ -23,7 +25,6 @@ pub(super) fn lower(cmd: &Command, arg: &Arg, out: &mut Lowered, cx: &Ctxt) -> (
 fn push_setter(
     out: &mut Lowered,
     cmd: &Command,
-    name: &str,
     a: &Arg,
     params: (Vec<TokenStream>, Vec<TokenStream>),
     body: TokenStream,
@@ -31,7 +32,7 @@ fn push_setter(
     needs: Option<&str>,
 ) {
     out.setters.push(Setter {
-        name: name.to_string(),
+        name: a.rust.clone(),
         doc: setter_doc(cmd, a, switch.as_ref().map(|s| &s.0), needs),
         generics: params.0,
         params: params.1,
@@ -64,7 +65,13 @@ fn clears(cmd: &Command, a: &Arg) -> TokenStream {
     out
 }
 
-fn lower_in(cmd: &Command, arg: &Arg, needs: Option<&str>, out: &mut Lowered, cx: &Ctxt) -> (TokenStream, TokenStream) {
+fn lower_in(
+    cmd: &Command,
+    arg: &Arg,
+    needs: Option<&str>,
+    out: &mut Lowered,
+    cx: &Ctxt,
+) -> (TokenStream, TokenStream) {
     let field = ident(&arg.rust);
     let rank = out.rank;
     out.rank += 1;
@@ -78,7 +85,7 @@ fn lower_in(cmd: &Command, arg: &Arg, needs: Option<&str>, out: &mut Lowered, cx
         ArgKind::Token if arg.fixed => (tok, quote!(true)),
         ArgKind::Token => {
             out.fields.push(Field { name: field.clone(), ty: quote!(bool), init: quote!(false) });
-            push_setter(out, cmd, &arg.rust, arg, (vec![], vec![]), quote!(c.#field = true; #unset), switch, needs);
+            push_setter(out, cmd, arg, (vec![], vec![]), quote!(c.#field = true; #unset), switch, needs);
             (quote!(if self.#field { #tok }), quote!(self.#field))
         }
         ArgKind::OneOf if arg.token.is_some() || arg.type_name.is_some() => {
@@ -86,7 +93,7 @@ fn lower_in(cmd: &Command, arg: &Arg, needs: Option<&str>, out: &mut Lowered, cx
             let arms = enum_arms(cmd, arg, &ty, out, cx);
             option_field(out, &field, quote!(#ty));
             let body = quote!(c.#field = ::core::option::Option::Some(value); #unset);
-            push_setter(out, cmd, &arg.rust, arg, (vec![], vec![quote!(value: #ty)]), body, switch, needs);
+            push_setter(out, cmd, arg, (vec![], vec![quote!(value: #ty)]), body, switch, needs);
             (
                 quote!(if let ::core::option::Option::Some(v) = ::core::mem::take(&mut self.#field) { #tok match v { #arms } }),
                 quote!(self.#field.is_some()),
@@ -100,7 +107,7 @@ fn lower_in(cmd: &Command, arg: &Arg, needs: Option<&str>, out: &mut Lowered, cx
             option_field(out, &field, p.ty);
             let store = p.store;
             let body = quote!(c.#field = ::core::option::Option::Some(#store); #unset);
-            push_setter(out, cmd, &arg.rust, arg, (vec![], p.params), body, switch, needs);
+            push_setter(out, cmd, arg, (vec![], p.params), body, switch, needs);
             let enc = p.encode;
             (
                 quote!(if let ::core::option::Option::Some(#var) = ::core::mem::take(&mut self.#field) { #enc }),
@@ -139,12 +146,12 @@ fn variants(
             defs.push(quote!(#vname));
             arms.extend(quote!(#ty::#vname => { #enc }));
             let body = quote!(c.#field = ::core::option::Option::Some(#ty::#vname); #unset #unset_v);
-            push_setter(out, cmd, &v.rust, v, (vec![], vec![]), body, sw, needs);
+            push_setter(out, cmd, v, (vec![], vec![]), body, sw, needs);
         } else {
             defs.push(quote!(#vname(#pty)));
             arms.extend(quote!(#ty::#vname(#var) => { #enc }));
             let body = quote!(c.#field = ::core::option::Option::Some(#ty::#vname(#store)); #unset #unset_v);
-            push_setter(out, cmd, &v.rust, v, (vec![], p.params), body, sw, needs);
+            push_setter(out, cmd, v, (vec![], p.params), body, sw, needs);
         }
     }
     out.enums.push(quote! {
@@ -214,12 +221,16 @@ fn block_in(
             init: quote!(::core::option::Option::Some((#(#stores,)*))),
         });
         let names: Vec<&str> = arg.args.iter().filter(|f| !f.opt).map(|f| f.rust.as_str()).collect();
-        out.param_docs.push(format!("{}: the required part of `{}`", names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", "), arg.name));
+        out.param_docs.push(format!(
+            "{}: the required part of `{}`",
+            names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", "),
+            arg.name
+        ));
         out.params.extend(params);
     } else {
         option_field(out, field, quote!((#(#tys,)*)));
         let body = quote!(c.#field = ::core::option::Option::Some((#(#stores,)*)); #unset);
-        push_setter(out, cmd, &arg.rust, arg, (vec![], params), body, switch, needs);
+        push_setter(out, cmd, arg, (vec![], params), body, switch, needs);
     }
     let mut inner = TokenStream::new();
     let mut nested_set = Vec::new();
@@ -235,10 +246,15 @@ fn block_in(
                 inner.extend(enc);
                 nested_set.push(set);
                 nested_names.push(f.rust.clone());
+                nested_names.extend(descendant_options(f));
             }
         }
     }
-    let msg = format!("{} need(s) `{}`", nested_names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(" or "), arg.rust);
+    let msg = format!(
+        "{} need(s) `{}`",
+        nested_names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(" or "),
+        arg.rust
+    );
     let orphan = if nested_set.is_empty() {
         TokenStream::new()
     } else {
@@ -255,8 +271,21 @@ fn block_in(
                 #inner
             } #orphan
         },
-        quote!(self.#field.is_some()),
+        // A grandchild set without its parent must also be caught when this block is unset.
+        quote!(self.#field.is_some() #(|| #nested_set)*),
     )
+}
+
+/// Names of the options nested (at any depth) in a block's optional parts.
+fn descendant_options(arg: &Arg) -> Vec<String> {
+    let mut names = Vec::new();
+    if arg.kind == ArgKind::Block && !arg.multi {
+        for f in arg.args.iter().filter(|f| f.opt) {
+            names.push(f.rust.clone());
+            names.extend(descendant_options(f));
+        }
+    }
+    names
 }
 
 /// A repeated option: values accumulate pre-encoded, in call order.
@@ -293,7 +322,7 @@ fn repeated(
                 #unset
             };
             let params = vec![quote!(items: impl ::core::iter::IntoIterator<Item = (#(#tys,)*)>)];
-            push_setter(out, cmd, &arg.rust, arg, (generics, params), body, switch, needs);
+            push_setter(out, cmd, arg, (generics, params), body, switch, needs);
         }
         ArgKind::OneOf => {
             // Each variant appends, so operations go out in the order of the calls (BITFIELD).
@@ -312,11 +341,12 @@ fn repeated(
                     }
                     #unset
                 };
-                push_setter(out, cmd, &v.rust, v, (vec![], params), body, switch.clone(), needs);
+                push_setter(out, cmd, v, (vec![], params), body, switch.clone(), needs);
             }
         }
         k if k.is_bytes() || leaf(k).is_some_and(|l| !l.into) => {
-            let bound = if k == ArgKind::Key { quote!(crate::args::ToKeys) } else { quote!(crate::args::ToArgs) };
+            let bound =
+                if k == ArgKind::Key { quote!(crate::args::ToKeys) } else { quote!(crate::args::ToArgs) };
             let prefix = match (&arg.token, arg.multi_token) {
                 (Some(t), true) => {
                     let lit = bulk(t);
@@ -325,7 +355,7 @@ fn repeated(
                 _ => quote!(::core::option::Option::None),
             };
             let body = quote!(c.#field.extend(#prefix, &values); #unset);
-            push_setter(out, cmd, &arg.rust, arg, (vec![], vec![quote!(values: impl #bound)]), body, switch, needs);
+            push_setter(out, cmd, arg, (vec![], vec![quote!(values: impl #bound)]), body, switch, needs);
         }
         _ => cx.error(Some(&cmd.name), &arg.path, "only keys, bytes, numbers, blocks and oneofs can repeat"),
     }
@@ -334,7 +364,12 @@ fn repeated(
 
 /// Parameters of one variant of a repeated oneof, and the code appending it (without its own
 /// token) to the list `c`.
-fn immediate(cmd: &Command, v: &Arg, out: &mut Lowered, cx: &Ctxt) -> Option<(Vec<TokenStream>, TokenStream)> {
+fn immediate(
+    cmd: &Command,
+    v: &Arg,
+    out: &mut Lowered,
+    cx: &Ctxt,
+) -> Option<(Vec<TokenStream>, TokenStream)> {
     let var = ident(&v.rust);
     Some(match v.kind {
         ArgKind::Token => (vec![], TokenStream::new()),
@@ -350,7 +385,11 @@ fn immediate(cmd: &Command, v: &Arg, out: &mut Lowered, cx: &Ctxt) -> Option<(Ve
             let mut enc = TokenStream::new();
             for f in &v.args {
                 if f.opt || f.multi {
-                    cx.error(Some(&cmd.name), &f.path, "fields of a repeated variant must be single and required");
+                    cx.error(
+                        Some(&cmd.name),
+                        &f.path,
+                        "fields of a repeated variant must be single and required",
+                    );
                     return None;
                 }
                 let fv = ident(&f.rust);

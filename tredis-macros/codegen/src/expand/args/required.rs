@@ -44,7 +44,11 @@ pub(super) fn lower(cmd: &Command, arg: &Arg, pos: &mut Option<usize>, out: &mut
     }
     match arg.kind {
         ArgKind::Key | ArgKind::Bytes | ArgKind::Pattern => {
-            let bound = if arg.kind == ArgKind::Key { quote!(crate::args::ToKey) } else { quote!(crate::args::ToArg) };
+            let bound = if arg.kind == ArgKind::Key {
+                quote!(crate::args::ToKey)
+            } else {
+                quote!(crate::args::ToArg)
+            };
             out.ctor.extend(token_stmt(arg));
             out.ctor.extend(quote!(c.arg(&#name);));
             out.params.push(quote!(#name: impl #bound));
@@ -100,7 +104,11 @@ pub(super) fn lower(cmd: &Command, arg: &Arg, pos: &mut Option<usize>, out: &mut
             bump(pos, usize::from(arg.token.is_some()));
             for f in &arg.args {
                 if f.opt {
-                    cx.error(Some(&cmd.name), &f.path, "optional fields inside a required block are not supported");
+                    cx.error(
+                        Some(&cmd.name),
+                        &f.path,
+                        "optional fields inside a required block are not supported",
+                    );
                     continue;
                 }
                 lower(cmd, f, pos, out, cx);
@@ -131,7 +139,8 @@ pub(super) fn lower(cmd: &Command, arg: &Arg, pos: &mut Option<usize>, out: &mut
 fn repeated(cmd: &Command, arg: &Arg, out: &mut Lowered, cx: &Ctxt) {
     let name = ident(&arg.rust);
     let what = what(arg);
-    let bound = if arg.kind == ArgKind::Key { quote!(crate::args::ToKeys) } else { quote!(crate::args::ToArgs) };
+    let bound =
+        if arg.kind == ArgKind::Key { quote!(crate::args::ToKeys) } else { quote!(crate::args::ToArgs) };
     if !(arg.kind.is_bytes() || leaf(arg.kind).is_some_and(|l| !l.into)) {
         cx.error(Some(&cmd.name), &arg.path, "only keys, bytes and numbers can repeat");
         return;
@@ -175,7 +184,8 @@ fn columns(cmd: &Command, arg: &Arg, out: &mut Lowered, cx: &Ctxt) {
             return;
         }
         let g = format_ident!("T{}", out.generics.len() + i);
-        let bound = if f.kind == ArgKind::Key { quote!(crate::args::ToKey) } else { quote!(crate::args::ToArg) };
+        let bound =
+            if f.kind == ArgKind::Key { quote!(crate::args::ToKey) } else { quote!(crate::args::ToArg) };
         generics.push(quote!(#g: #bound));
         tys.push(quote!(#g));
         vars.push(format_ident!("f{}", i));
@@ -205,7 +215,11 @@ fn columns(cmd: &Command, arg: &Arg, out: &mut Lowered, cx: &Ctxt) {
     let _ = first;
     out.params.push(quote!(#name: impl ::core::iter::IntoIterator<Item = (#(#tys,)*)>));
     let fields: Vec<&str> = arg.args.iter().map(|f| f.rust.as_str()).collect();
-    out.param_docs.push(format!("`{}`: items of ({}), at least {min}; sent column by column", arg.rust, fields.join(", ")));
+    out.param_docs.push(format!(
+        "`{}`: items of ({}), at least {min}; sent column by column",
+        arg.rust,
+        fields.join(", ")
+    ));
 }
 
 /// For an iterator of tuples: generic parameters, item types and per-item encoding.
@@ -225,7 +239,8 @@ pub(super) fn tuple_fields(
         let tok = token_stmt(f);
         if f.kind.is_bytes() {
             let g = format_ident!("T{}", first + i);
-            let bound = if f.kind == ArgKind::Key { quote!(crate::args::ToKey) } else { quote!(crate::args::ToArg) };
+            let bound =
+                if f.kind == ArgKind::Key { quote!(crate::args::ToKey) } else { quote!(crate::args::ToArg) };
             generics.push(quote!(#g: #bound));
             tys.push(quote!(#g));
             encs.push(quote!(#tok c.arg(&#var);));

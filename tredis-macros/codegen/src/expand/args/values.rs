@@ -67,7 +67,9 @@ pub(super) fn public_enum(cmd: &Command, arg: &Arg, out: &mut Lowered, cx: &Ctxt
 }
 
 fn has_bytes(arg: &Arg) -> bool {
-    arg.kind.is_bytes() || matches!(arg.kind, ArgKind::LexBound | ArgKind::RangeBound) || arg.args.iter().any(has_bytes)
+    arg.kind.is_bytes()
+        || matches!(arg.kind, ArgKind::LexBound | ArgKind::RangeBound)
+        || arg.args.iter().any(has_bytes)
 }
 
 /// The type of a value inside a public enum: owned, so that users can build it.
@@ -168,7 +170,8 @@ pub(super) fn payload(cmd: &Command, a: &Arg, var: &Ident, out: &mut Lowered, cx
     Some(match a.kind {
         ArgKind::Token => Payload { ty: quote!(()), params: vec![], store: quote!(()), encode: tok },
         k if k.is_bytes() => {
-            let bound = if k == ArgKind::Key { quote!(crate::args::ToKey) } else { quote!(crate::args::ToArg) };
+            let bound =
+                if k == ArgKind::Key { quote!(crate::args::ToKey) } else { quote!(crate::args::ToArg) };
             Payload {
                 ty: quote!(crate::command::ArgList),
                 params: vec![quote!(#var: impl #bound)],
@@ -196,7 +199,8 @@ pub(super) fn payload(cmd: &Command, a: &Arg, var: &Ident, out: &mut Lowered, cx
             }
         }
         ArgKind::Block => {
-            let (mut tys, mut params, mut stores, mut encs, mut vars) = (vec![], vec![], vec![], vec![], vec![]);
+            let (mut tys, mut params, mut stores, mut encs, mut vars) =
+                (vec![], vec![], vec![], vec![], vec![]);
             for f in &a.args {
                 if f.opt {
                     cx.error(Some(&cmd.name), &f.path, "an optional field is not supported in this block");
