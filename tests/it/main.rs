@@ -14,6 +14,8 @@ mod hyperloglog;
 mod keys;
 mod lists;
 mod pubsub;
+mod scripting;
+mod server;
 mod sets;
 mod sorted_sets;
 mod streams;

@@ -70,6 +70,8 @@ impl Flags {
     pub const NO_AUTH: Flags = Flags(1 << 12);
     /// May replicate even when read-only.
     pub const MAY_REPLICATE: Flags = Flags(1 << 13);
+    /// Succeeds by closing the connection without a reply (SHUTDOWN).
+    pub const CLOSES_CONNECTION: Flags = Flags(1 << 14);
 
     /// Flags from their bits.
     pub const fn from_bits(bits: u32) -> Flags {

@@ -43,6 +43,8 @@ pub mod reply;
 mod request;
 pub mod resp;
 mod scan;
+#[cfg(feature = "scripting")]
+mod script;
 mod transaction;
 
 pub use batch::{Batch, BatchItem, BatchTarget};
@@ -53,6 +55,8 @@ pub use pipeline::Pipeline;
 pub use request::{Executor, Pending, ReplyFuture, Req, ReqOpts, Target};
 pub use resp::Value;
 pub use scan::ScanStream;
+#[cfg(feature = "scripting")]
+pub use script::Script;
 pub use transaction::{Transaction, TxTarget};
 
 pub use bytes::Bytes;

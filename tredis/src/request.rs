@@ -200,6 +200,16 @@ impl<E: Executor + ?Sized, R: Decode> Future for ReplyFuture<'_, E, R> {
                         R::decode(v).map_err(|e| Error::protocol(e.to_string()).with_command(name)),
                     )
                 }
+                // SHUTDOWN succeeds by closing the connection: no reply is its success.
+                Err(e)
+                    if e.kind() == crate::ErrorKind::Indeterminate
+                        && this.info.flags.contains(crate::command::Flags::CLOSES_CONNECTION) =>
+                {
+                    let ok = Value::Simple(bytes::Bytes::from_static(b"OK"));
+                    return Poll::Ready(
+                        R::decode(ok).map_err(|e| Error::protocol(e.to_string()).with_command(name)),
+                    );
+                }
                 Err(e) => e.with_command(name),
             };
             let again = *this.attempts < MAX_ATTEMPTS

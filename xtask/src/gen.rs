@@ -279,7 +279,8 @@ fn base_command(cmd: &ServerCommand<'_>, group: &str, status: &str, reason: Opti
 
 /// Resolves one method of a supported command: base overlay fields, then the form's.
 fn resolve_form(cmd: &ServerCommand<'_>, group: &str, ov: &Value, form: &Value) -> Result<Value, String> {
-    const COMMAND_KEYS: &[&str] = &["rust", "type", "reply", "args", "forms", "doc", "flags", "on"];
+    const COMMAND_KEYS: &[&str] =
+        &["rust", "type", "reply", "args", "forms", "doc", "flags", "on", "append_args"];
     const FORM_KEYS: &[&str] = &["rust", "type", "reply", "args", "doc"];
     check_keys(ov, COMMAND_KEYS, "command")?;
     if !form.is_null() {
@@ -320,7 +321,11 @@ fn resolve_form(cmd: &ServerCommand<'_>, group: &str, ov: &Value, form: &Value) 
         }
     }
     let mut used = BTreeSet::new();
-    let server_args = cmd.docs["arguments"].as_array().cloned().unwrap_or_default();
+    let mut server_args = cmd.docs["arguments"].as_array().cloned().unwrap_or_default();
+    // Arguments the server's docs leave out (COMMAND GETKEYS in 7.0), in the server's format.
+    if let Some(extra) = ov.get("append_args").and_then(Value::as_array) {
+        server_args.extend(extra.iter().cloned());
+    }
     let args = resolve_args(&server_args, &[String::new()], &patches, &mut used)?;
     let unused: Vec<&String> = patches.keys().filter(|k| !used.contains(*k)).collect();
     if !unused.is_empty() {
@@ -484,6 +489,7 @@ fn resolve_args(
             // The children take the block's place: the first inherits its token, all its
             // optionality (CLIENT LIST `ID id...` becomes one optional repeated argument).
             let mut kids = r.get("args").and_then(Value::as_array).cloned().unwrap_or_default();
+            let n_kids = kids.len();
             for (i, kid) in kids.iter_mut().enumerate() {
                 if i == 0 && kid.get("token").is_none() {
                     if let Some(t) = r.get("token") {
@@ -492,6 +498,10 @@ fn resolve_args(
                 }
                 if r.contains_key("opt") {
                     kid["opt"] = json!(true);
+                }
+                // A repeated block of one field is that field repeated (CONFIG GET).
+                if r.contains_key("multi") && n_kids == 1 {
+                    kid["multi"] = json!(true);
                 }
             }
             out.extend(kids);

@@ -61,12 +61,33 @@ impl OwnServer {
         format!("redis://127.0.0.1:{}", self.port)
     }
 
-    /// Kills the server (only this pid) and waits for it to exit.
+    /// Kills the server (only this pid) and waits for it to exit. Its command statistics are
+    /// kept first, for the check that every supported command reached a server.
     pub fn stop(&mut self) {
+        if self.child.is_some() {
+            self.keep_stats();
+        }
         if let Some(mut c) = self.child.take() {
             let _ = c.kill();
             let _ = c.wait();
         }
+    }
+
+    /// Saves the command statistics now, for a test about to stop the server another way
+    /// (SHUTDOWN), after which `stop` finds nothing to ask.
+    pub fn keep_stats(&self) {
+        let Some(dir) = std::env::var_os("TREDIS_TEST_STATS_DIR") else { return };
+        let Ok(out) =
+            Command::new("redis-cli").args(["-p", &self.port.to_string(), "INFO", "commandstats"]).output()
+        else {
+            return;
+        };
+        let name = format!(
+            "own-{}-{}.txt",
+            self.port,
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos())
+        );
+        let _ = std::fs::write(PathBuf::from(dir).join(name), out.stdout);
     }
 
     /// Kills the server and starts it again on the same port.

@@ -282,6 +282,13 @@ impl<T: ToArg, S> ToArgs for HashSet<T, S> {
 
 impl<T: ToKey, S> ToKeys for HashSet<T, S> {}
 
+/// No arguments at all: `client.eval("return 1", (), ())`.
+impl ToArgs for () {
+    fn write_args(&self, _: &mut ArgSink<'_>) {}
+}
+
+impl ToKeys for () {}
+
 /// Any iterator of arguments, for collections without their own impl:
 /// `client.del(tredis::args::each(names.iter().filter(|n| n.starts_with("tmp:"))))`.
 pub fn each<I>(items: I) -> Each<I> {

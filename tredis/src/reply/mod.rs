@@ -10,6 +10,8 @@ mod geo;
 pub(crate) mod record;
 mod records;
 mod scalar;
+mod scripting;
+mod server;
 mod stream;
 
 use std::borrow::Cow;
@@ -22,6 +24,11 @@ pub use records::{
 pub use scalar::{
     Any, Bool, Bulk, Double, ExpireTimeMillis, ExpireTimeSecs, Int, Millis, Ok, OkOrNil, Secs, Str,
     TtlMillis, TtlSecs, UInt, Unit,
+};
+pub use scripting::{FunctionInfo, FunctionLibrary, FunctionStats};
+pub use server::{
+    AclLogEntry, AclUser, CommandDoc, CommandEntry, Info, KeyFlags, LatencyEvent, LatencySample, MemoryStats,
+    ModuleInfo, Role, ServerTime, SlowlogEntry, UnixSecs,
 };
 pub use stream::{
     AutoClaim, AutoClaimEntries, AutoClaimIds, ConsumerPending, GroupPending, PendingEntry, PendingSummary,

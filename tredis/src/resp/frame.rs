@@ -40,6 +40,13 @@ pub enum Value {
     Push(Vec<Value>),
 }
 
+impl Default for Value {
+    /// Nil.
+    fn default() -> Value {
+        Value::Null
+    }
+}
+
 impl Value {
     /// A short name of the value's type, for error messages.
     pub fn kind_name(&self) -> &'static str {

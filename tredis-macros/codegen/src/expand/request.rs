@@ -231,6 +231,7 @@ fn info(cmd: &Command) -> TokenStream {
             "movablekeys" => "MOVABLE_KEYS",
             "no_auth" => "NO_AUTH",
             "may_replicate" => "MAY_REPLICATE",
+            "closes_connection" => "CLOSES_CONNECTION",
             _ => continue,
         };
         let id = format_ident!("{}", id);

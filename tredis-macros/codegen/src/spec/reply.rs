@@ -232,6 +232,18 @@ impl Parser<'_> {
     }
 }
 
+/// What the record decoders whose output is not a type of their own name give.
+fn record_output(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "UnixSecs" | "ServerTime" => "SystemTime",
+        "KeyFlags" => "(Bytes, Vec<String>)",
+        "LatencySample" => "(SystemTime, Duration)",
+        "AutoClaimEntries" => "AutoClaim<StreamEntry>",
+        "AutoClaimIds" => "AutoClaim<StreamId>",
+        _ => return None,
+    })
+}
+
 impl ReplyExpr {
     /// The Rust type a caller receives, as shown in docs (`Option<Bytes>`).
     pub fn output(&self) -> String {
@@ -264,7 +276,7 @@ impl ReplyExpr {
                 format!("(u64, {})", inner.output())
             }
             ReplyExpr::Scan(inner) => format!("(u64, Vec<{}>)", inner.output()),
-            ReplyExpr::Record(name) => name.clone(),
+            ReplyExpr::Record(name) => record_output(name).unwrap_or(name).to_string(),
         }
     }
 
