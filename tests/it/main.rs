@@ -5,6 +5,7 @@ mod support;
 
 mod bitmaps;
 mod client;
+mod cluster;
 mod connection;
 mod coverage;
 mod faults;

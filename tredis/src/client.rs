@@ -157,6 +157,7 @@ impl Client {
     /// # Errors
     ///
     /// Those of sending WATCH.
+    #[cfg(feature = "transactions")]
     pub async fn watch(&self, keys: impl crate::args::ToKeys) -> Result<crate::Transaction<'_>, Error> {
         use crate::commands::TransactionsTxCommands;
         let tx = crate::Transaction::new(self, Some(self.inner.dedicated.checkout()));
@@ -172,6 +173,7 @@ impl Client {
     ///
     /// Any error of `f`, or [`ErrorKind::Aborted`](crate::ErrorKind::Aborted) when every attempt
     /// found a watched key changed.
+    #[cfg(feature = "transactions")]
     pub async fn transaction<'a, K, F, Fut, T>(
         &'a self,
         keys: K,

@@ -105,6 +105,8 @@ impl<'c> Transaction<'c> {
     }
 }
 
+// Only WATCH puts a transaction on a connection of its own, and WATCH is in this group.
+#[cfg(feature = "transactions")]
 impl Drop for Transaction<'_> {
     fn drop(&mut self) {
         let Some(conn) = self.conn.take() else { return };

@@ -5,6 +5,11 @@
 //! run, so a noisy machine does not hide a regression), checks the goals of the speed issue,
 //! prints redis-benchmark's figures for the same server, and writes `xtask/bench/results/`:
 //! `BENCH.md` and `bench.svg`.
+//!
+//! `cargo xtask bench compile` ([`compile`]) measures build times instead: clean release builds
+//! of a hello-world on each client, and the rebuild after `commands.json` is touched.
+
+pub mod compile;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;

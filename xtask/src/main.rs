@@ -6,6 +6,7 @@
 //! - `test`: install and start redis-server, run fmt, clippy, `gen --check` and the suite.
 //! - `demo`: run the example against `REDIS_URL`, starting a server when none answers.
 //! - `bench`: tredis, redis-rs and fred on the same workloads; a table and a chart.
+//! - `bench compile`: clean build times of a hello-world on each, and the rebuild after a spec change.
 
 mod bench;
 mod coverage;
@@ -19,8 +20,8 @@ mod test;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-const USAGE: &str =
-    "usage: cargo xtask <import | gen [--check] [--expand] | coverage --url URL | test | demo>";
+const USAGE: &str = "usage: cargo xtask \
+    <import | gen [--check] [--expand] | coverage --url URL | test | demo | bench [compile]>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -32,6 +33,7 @@ fn main() -> ExitCode {
         ["test", rest @ ..] => test::run(rest),
         ["demo"] => demo::run(),
         ["bench"] => bench::run(),
+        ["bench", "compile"] => bench::compile::run(),
         _ => Err(USAGE.to_string()),
     };
     match result {

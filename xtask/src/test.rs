@@ -1,8 +1,9 @@
 //! `cargo xtask test`: the whole suite from nothing.
 //!
 //! Installs redis-server when missing, starts fresh servers on free loopback ports, runs
-//! `cargo fmt --check`, clippy with `-D warnings`, `gen --check` and every test, checks that each
-//! supported command reached the server, and stops only the servers it started.
+//! `cargo fmt --check`, clippy with `-D warnings`, warning-free docs, a build of each command
+//! group alone, `gen --check` and every test, checks that each supported command reached the
+//! server, and stops only the servers it started.
 
 use std::collections::BTreeSet;
 use std::process::Command;
@@ -31,6 +32,12 @@ pub fn run(args: &[&str]) -> Result<(), String> {
     }
     cargo("fmt", &["fmt", "--all", "--", "--check"], &[])?;
     cargo("clippy", &["clippy", "--workspace", "--all-targets", "--quiet", "--", "-D", "warnings"], &[])?;
+    cargo(
+        "docs",
+        &["doc", "--no-deps", "--quiet", "-p", "tredis"],
+        &[("RUSTDOCFLAGS", "-D warnings".into())],
+    )?;
+    each_group_builds_alone()?;
     crate::gen::run(&["--check"])?;
     crate::coverage::check_listed(&primary.url())?;
     // Servers a test starts for itself leave their command statistics here.
@@ -57,6 +64,29 @@ pub fn run(args: &[&str]) -> Result<(), String> {
     }
     let _ = std::fs::remove_dir_all(&stats_dir);
     eprintln!("xtask: all checks passed");
+    Ok(())
+}
+
+/// Every group is a cargo feature: the crate must build with none of them and with each one
+/// alone, so that a user who picks a few is never the first to find a missing `cfg`.
+fn each_group_builds_alone() -> Result<(), String> {
+    let text =
+        std::fs::read_to_string(crate::project_root().join("commands.json")).map_err(|e| e.to_string())?;
+    let spec: Value = serde_json::from_str(&text).map_err(|e| format!("commands.json: {e}"))?;
+    let groups: Vec<&str> = spec["groups"]
+        .as_array()
+        .ok_or("commands.json has no groups")?
+        .iter()
+        .filter(|g| g["supported"].as_u64().unwrap_or(0) > 0)
+        .filter_map(|g| g["id"].as_str())
+        .collect();
+    // `cargo rustc` denies warnings in tredis alone: RUSTFLAGS would rebuild every dependency.
+    let check = ["rustc", "--quiet", "-p", "tredis", "--lib", "--profile", "check", "--no-default-features"];
+    cargo("no groups", &[&check[..], &["--", "-D", "warnings"]].concat(), &[])?;
+    for group in groups {
+        let what = format!("the `{group}` group alone");
+        cargo(&what, &[&check[..], &["--features", group, "--", "-D", "warnings"]].concat(), &[])?;
+    }
     Ok(())
 }
 

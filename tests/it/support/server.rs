@@ -18,13 +18,44 @@ pub struct OwnServer {
 impl OwnServer {
     /// Starts a server with `extra` arguments.
     pub fn start(extra: &[&str]) -> OwnServer {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = free_port();
         let dir = std::env::temp_dir().join(format!("tredis-test-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let mut s =
             OwnServer { child: None, port, dir, extra: extra.iter().map(|s| s.to_string()).collect() };
         s.spawn();
         s
+    }
+
+    /// Starts a cluster-enabled server that owns no slots and knows no other node, with its
+    /// bus on a free port of its own (the default, port + 10000, may not exist).
+    pub fn cluster_node() -> OwnServer {
+        let bus = free_port().to_string();
+        OwnServer::start(&[
+            "--cluster-enabled",
+            "yes",
+            "--cluster-config-file",
+            "nodes.conf",
+            "--cluster-node-timeout",
+            "5000",
+            "--cluster-port",
+            &bus,
+            "--repl-diskless-sync-delay",
+            "0",
+            "--repl-ping-replica-period",
+            "1",
+        ])
+    }
+
+    /// The client port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The cluster bus port given to [`cluster_node`](Self::cluster_node).
+    pub fn cluster_port(&self) -> Option<u16> {
+        let i = self.extra.iter().position(|a| a == "--cluster-port")?;
+        self.extra.get(i + 1)?.parse().ok()
     }
 
     fn spawn(&mut self) {
@@ -102,4 +133,9 @@ impl Drop for OwnServer {
         self.stop();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// A loopback port free at the time of asking.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }

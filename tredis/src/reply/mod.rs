@@ -5,6 +5,7 @@
 //! the RESP3 form of its shape, so the same method works under either protocol; apart from that
 //! it is strict: an integer is not silently read from a string.
 
+mod cluster;
 mod collections;
 mod geo;
 pub(crate) mod record;
@@ -16,6 +17,10 @@ mod stream;
 
 use std::borrow::Cow;
 
+pub use cluster::{
+    ClusterInfo, ClusterLink, ClusterNode, ClusterNodes, ClusterShard, ClusterShardNode, ClusterSlotNode,
+    ClusterSlotRange,
+};
 pub use collections::{Array, Keyed, Map, Nullable, Pairs, Scan};
 pub use geo::GeoHit;
 pub use records::{

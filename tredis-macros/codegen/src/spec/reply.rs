@@ -239,6 +239,7 @@ fn record_output(name: &str) -> Option<&'static str> {
         "KeyFlags" => "(Bytes, Vec<String>)",
         "LatencySample" => "(SystemTime, Duration)",
         "AutoClaimEntries" => "AutoClaim<StreamEntry>",
+        "ClusterNodes" => "Vec<ClusterNode>",
         "AutoClaimIds" => "AutoClaim<StreamId>",
         _ => return None,
     })
