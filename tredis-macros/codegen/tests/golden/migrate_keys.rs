@@ -85,6 +85,8 @@ pub mod generic {
         }
         #[doc = " Sends `AUTH` with bytes."]
         #[doc = " "]
+        #[doc = " Replaces [`auth2`](Self::auth2): they exclude each other, and the last one set is sent."]
+        #[doc = " "]
         #[doc = " Since Redis 4.0.7."]
         #[doc = " "]
         #[doc = " Option of `MIGRATE`."]
@@ -98,6 +100,8 @@ pub mod generic {
             self
         }
         #[doc = " Sends `AUTH2`."]
+        #[doc = " "]
+        #[doc = " Replaces [`auth`](Self::auth): they exclude each other, and the last one set is sent."]
         #[doc = " "]
         #[doc = " Since Redis 6.0.0."]
         #[doc = " "]

@@ -112,6 +112,8 @@ pub mod string {
     impl<'c, E: ?::core::marker::Sized, R> crate::request::Req<'c, E, Set<R>> {
         #[doc = " Sends `NX`."]
         #[doc = " "]
+        #[doc = " Replaces [`xx`](Self::xx): they exclude each other, and the last one set is sent."]
+        #[doc = " "]
         #[doc = " The reply becomes `bool`."]
         #[doc = " "]
         #[doc = " Option of `SET`."]
@@ -127,6 +129,8 @@ pub mod string {
             this.map(|c| c.retype())
         }
         #[doc = " Sends `XX`."]
+        #[doc = " "]
+        #[doc = " Replaces [`nx`](Self::nx): they exclude each other, and the last one set is sent."]
         #[doc = " "]
         #[doc = " The reply becomes `bool`."]
         #[doc = " "]
@@ -164,6 +168,8 @@ pub mod string {
         }
         #[doc = " Sends `EX` with a duration, sent as whole seconds."]
         #[doc = " "]
+        #[doc = " Replaces [`px`](Self::px), [`exat`](Self::exat), [`pxat`](Self::pxat) or [`keepttl`](Self::keepttl): they exclude each other, and the last one set is sent."]
+        #[doc = " "]
         #[doc = " Since Redis 2.6.12."]
         #[doc = " "]
         #[doc = " Option of `SET`."]
@@ -175,6 +181,8 @@ pub mod string {
             self
         }
         #[doc = " Sends `PX` with a duration, sent as milliseconds."]
+        #[doc = " "]
+        #[doc = " Replaces [`ex`](Self::ex), [`exat`](Self::exat), [`pxat`](Self::pxat) or [`keepttl`](Self::keepttl): they exclude each other, and the last one set is sent."]
         #[doc = " "]
         #[doc = " Since Redis 2.6.12."]
         #[doc = " "]
@@ -188,6 +196,8 @@ pub mod string {
         }
         #[doc = " Sends `EXAT` with a point in time, sent as Unix seconds."]
         #[doc = " "]
+        #[doc = " Replaces [`ex`](Self::ex), [`px`](Self::px), [`pxat`](Self::pxat) or [`keepttl`](Self::keepttl): they exclude each other, and the last one set is sent."]
+        #[doc = " "]
         #[doc = " Since Redis 6.2.0."]
         #[doc = " "]
         #[doc = " Option of `SET`."]
@@ -200,6 +210,8 @@ pub mod string {
         }
         #[doc = " Sends `PXAT` with a point in time, sent as Unix milliseconds."]
         #[doc = " "]
+        #[doc = " Replaces [`ex`](Self::ex), [`px`](Self::px), [`exat`](Self::exat) or [`keepttl`](Self::keepttl): they exclude each other, and the last one set is sent."]
+        #[doc = " "]
         #[doc = " Since Redis 6.2.0."]
         #[doc = " "]
         #[doc = " Option of `SET`."]
@@ -211,6 +223,8 @@ pub mod string {
             self
         }
         #[doc = " Sends `KEEPTTL`."]
+        #[doc = " "]
+        #[doc = " Replaces [`ex`](Self::ex), [`px`](Self::px), [`exat`](Self::exat) or [`pxat`](Self::pxat): they exclude each other, and the last one set is sent."]
         #[doc = " "]
         #[doc = " Since Redis 6.0.0."]
         #[doc = " "]

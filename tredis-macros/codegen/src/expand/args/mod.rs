@@ -289,7 +289,55 @@ pub fn lower(cmd: &Command, ntokens: usize, cx: &Ctxt) -> Lowered {
 }
 
 /// Doc lines of a setter.
-fn setter_doc(cmd: &Command, a: &Arg, switch: Option<&ReplyExpr>, needs: Option<&str>) -> Vec<String> {
+/// How a setter relates to the others, for its doc.
+#[derive(Default)]
+struct Relations<'a> {
+    /// The option it needs (nested options).
+    needs: Option<&'a str>,
+    /// The other variants of its oneof, which it replaces.
+    rivals: Vec<String>,
+    /// Options it unsets besides its own `clears` (those of its oneof).
+    clears: Vec<String>,
+}
+
+impl<'a> Relations<'a> {
+    fn needing(needs: Option<&'a str>) -> Self {
+        Relations { needs, ..Relations::default() }
+    }
+}
+
+/// `[`a`](Self::a), [`b`](Self::b) or [`c`](Self::c)`.
+fn setter_links(names: &[String], last: &str) -> String {
+    let links: Vec<String> = names.iter().map(|n| format!("[`{n}`](Self::{n})")).collect();
+    match links.split_last() {
+        Some((end, [])) => end.clone(),
+        Some((end, rest)) => format!("{} {last} {end}", rest.join(", ")),
+        None => String::new(),
+    }
+}
+
+/// The setters of option field `field`: one per variant for a oneof kept in a private enum
+/// (see `optional::variants`), else the field's own.
+fn setters_of(args: &[Arg], field: &str) -> Vec<String> {
+    for a in args {
+        if a.rust == field {
+            let per_variant =
+                a.kind == ArgKind::OneOf && a.token.is_none() && a.type_name.is_none() && !a.multi;
+            return if per_variant {
+                a.args.iter().map(|v| v.rust.clone()).collect()
+            } else {
+                vec![a.rust.clone()]
+            };
+        }
+        let nested = setters_of(&a.args, field);
+        if !nested.is_empty() {
+            return nested;
+        }
+    }
+    Vec::new()
+}
+
+fn setter_doc(cmd: &Command, a: &Arg, switch: Option<&ReplyExpr>, rel: &Relations<'_>) -> Vec<String> {
     let mut lines = Vec::new();
     let mut first = match &a.token {
         Some(t) if !t.is_empty() => format!("Sends `{t}`"),
@@ -308,7 +356,31 @@ fn setter_doc(cmd: &Command, a: &Arg, switch: Option<&ReplyExpr>, needs: Option<
         lines.push(String::new());
         lines.push("Takes one value or many; calling it again adds more.".into());
     }
-    if let Some(n) = needs {
+    if !rel.rivals.is_empty() {
+        lines.push(String::new());
+        lines.push(format!(
+            "Replaces {}: they exclude each other, and the last one set is sent.",
+            setter_links(&rel.rivals, "or")
+        ));
+    }
+    // A `clears` entry names an option field (`comparison`) or one variant of it (`condition.nx`).
+    let unset: Vec<String> = a
+        .clears
+        .iter()
+        .chain(&rel.clears)
+        .flat_map(|c| match c.split_once('.') {
+            Some((_, variant)) => vec![variant.to_lowercase()],
+            None => setters_of(&cmd.args, c),
+        })
+        .collect();
+    if !unset.is_empty() {
+        lines.push(String::new());
+        lines.push(format!(
+            "Unsets {}, which the server does not take together with it.",
+            setter_links(&unset, "and")
+        ));
+    }
+    if let Some(n) = rel.needs {
         lines.push(String::new());
         lines.push(format!("Only with [`{n}`](Self::{n}); alone, the request fails before sending."));
     }

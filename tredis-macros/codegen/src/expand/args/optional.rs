@@ -10,7 +10,8 @@ use quote::{format_ident, quote};
 use super::required::tuple_fields;
 use super::values::{enum_arms, payload, public_enum};
 use super::{
-    bulk, encode_leaf, ident, leaf, option_field, setter_doc, token_stmt, what, Field, Lowered, Setter,
+    bulk, encode_leaf, ident, leaf, option_field, setter_doc, token_stmt, what, Field, Lowered, Relations,
+    Setter,
 };
 use crate::ctxt::Ctxt;
 use crate::names::camel;
@@ -29,11 +30,11 @@ fn push_setter(
     params: (Vec<TokenStream>, Vec<TokenStream>),
     body: TokenStream,
     switch: Option<(ReplyExpr, usize)>,
-    needs: Option<&str>,
+    rel: Relations<'_>,
 ) {
     out.setters.push(Setter {
         name: a.rust.clone(),
-        doc: setter_doc(cmd, a, switch.as_ref().map(|s| &s.0), needs),
+        doc: setter_doc(cmd, a, switch.as_ref().map(|s| &s.0), &rel),
         generics: params.0,
         params: params.1,
         body,
@@ -85,7 +86,15 @@ fn lower_in(
         ArgKind::Token if arg.fixed => (tok, quote!(true)),
         ArgKind::Token => {
             out.fields.push(Field { name: field.clone(), ty: quote!(bool), init: quote!(false) });
-            push_setter(out, cmd, arg, (vec![], vec![]), quote!(c.#field = true; #unset), switch, needs);
+            push_setter(
+                out,
+                cmd,
+                arg,
+                (vec![], vec![]),
+                quote!(c.#field = true; #unset),
+                switch,
+                Relations::needing(needs),
+            );
             (quote!(if self.#field { #tok }), quote!(self.#field))
         }
         ArgKind::OneOf if arg.token.is_some() || arg.type_name.is_some() => {
@@ -93,7 +102,15 @@ fn lower_in(
             let arms = enum_arms(cmd, arg, &ty, out, cx);
             option_field(out, &field, quote!(#ty));
             let body = quote!(c.#field = ::core::option::Option::Some(value); #unset);
-            push_setter(out, cmd, arg, (vec![], vec![quote!(value: #ty)]), body, switch, needs);
+            push_setter(
+                out,
+                cmd,
+                arg,
+                (vec![], vec![quote!(value: #ty)]),
+                body,
+                switch,
+                Relations::needing(needs),
+            );
             (
                 quote!(if let ::core::option::Option::Some(v) = ::core::mem::take(&mut self.#field) { #tok match v { #arms } }),
                 quote!(self.#field.is_some()),
@@ -107,7 +124,7 @@ fn lower_in(
             option_field(out, &field, p.ty);
             let store = p.store;
             let body = quote!(c.#field = ::core::option::Option::Some(#store); #unset);
-            push_setter(out, cmd, arg, (vec![], p.params), body, switch, needs);
+            push_setter(out, cmd, arg, (vec![], p.params), body, switch, Relations::needing(needs));
             let enc = p.encode;
             (
                 quote!(if let ::core::option::Option::Some(#var) = ::core::mem::take(&mut self.#field) { #enc }),
@@ -132,6 +149,12 @@ fn variants(
     let unset = clears(cmd, arg);
     let mut defs = Vec::new();
     let mut arms = TokenStream::new();
+    let names: Vec<String> = arg.args.iter().map(|v| v.rust.clone()).collect();
+    let rivals_of = |v: &Arg| Relations {
+        needs,
+        rivals: names.iter().filter(|n| **n != v.rust).cloned().collect(),
+        clears: arg.clears.clone(),
+    };
     for v in &arg.args {
         if !super::check_name(cmd, v, cx) {
             continue;
@@ -146,12 +169,12 @@ fn variants(
             defs.push(quote!(#vname));
             arms.extend(quote!(#ty::#vname => { #enc }));
             let body = quote!(c.#field = ::core::option::Option::Some(#ty::#vname); #unset #unset_v);
-            push_setter(out, cmd, v, (vec![], vec![]), body, sw, needs);
+            push_setter(out, cmd, v, (vec![], vec![]), body, sw, rivals_of(v));
         } else {
             defs.push(quote!(#vname(#pty)));
             arms.extend(quote!(#ty::#vname(#var) => { #enc }));
             let body = quote!(c.#field = ::core::option::Option::Some(#ty::#vname(#store)); #unset #unset_v);
-            push_setter(out, cmd, v, (vec![], p.params), body, sw, needs);
+            push_setter(out, cmd, v, (vec![], p.params), body, sw, rivals_of(v));
         }
     }
     out.enums.push(quote! {
@@ -230,7 +253,7 @@ fn block_in(
     } else {
         option_field(out, field, quote!((#(#tys,)*)));
         let body = quote!(c.#field = ::core::option::Option::Some((#(#stores,)*)); #unset);
-        push_setter(out, cmd, arg, (vec![], params), body, switch, needs);
+        push_setter(out, cmd, arg, (vec![], params), body, switch, Relations::needing(needs));
     }
     let mut inner = TokenStream::new();
     let mut nested_set = Vec::new();
@@ -242,7 +265,7 @@ fn block_in(
                 if !super::check_name(cmd, f, cx) {
                     continue;
                 }
-                let (enc, set) = lower_in(cmd, f, Some(&arg.rust), out, cx);
+                let (enc, set) = lower_in(cmd, f, (!required).then_some(arg.rust.as_str()), out, cx);
                 inner.extend(enc);
                 nested_set.push(set);
                 nested_names.push(f.rust.clone());
@@ -322,7 +345,7 @@ fn repeated(
                 #unset
             };
             let params = vec![quote!(items: impl ::core::iter::IntoIterator<Item = (#(#tys,)*)>)];
-            push_setter(out, cmd, arg, (generics, params), body, switch, needs);
+            push_setter(out, cmd, arg, (generics, params), body, switch, Relations::needing(needs));
         }
         ArgKind::OneOf => {
             // Each variant appends, so operations go out in the order of the calls (BITFIELD).
@@ -341,7 +364,7 @@ fn repeated(
                     }
                     #unset
                 };
-                push_setter(out, cmd, v, (vec![], params), body, switch.clone(), needs);
+                push_setter(out, cmd, v, (vec![], params), body, switch.clone(), Relations::needing(needs));
             }
         }
         k if k.is_bytes() || leaf(k).is_some_and(|l| !l.into) => {
@@ -355,7 +378,15 @@ fn repeated(
                 _ => quote!(::core::option::Option::None),
             };
             let body = quote!(c.#field.extend(#prefix, &values); #unset);
-            push_setter(out, cmd, arg, (vec![], vec![quote!(values: impl #bound)]), body, switch, needs);
+            push_setter(
+                out,
+                cmd,
+                arg,
+                (vec![], vec![quote!(values: impl #bound)]),
+                body,
+                switch,
+                Relations::needing(needs),
+            );
         }
         _ => cx.error(Some(&cmd.name), &arg.path, "only keys, bytes, numbers, blocks and oneofs can repeat"),
     }
