@@ -227,10 +227,22 @@ async fn replication_failover_and_shutdown() {
         Role::Replica { port: rp, .. } => assert_eq!(rp, port),
         other => panic!("not a replica: {other:?}"),
     }
-    match p.role().await.unwrap() {
-        Role::Master { replicas, .. } => assert_eq!(replicas.len(), 1),
-        other => panic!("not a primary: {other:?}"),
+    // The primary lists its replica once the replica acknowledges the sync, which may come
+    // after the replica already serves the data.
+    let mut listed = Vec::new();
+    for _ in 0..200 {
+        match p.role().await.unwrap() {
+            Role::Master { replicas, .. } if replicas.is_empty() => {}
+            Role::Master { replicas, .. } => {
+                listed = replicas;
+                break;
+            }
+            other => panic!("not a primary: {other:?}"),
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
     }
+    assert_eq!(listed.len(), 1, "the primary never listed its replica");
+    assert_eq!(listed[0].1, replica.port());
     // A coordinated failover: the primary hands over to its replica.
     let (rhost, rport) = support::host_port(&replica.url());
     p.failover().to(&rhost, u64::from(rport)).timeout(Duration::from_secs(5)).await.unwrap();
