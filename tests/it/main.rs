@@ -15,6 +15,7 @@ mod hyperloglog;
 mod keys;
 mod lists;
 mod pubsub;
+mod replicas;
 mod scripting;
 mod server;
 mod sets;

@@ -304,6 +304,18 @@ impl Sealed for Client {}
 impl Target for Client {}
 
 impl Executor for Client {
+    fn relocate(&self) -> bool {
+        if self.inner.cfg.hosts.len() < 2 {
+            return false;
+        }
+        for conn in self.inner.conns.iter() {
+            conn.relocate();
+        }
+        // Idle dedicated connections may lead to the old primary too; new ones check ROLE.
+        drop(self.inner.dedicated.close_idle());
+        true
+    }
+
     #[inline]
     fn submit(&self, cmd: Result<Encoded, Error>, info: &'static CommandInfo, opts: &ReqOpts) -> Pending {
         let bytes = match cmd {
@@ -338,8 +350,11 @@ impl Builder {
         self.hosts([url])
     }
 
-    /// Servers to try in order (the seed's `hosts` list): the first that accepts a connection
-    /// is used, and the next one when it fails. Their database and credentials must agree.
+    /// A primary and its replicas (the seed's `hosts` list), in any order. Each is tried in
+    /// turn, and with more than one only the primary (ROLE `master`) is accepted. When a
+    /// failover makes it a replica, the first READONLY reply moves the client to the new
+    /// primary and the refused command is sent there once more. Their database and
+    /// credentials must agree.
     pub fn hosts<I, S>(mut self, urls: I) -> Builder
     where
         I: IntoIterator<Item = S>,

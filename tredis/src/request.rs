@@ -32,6 +32,13 @@ pub trait Executor: Target {
     /// Sends an encoded command (or fails with its argument error).
     #[doc(hidden)]
     fn submit(&self, cmd: Result<Encoded, Error>, info: &'static CommandInfo, opts: &ReqOpts) -> Pending;
+
+    /// A READONLY reply said the server is no longer the primary: move to the new one.
+    /// Returns whether a retry can reach a different server.
+    #[doc(hidden)]
+    fn relocate(&self) -> bool {
+        false
+    }
 }
 
 /// Per-request settings: idempotence and timeout.
@@ -148,6 +155,7 @@ pin_project_lite::pin_project! {
         info: &'static CommandInfo,
         opts: ReqOpts,
         attempts: u32,
+        relocated: bool,
         retry: Option<Encoded>,
         #[pin]
         deadline: Option<Sleep>,
@@ -166,6 +174,7 @@ impl<'c, E: ?Sized, R> ReplyFuture<'c, E, R> {
             info,
             opts,
             attempts: 1,
+            relocated: false,
             retry: None,
             deadline,
             delay: None,
@@ -212,13 +221,18 @@ impl<E: Executor + ?Sized, R: Decode> Future for ReplyFuture<'_, E, R> {
                 }
                 Err(e) => e.with_command(name),
             };
+            // READONLY proves the command did not run: after a failover the primary moved.
+            // One retry, once the client has moved to the new primary (the seed's promise).
+            let moved = err.code() == Some("READONLY") && !*this.relocated && this.exec.relocate();
+            *this.relocated |= moved;
             let again = *this.attempts < MAX_ATTEMPTS
-                && (retry_later(err.code())
+                && (moved
+                    || retry_later(err.code())
                     || (this.opts.idempotent && err.kind() == crate::ErrorKind::Indeterminate));
             match (again, answer.request) {
                 (true, Some(request)) => {
                     *this.attempts += 1;
-                    let wait = if err.kind() == crate::ErrorKind::Indeterminate {
+                    let wait = if moved || err.kind() == crate::ErrorKind::Indeterminate {
                         Duration::ZERO
                     } else {
                         Duration::from_millis(25u64 << (*this.attempts).min(6))

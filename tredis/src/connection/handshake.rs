@@ -1,5 +1,6 @@
 //! The commands every (re)connect replays before serving callers: HELLO 3 with AUTH and
-//! SETNAME (or AUTH and CLIENT SETNAME on RESP2, and on servers without HELLO), then SELECT.
+//! SETNAME (or AUTH and CLIENT SETNAME on RESP2, and on servers without HELLO), then SELECT;
+//! and, when several hosts are configured, ROLE, because only the primary will do.
 
 use bytes::BytesMut;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -52,6 +53,17 @@ fn text(v: &Value) -> String {
     match v {
         Value::Error(e) | Value::BulkError(e) => String::from_utf8_lossy(e).into_owned(),
         other => format!("unexpected {} reply", other.kind_name()),
+    }
+}
+
+/// The first element of a ROLE reply: `master`, `slave` or `sentinel`.
+fn role_name(v: &Value) -> Option<&str> {
+    match v {
+        Value::Array(items) => match items.first()? {
+            Value::Bulk(b) | Value::Simple(b) => std::str::from_utf8(b).ok(),
+            _ => None,
+        },
+        _ => None,
     }
 }
 
@@ -130,6 +142,14 @@ pub(crate) async fn run(rd: &mut ReadHalf, wr: &mut WriteHalf, cfg: &Config) -> 
             c.arg(name);
             let reply = wire.call(c).await?;
             expect_ok(reply, "CLIENT SETNAME")?;
+        }
+    }
+    if cfg.hosts.len() > 1 {
+        let role = wire.call(CmdBuf::new(b"$4\r\nROLE\r\n", 1)).await?;
+        match role_name(&role) {
+            Some("master") => {}
+            Some(other) => return Err(Error::connect(format!("not the primary: its role is {other}"))),
+            None => return Err(Error::connect(format!("ROLE failed: {}", text(&role)))),
         }
     }
     if cfg.db != 0 {

@@ -10,6 +10,11 @@
 //! - written, no reply yet: [`ErrorKind::Indeterminate`](crate::ErrorKind::Indeterminate),
 //!   never replayed;
 //! - no connection could be made: [`ErrorKind::Connect`](crate::ErrorKind::Connect).
+//!
+//! With several hosts, only the primary is accepted (ROLE). When a caller learns that the
+//! connection now leads to a replica (a READONLY reply), [`Connection::relocate`] stops writing,
+//! lets the requests already written be answered, and connects again, to the new primary;
+//! requests not yet written wait for it.
 
 mod backoff;
 mod handshake;
@@ -56,6 +61,9 @@ pub(crate) struct Shared {
     close: Notify,
     start: Notify,
     state: watch::Sender<State>,
+    /// Set by `relocate` until the next connection is made; the writer stops writing.
+    relocating: AtomicBool,
+    relocate: Notify,
 }
 
 impl Shared {
@@ -98,6 +106,8 @@ impl Connection {
             close: Notify::new(),
             start: Notify::new(),
             state,
+            relocating: AtomicBool::new(false),
+            relocate: Notify::new(),
         });
         tokio::spawn(run(cfg.clone(), shared.clone(), rx));
         Connection { tx, shared, cfg }
@@ -151,6 +161,15 @@ impl Connection {
             return Err(Error::closed());
         }
         Ok(())
+    }
+
+    /// Moves to the current primary: the connection is remade once the requests already
+    /// written are answered. Idempotent while a move is under way, so a burst of READONLY
+    /// replies makes one move.
+    pub(crate) fn relocate(&self) {
+        if !self.shared.relocating.swap(true, Ordering::AcqRel) {
+            self.shared.relocate.notify_one();
+        }
     }
 
     /// True while a connection is established.
@@ -236,6 +255,7 @@ struct Established {
 /// Tries every host in turn, starting with the one that worked last.
 async fn connect(cfg: &Config, first: &mut usize) -> Result<Established, Error> {
     let mut last = Error::connect("no hosts are configured");
+    let mut refused = Vec::new();
     for i in 0..cfg.hosts.len() {
         let idx = (*first + i) % cfg.hosts.len();
         let addr = &cfg.hosts[idx];
@@ -251,12 +271,31 @@ async fn connect(cfg: &Config, first: &mut usize) -> Result<Established, Error> 
             }
             Ok(Err(e)) => {
                 log::debug!("connecting to {} failed: {}", addr, e);
+                refused.push(format!("{addr}: {e}"));
                 last = e;
             }
-            Err(_) => last = Error::connect(format!("{addr}: no handshake within {:?}", cfg.connect_timeout)),
+            Err(_) => {
+                last = Error::connect(format!("{addr}: no handshake within {:?}", cfg.connect_timeout));
+                refused.push(last.to_string());
+            }
         }
     }
+    // With several hosts, say why each one would not do (down, or not the primary).
+    if refused.len() > 1 && last.kind() == crate::ErrorKind::Connect {
+        last = Error::connect(format!("no host would do: {}", refused.join("; ")));
+    }
     Err(last)
+}
+
+/// How long a move to the primary waits for the replies of requests already written.
+const RELOCATE_DRAIN: Duration = Duration::from_secs(2);
+
+/// Waits until every written request is answered, or `limit` passes.
+async fn drained(inflight: &Inflight, limit: Duration) {
+    let start = tokio::time::Instant::now();
+    while inflight.outstanding() > 0 && start.elapsed() < limit {
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
 }
 
 /// The connection task.
@@ -286,6 +325,8 @@ async fn run(cfg: Arc<Config>, shared: Arc<Shared>, mut rx: mpsc::UnboundedRecei
             }
         };
         backoff.reset();
+        // A move asked for while connecting is done: this connection passed the ROLE check.
+        shared.relocating.store(false, Ordering::Release);
         log::debug!("connected to {} ({:?})", est.addr, est.session.protocol);
         let inflight = Arc::new(Inflight::default());
         let (done_tx, done_rx) = oneshot::channel();
@@ -299,8 +340,23 @@ async fn run(cfg: Arc<Config>, shared: Arc<Shared>, mut rx: mpsc::UnboundedRecei
         ));
         shared.connected.store(true, Ordering::Release);
         shared.state.send_replace(State::Ready);
-        let err = writer::serve(est.wr, inflight.clone(), done_rx, &mut rx, &mut carry, &shared).await;
+        let stopped = writer::serve(est.wr, inflight.clone(), done_rx, &mut rx, &mut carry, &shared).await;
         shared.connected.store(false, Ordering::Release);
+        let err = match stopped {
+            writer::Stopped::Lost(err) => err,
+            writer::Stopped::Relocate => {
+                // Written requests still get their replies (READONLY ones retry elsewhere).
+                drained(&inflight, RELOCATE_DRAIN).await;
+                reader.abort();
+                inflight.fail_all(&Error::indeterminate(format!(
+                    "no reply from {} before the move to the new primary",
+                    est.addr
+                )));
+                log::debug!("{} is no longer the primary; looking for the new one", est.addr);
+                shared.state.send_replace(State::Connecting);
+                continue;
+            }
+        };
         reader.abort();
         inflight.fail_all(&err);
         if shared.closed.load(Ordering::Acquire) || err.kind() == crate::ErrorKind::Closed {

@@ -6,6 +6,7 @@
 //! outstanding it does not yield, so a lone request is not delayed.
 
 use std::collections::VecDeque;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use tokio::io::AsyncWriteExt;
@@ -19,8 +20,17 @@ use crate::Error;
 /// Stop adding to a write beyond this many bytes; the rest goes in the next one.
 const MAX_BATCH_BYTES: usize = 1 << 20;
 
-/// Serves until the connection fails or the client closes; returns why it stopped. Requests
-/// that were never written are left in `carry` for the next connection.
+/// Why serving a connection stopped.
+pub(crate) enum Stopped {
+    /// It failed or the client closed, for this reason.
+    Lost(Error),
+    /// It leads to a replica now; the next connection must find the primary.
+    Relocate,
+}
+
+/// Serves until the connection fails, the client closes, or a move to the primary is asked
+/// for; returns why it stopped. Requests that were never written are left in `carry` for the
+/// next connection.
 pub(crate) async fn serve(
     mut wr: WriteHalf,
     inflight: Arc<Inflight>,
@@ -28,7 +38,7 @@ pub(crate) async fn serve(
     rx: &mut mpsc::UnboundedReceiver<Request>,
     carry: &mut VecDeque<Request>,
     shared: &Shared,
-) -> Error {
+) -> Stopped {
     let mut wbuf: Vec<u8> = Vec::with_capacity(16 << 10);
     let mut batch: Vec<Request> = Vec::new();
     loop {
@@ -36,14 +46,20 @@ pub(crate) async fn serve(
             Some(r) => r,
             None => tokio::select! {
                 biased;
-                e = &mut reader_done => return e.unwrap_or_else(|_| Error::indeterminate("the reader stopped")),
-                _ = shared.closing() => return Error::closed(),
+                e = &mut reader_done => return Stopped::Lost(e.unwrap_or_else(|_| Error::indeterminate("the reader stopped"))),
+                _ = shared.closing() => return Stopped::Lost(Error::closed()),
+                // A stale wake-up (the move was already made) is ignored.
+                _ = shared.relocate.notified() => if shared.relocating.load(Ordering::Acquire) {
+                    return Stopped::Relocate;
+                } else {
+                    continue;
+                },
                 r = rx.recv() => match r {
                     Some(r) => {
                         shared.dequeued(1);
                         r
                     }
-                    None => return Error::closed(),
+                    None => return Stopped::Lost(Error::closed()),
                 },
             },
         };
@@ -70,6 +86,14 @@ pub(crate) async fn serve(
         shared.dequeued(taken);
         // A caller that gave up before its request was written never has it sent.
         batch.retain(|r| !r.reply.is_closed());
+        // The flag is set before a READONLY retry is queued, and checked after the batch was
+        // taken, so a retry is never written to the server that refused it.
+        if shared.relocating.load(Ordering::Acquire) {
+            for r in batch.drain(..).rev() {
+                carry.push_front(r);
+            }
+            return Stopped::Relocate;
+        }
         for r in &batch {
             wbuf.extend_from_slice(r.bytes.as_bytes());
         }
@@ -79,12 +103,14 @@ pub(crate) async fn serve(
             for r in batch.drain(..).rev() {
                 carry.push_front(r);
             }
-            return reader_done.await.unwrap_or_else(|_| Error::indeterminate("the reader stopped"));
+            return Stopped::Lost(
+                reader_done.await.unwrap_or_else(|_| Error::indeterminate("the reader stopped")),
+            );
         }
         if let Err(e) = wr.write_all(&wbuf).await {
             let err = Error::indeterminate(format!("write failed: {e}"));
             inflight.fail_all(&err);
-            return err;
+            return Stopped::Lost(err);
         }
         wbuf.clear();
     }
