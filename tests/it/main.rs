@@ -1,11 +1,13 @@
 //! The integration tests: one binary, public API only, against the real redis-server processes
-//! that `cargo xtask test` starts (their URLs come in `TREDIS_TEST_URL*`).
+//! that `cargo xtask test` starts (their URLs come in `TREDIS_TEST_*`).
 
 mod support;
 
 mod bitmaps;
 mod client;
 mod cluster;
+mod cluster_client;
+mod cluster_failover;
 mod connection;
 mod coverage;
 mod faults;
@@ -22,4 +24,5 @@ mod sets;
 mod sorted_sets;
 mod streams;
 mod strings;
+mod topology;
 mod transactions;

@@ -4,7 +4,7 @@
 //! A batch is a tuple of requests (typed results as a tuple) or a `Vec` of requests of one
 //! command (results as a `Vec`, for batches built in a loop).
 
-use crate::command::{Blocking, Command};
+use crate::command::{Blocking, Command, CommandInfo};
 use crate::reply::Decode;
 use crate::request::Req;
 use crate::resp::Value;
@@ -21,11 +21,19 @@ pub struct BatchBuf {
     /// Per command: the argument error that kept it from being sent.
     pub(crate) refused: Vec<Option<Error>>,
     pub(crate) blocking: Blocking,
+    /// The facts of each command sent, to route them in a cluster.
+    pub(crate) infos: Vec<&'static CommandInfo>,
 }
 
 impl BatchBuf {
     pub(crate) fn new() -> BatchBuf {
-        BatchBuf { bytes: Vec::new(), sent: 0, refused: Vec::new(), blocking: Blocking::No }
+        BatchBuf {
+            bytes: Vec::new(),
+            sent: 0,
+            refused: Vec::new(),
+            blocking: Blocking::No,
+            infos: Vec::new(),
+        }
     }
 
     fn push<C: Command>(&mut self, cmd: C, remaining: usize) {
@@ -38,6 +46,7 @@ impl BatchBuf {
                 self.bytes.extend_from_slice(e.as_bytes());
                 self.sent += 1;
                 self.refused.push(None);
+                self.infos.push(C::INFO);
                 self.blocking = match (self.blocking, e.blocking()) {
                     (Blocking::Forever, _) | (_, Blocking::Forever) => Blocking::Forever,
                     (Blocking::For(a), Blocking::For(b)) => Blocking::For(a + b),

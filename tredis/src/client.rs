@@ -1,12 +1,13 @@
 //! [`Client`]: the handle callers share, and the [`Builder`] that configures it.
 
 use std::fmt;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::oneshot;
 
+use crate::cluster::Cluster;
 use crate::command::{Blocking, CommandInfo, Encoded};
 use crate::config::{parse_url, Addr, CloseEvent, Config, Protocol};
 use crate::connection::{Answer, BatchAnswer, Connection};
@@ -38,8 +39,10 @@ pub struct Client {
 }
 
 struct Inner {
-    /// The pool of multiplexed connections, used in turn.
+    /// The pool of multiplexed connections, used in turn (empty for a cluster).
     conns: Box<[Connection]>,
+    /// With clustering on: the slot map and a pool per node.
+    cluster: Option<Arc<Cluster>>,
     next: AtomicUsize,
     /// Connections of their own for blocking commands, WATCH and blocking pipelines.
     dedicated: Arc<Dedicated>,
@@ -52,17 +55,15 @@ pub(crate) struct Dedicated {
     idle: Mutex<Vec<Connection>>,
 }
 
-static THREADS: AtomicUsize = AtomicUsize::new(0);
-
-std::thread_local! {
-    /// This thread's place in every client's pool.
-    static THREAD_SLOT: usize = THREADS.fetch_add(1, Ordering::Relaxed);
-}
-
 /// Idle dedicated connections kept for reuse; more are closed when returned.
 const MAX_IDLE_DEDICATED: usize = 4;
 
 impl Dedicated {
+    /// No idle connections yet; they connect with `cfg` (to its hosts) when first used.
+    pub(crate) fn new(cfg: &Config) -> Dedicated {
+        Dedicated { cfg: Arc::new(Config { auto_connect: true, ..cfg.clone() }), idle: Mutex::default() }
+    }
+
     /// An idle connection, or a new one.
     pub(crate) fn checkout(&self) -> Connection {
         let idle = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
@@ -80,7 +81,32 @@ impl Dedicated {
         }
     }
 
-    fn close_idle(&self) -> Vec<Connection> {
+    /// Runs a blocking command on a dedicated connection, which goes back to the idle set once
+    /// answered, or is closed (ending the block on the server) if the caller gives up first.
+    pub(crate) fn submit(
+        self: &Arc<Self>,
+        bytes: Encoded,
+        info: &'static CommandInfo,
+        timeout: Option<Duration>,
+    ) -> Pending {
+        let conn = self.checkout();
+        let dedicated = self.clone();
+        let (tx, rx) = oneshot::channel::<Answer>();
+        let mut inner = conn.submit(bytes, info, None);
+        tokio::spawn(async move {
+            let mut tx = tx;
+            tokio::select! {
+                answer = std::future::poll_fn(|cx| inner.poll_answer_raw(cx)) => {
+                    dedicated.checkin(conn);
+                    let _ = tx.send(answer);
+                }
+                _ = tx.closed() => drop(conn),
+            }
+        });
+        Pending::waiting(rx, timeout)
+    }
+
+    pub(crate) fn close_idle(&self) -> Vec<Connection> {
         std::mem::take(&mut *self.idle.lock().unwrap_or_else(|e| e.into_inner()))
     }
 }
@@ -119,6 +145,9 @@ impl Client {
     ///
     /// The error of the first failed connection attempt, or `Closed`.
     pub async fn ready(&self) -> Result<(), Error> {
+        if let Some(c) = &self.inner.cluster {
+            return c.ready().await;
+        }
         for conn in self.inner.conns.iter() {
             conn.ready().await?;
         }
@@ -128,6 +157,9 @@ impl Client {
     /// Closes the connections. Requests not yet sent fail with `Closed`; requests in flight
     /// fail as `Indeterminate`. Every clone of the client is closed.
     pub async fn close(&self) {
+        if let Some(c) = &self.inner.cluster {
+            c.close().await;
+        }
         for conn in self.inner.conns.iter() {
             conn.close().await;
         }
@@ -151,6 +183,11 @@ impl Client {
         crate::Transaction::new(self, None)
     }
 
+    /// Whether clustering is on.
+    pub fn is_cluster(&self) -> bool {
+        self.inner.cluster.is_some()
+    }
+
     /// A transaction that first WATCHes `keys`, on a connection of its own: it only commits
     /// if none of them changed before EXEC.
     ///
@@ -160,7 +197,18 @@ impl Client {
     #[cfg(feature = "transactions")]
     pub async fn watch(&self, keys: impl crate::args::ToKeys) -> Result<crate::Transaction<'_>, Error> {
         use crate::commands::TransactionsTxCommands;
-        let tx = crate::Transaction::new(self, Some(self.inner.dedicated.checkout()));
+        let home = match &self.inner.cluster {
+            // The connection of the keys' node: the transaction must run there.
+            Some(c) => {
+                let mut probe = crate::command::CmdBuf::new(b"$5\r\nWATCH\r\n", 1);
+                probe.args(&keys, 1, "key");
+                let info = <crate::commands::transactions::Watch as crate::command::Command>::INFO;
+                let request = probe.finish().map_err(|e| e.with_command(info.name))?;
+                c.route_batch(request.as_bytes(), &[info])?.dedicated.clone()
+            }
+            None => self.inner.dedicated.clone(),
+        };
+        let tx = crate::Transaction::new(self, Some((home.checkout(), home)));
         tx.watch(keys).await?;
         Ok(tx)
     }
@@ -194,30 +242,10 @@ impl Client {
         Err(Error::aborted(attempts))
     }
 
-    /// The pooled connection for this thread.
-    ///
-    /// Each thread keeps to one connection, so that the commands of the tasks it runs are
-    /// coalesced into few writes (spreading them over all connections would only split the
-    /// batches), and threads spread over the pool. A connection that is down is passed over.
+    /// The pooled connection for this thread (see [`pick`](crate::connection::pick)).
     #[inline]
     pub(crate) fn conn(&self) -> &Connection {
-        let conns = &self.inner.conns;
-        if conns.len() == 1 {
-            return &conns[0];
-        }
-        let first = THREAD_SLOT.with(|slot| *slot) % conns.len();
-        if conns[first].is_connected() {
-            return &conns[first];
-        }
-        let start = self.inner.next.fetch_add(1, Ordering::Relaxed);
-        (0..conns.len())
-            .map(|i| &conns[(start + i) % conns.len()])
-            .find(|c| c.is_connected())
-            .unwrap_or(&conns[first])
-    }
-
-    pub(crate) fn dedicated(&self) -> &Arc<Dedicated> {
-        &self.inner.dedicated
+        crate::connection::pick(&self.inner.conns, &self.inner.next)
     }
 
     /// How long to wait for a request: its own timeout, else the block time plus the grace
@@ -230,44 +258,32 @@ impl Client {
         })
     }
 
-    /// Runs a blocking command on a dedicated connection, which goes back to the idle set once
-    /// answered, or is closed (ending the block on the server) if the caller gives up first.
-    fn submit_dedicated(
-        &self,
-        bytes: Encoded,
-        info: &'static CommandInfo,
-        timeout: Option<Duration>,
-    ) -> Pending {
-        let conn = self.inner.dedicated.checkout();
-        let dedicated = self.inner.dedicated.clone();
-        let (tx, rx) = oneshot::channel::<Answer>();
-        let mut inner = conn.submit(bytes, info, None);
-        tokio::spawn(async move {
-            let mut tx = tx;
-            tokio::select! {
-                answer = std::future::poll_fn(|cx| inner.poll_answer_raw(cx)) => {
-                    dedicated.checkin(conn);
-                    let _ = tx.send(answer);
-                }
-                _ = tx.closed() => drop(conn),
-            }
-        });
-        Pending::waiting(rx, timeout)
-    }
-
     /// Sends a batch on one connection as a unit: a dedicated one if any command blocks.
+    /// `infos` are those of the commands in `bytes`, for routing them in a cluster.
     pub(crate) async fn run_batch(
         &self,
         bytes: Encoded,
         n: usize,
         info: &'static CommandInfo,
         blocking: Blocking,
+        infos: &[&'static CommandInfo],
     ) -> BatchAnswer {
         let timeout = self.timeout_for(blocking, &ReqOpts::default());
+        let node = match &self.inner.cluster {
+            Some(c) => match c.route_batch(bytes.as_bytes(), infos) {
+                Ok(node) => Some(node),
+                Err(e) => return BatchAnswer { values: Vec::new(), error: Some(e.with_command(info.name)) },
+            },
+            None => None,
+        };
+        let dedicated = node.as_ref().map_or(&self.inner.dedicated, |n| &n.dedicated);
         let (rx, conn) = match blocking {
-            Blocking::No => (self.conn().submit_batch(bytes, n, info), None),
+            Blocking::No => {
+                let conn = node.as_ref().map_or_else(|| self.conn(), |n| n.conn());
+                (conn.submit_batch(bytes, n, info), None)
+            }
             _ => {
-                let conn = self.inner.dedicated.checkout();
+                let conn = dedicated.checkout();
                 (conn.submit_batch(bytes, n, info), Some(conn))
             }
         };
@@ -284,7 +300,7 @@ impl Client {
         if let Some(conn) = conn {
             // A connection whose batch was cut short may still block; it is closed instead.
             if answer.error.is_none() {
-                self.inner.dedicated.checkin(conn);
+                dedicated.checkin(conn);
             }
         }
         answer
@@ -304,7 +320,17 @@ impl Sealed for Client {}
 impl Target for Client {}
 
 impl Executor for Client {
+    fn reroute(&self, err: &Error, request: Encoded, info: &'static CommandInfo) -> crate::request::Rerouted {
+        match &self.inner.cluster {
+            Some(c) => c.reroute(err, request, info),
+            None => crate::request::Rerouted::No(request),
+        }
+    }
+
     fn relocate(&self) -> bool {
+        if self.inner.cluster.is_some() {
+            return false;
+        }
         if self.inner.cfg.hosts.len() < 2 {
             return false;
         }
@@ -324,9 +350,12 @@ impl Executor for Client {
         };
         let blocking = bytes.blocking();
         let timeout = self.timeout_for(blocking, opts);
+        if let Some(c) = &self.inner.cluster {
+            return c.submit(bytes, info, timeout);
+        }
         match blocking {
             Blocking::No => self.conn().submit(bytes, info, timeout),
-            _ => self.submit_dedicated(bytes, info, timeout),
+            _ => self.inner.dedicated.submit(bytes, info, timeout),
         }
     }
 }
@@ -341,6 +370,7 @@ pub struct Builder {
     password: Option<String>,
     client_name: Option<String>,
     protocol: Option<Protocol>,
+    cluster: bool,
     error: Option<Error>,
 }
 
@@ -434,6 +464,18 @@ impl Builder {
         self
     }
 
+    /// Redis Cluster: the hosts are seed nodes, from which the client learns the others and
+    /// which node serves each slot. Each command goes to the primary of its keys' slot; a
+    /// command without keys goes to any primary. MOVED and ASK are followed, the slot map is
+    /// refreshed when it proves stale, and a node that fails is replaced by its promoted
+    /// replica. Commands whose keys span slots fail with
+    /// [`ErrorKind::InvalidClusterCommand`](crate::ErrorKind::InvalidClusterCommand) before
+    /// anything is sent, and so do MOVE and SWAPDB, as a cluster has database 0 only.
+    pub fn cluster(mut self, on: bool) -> Builder {
+        self.cluster = on;
+        self
+    }
+
     /// Multiplexed connections shared by all tasks (default 1). Each runtime thread keeps to
     /// one of them, so more help when many threads submit at once; one connection already
     /// carries any number of tasks of a thread.
@@ -488,7 +530,7 @@ impl Builder {
     /// [`ErrorKind::Config`](crate::ErrorKind::Config), naming the bad URL or option, or when
     /// called outside a tokio runtime.
     pub fn build(self) -> Result<Client, Error> {
-        let Builder { mut cfg, urls, db, username, password, client_name, protocol, error } = self;
+        let Builder { mut cfg, urls, db, username, password, client_name, protocol, cluster, error } = self;
         if let Some(e) = error {
             return Err(e);
         }
@@ -525,15 +567,23 @@ impl Builder {
         if tokio::runtime::Handle::try_current().is_err() {
             return Err(Error::config("a client must be built inside a tokio runtime"));
         }
-        let conns: Box<[Connection]> =
-            (0..cfg.pool_size).map(|_| Connection::spawn(Arc::new(cfg.clone()))).collect();
-        // Dedicated connections connect when first used.
-        let dedicated = Arc::new(Dedicated {
-            cfg: Arc::new(Config { auto_connect: true, ..cfg.clone() }),
-            idle: Mutex::default(),
-        });
+        if cluster && cfg.db != 0 {
+            return Err(Error::config(format!("a cluster has database 0 only, not {}", cfg.db)));
+        }
+        let (conns, cluster): (Box<[Connection]>, _) = if cluster {
+            (Box::new([]), Some(Cluster::new(cfg.clone())))
+        } else {
+            ((0..cfg.pool_size).map(|_| Connection::spawn(Arc::new(cfg.clone()))).collect(), None)
+        };
+        let dedicated = Arc::new(Dedicated::new(&cfg));
         Ok(Client {
-            inner: Arc::new(Inner { conns, next: AtomicUsize::new(0), dedicated, cfg: Arc::new(cfg) }),
+            inner: Arc::new(Inner {
+                conns,
+                cluster,
+                next: AtomicUsize::new(0),
+                dedicated,
+                cfg: Arc::new(cfg),
+            }),
         })
     }
 }

@@ -139,6 +139,10 @@ impl Error {
         Error::new(ErrorKind::Argument, detail)
     }
 
+    pub(crate) fn invalid_cluster(detail: impl Into<String>) -> Error {
+        Error::new(ErrorKind::InvalidClusterCommand, detail)
+    }
+
     pub(crate) fn config(detail: impl Into<String>) -> Error {
         Error::new(ErrorKind::Config, detail)
     }

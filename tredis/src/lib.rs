@@ -34,6 +34,7 @@
 pub mod args;
 mod batch;
 mod client;
+mod cluster;
 pub mod command;
 pub mod commands;
 mod config;
@@ -62,6 +63,12 @@ pub use script::Script;
 pub use transaction::{Transaction, TxTarget};
 
 pub use bytes::Bytes;
+
+/// The Redis Cluster hash slot of `key` (0 to 16383): CRC16 of the key, or of its hash tag,
+/// the part between the first `{` and the next `}` when that is not empty.
+pub fn key_slot(key: impl AsRef<[u8]>) -> u16 {
+    cluster::slot(key.as_ref())
+}
 
 /// Everything needed to call commands: `use tredis::prelude::*;`.
 pub mod prelude {

@@ -52,7 +52,7 @@ impl<'c> Pipeline<'c> {
             crate::connection::BatchAnswer { values: Vec::new(), error: None }
         } else {
             let bytes = Encoded::concat(std::mem::take(&mut buf.bytes));
-            self.client.run_batch(bytes, buf.sent, &PIPELINE, buf.blocking).await
+            self.client.run_batch(bytes, buf.sent, &PIPELINE, buf.blocking, &buf.infos).await
         };
         B::decode(&mut Replies::new(answer.values, answer.error, buf.refused))
     }

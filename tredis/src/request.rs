@@ -12,7 +12,7 @@ use tokio::sync::oneshot;
 use tokio::time::Sleep;
 
 use crate::command::{Command, CommandInfo, Encoded};
-use crate::connection::Answer;
+use crate::connection::{Answer, BatchAnswer};
 use crate::reply::Decode;
 use crate::resp::Value;
 use crate::Error;
@@ -33,12 +33,29 @@ pub trait Executor: Target {
     #[doc(hidden)]
     fn submit(&self, cmd: Result<Encoded, Error>, info: &'static CommandInfo, opts: &ReqOpts) -> Pending;
 
+    /// A cluster redirection (MOVED, ASK) or a stale slot map: where to send the request now.
+    #[doc(hidden)]
+    fn reroute(&self, _err: &Error, request: Encoded, _info: &'static CommandInfo) -> Rerouted {
+        Rerouted::No(request)
+    }
+
     /// A READONLY reply said the server is no longer the primary: move to the new one.
     /// Returns whether a retry can reach a different server.
     #[doc(hidden)]
     fn relocate(&self) -> bool {
         false
     }
+}
+
+/// What to do with a request that came back with an error (cluster redirections).
+#[doc(hidden)]
+pub enum Rerouted {
+    /// Sent again elsewhere; here is its new answer.
+    Sent(Pending),
+    /// Send it again after a pause (the slot map is being refreshed).
+    Later(Encoded),
+    /// Not a cluster matter.
+    No(Encoded),
 }
 
 /// Per-request settings: idempotence and timeout.
@@ -107,6 +124,8 @@ pub struct Pending {
 enum PendingState {
     Failed(Option<Error>),
     Waiting(oneshot::Receiver<Answer>),
+    /// ASKING and the request, sent as a batch of two: the answer is the second reply.
+    Asked(oneshot::Receiver<BatchAnswer>, Option<Encoded>),
 }
 
 impl Pending {
@@ -118,6 +137,11 @@ impl Pending {
     /// A request waiting for its answer, for at most `timeout` (none: no limit).
     pub(crate) fn waiting(rx: oneshot::Receiver<Answer>, timeout: Option<Duration>) -> Pending {
         Pending { state: PendingState::Waiting(rx), timeout }
+    }
+
+    /// The answer to a request sent after ASKING, in one batch.
+    pub(crate) fn asked(rx: oneshot::Receiver<BatchAnswer>, request: Encoded) -> Pending {
+        Pending { state: PendingState::Asked(rx, Some(request)), timeout: None }
     }
 
     /// The answer, once it arrives.
@@ -134,6 +158,17 @@ impl Pending {
             PendingState::Waiting(rx) => Poll::Ready(ready!(Pin::new(rx).poll(cx)).unwrap_or_else(|_| {
                 Answer { result: Err(Error::indeterminate("the connection task stopped")), request: None }
             })),
+            PendingState::Asked(rx, request) => {
+                let batch = ready!(Pin::new(rx).poll(cx));
+                let request = request.take();
+                Poll::Ready(match batch {
+                    Ok(BatchAnswer { mut values, error: None }) if values.len() == 2 => {
+                        Answer { result: Ok(values.pop().expect("two replies")), request }
+                    }
+                    Ok(BatchAnswer { error: Some(e), .. }) => Answer { result: Err(e), request },
+                    _ => Answer { result: Err(Error::indeterminate("no reply after ASKING")), request },
+                })
+            }
         }
     }
 }
@@ -221,15 +256,36 @@ impl<E: Executor + ?Sized, R: Decode> Future for ReplyFuture<'_, E, R> {
                 }
                 Err(e) => e.with_command(name),
             };
+            // A cluster says where the request belongs (MOVED, ASK), or that its map is stale.
+            let mut request = answer.request;
+            let mut later = false;
+            if let Some(r) = request.take() {
+                if *this.attempts >= MAX_ATTEMPTS {
+                    return Poll::Ready(Err(err));
+                }
+                match this.exec.reroute(&err, r, this.info) {
+                    Rerouted::Sent(pending) => {
+                        *this.attempts += 1;
+                        *this.pending = pending;
+                        continue;
+                    }
+                    Rerouted::Later(r) => {
+                        later = true;
+                        request = Some(r);
+                    }
+                    Rerouted::No(r) => request = Some(r),
+                }
+            }
             // READONLY proves the command did not run: after a failover the primary moved.
             // One retry, once the client has moved to the new primary (the seed's promise).
             let moved = err.code() == Some("READONLY") && !*this.relocated && this.exec.relocate();
             *this.relocated |= moved;
             let again = *this.attempts < MAX_ATTEMPTS
                 && (moved
+                    || later
                     || retry_later(err.code())
                     || (this.opts.idempotent && err.kind() == crate::ErrorKind::Indeterminate));
-            match (again, answer.request) {
+            match (again, request) {
                 (true, Some(request)) => {
                     *this.attempts += 1;
                     let wait = if moved || err.kind() == crate::ErrorKind::Indeterminate {

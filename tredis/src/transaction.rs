@@ -1,11 +1,13 @@
 //! [`Transaction`]: MULTI ... EXEC, optionally after WATCH on a connection of its own.
 
 use crate::batch::{Batch, BatchBuf, BatchTarget, Replies};
+use crate::client::Dedicated;
 use crate::command::{Blocking, CommandInfo, Encoded, Flags};
 use crate::connection::Connection;
 use crate::request::{Executor, Pending, ReqOpts, Sealed, Target};
 use crate::resp::Value;
 use crate::{Client, Error};
+use std::sync::Arc;
 
 /// Commands that run together, atomically: MULTI, the commands, EXEC.
 ///
@@ -31,7 +33,8 @@ use crate::{Client, Error};
 /// on its own connection, which then serves later transactions and blocking commands.
 pub struct Transaction<'c> {
     client: &'c Client,
-    conn: Option<Connection>,
+    /// After WATCH: its connection, and the set of idle ones it goes back to.
+    conn: Option<(Connection, Arc<Dedicated>)>,
 }
 
 static TRANSACTION: CommandInfo = CommandInfo { name: "EXEC", flags: Flags::NONE, key_specs: &[], tips: &[] };
@@ -40,7 +43,7 @@ const MULTI: &[u8] = b"*1\r\n$5\r\nMULTI\r\n";
 const EXEC: &[u8] = b"*1\r\n$4\r\nEXEC\r\n";
 
 impl<'c> Transaction<'c> {
-    pub(crate) fn new(client: &'c Client, conn: Option<Connection>) -> Self {
+    pub(crate) fn new(client: &'c Client, conn: Option<(Connection, Arc<Dedicated>)>) -> Self {
         Transaction { client, conn }
     }
 
@@ -64,7 +67,7 @@ impl<'c> Transaction<'c> {
         let n = buf.sent + 2;
         let bytes = Encoded::concat(std::mem::take(&mut buf.bytes));
         let answer = match &self.conn {
-            Some(conn) => {
+            Some((conn, _)) => {
                 let rx = conn.submit_batch(bytes, n, &TRANSACTION);
                 let timeout = self.client.timeout_for(Blocking::No, &ReqOpts::default());
                 match timeout {
@@ -75,7 +78,7 @@ impl<'c> Transaction<'c> {
                 }
                 .map_err(|_| Error::indeterminate("the connection task stopped").with_command("EXEC"))?
             }
-            None => self.client.run_batch(bytes, n, &TRANSACTION, Blocking::No).await,
+            None => self.client.run_batch(bytes, n, &TRANSACTION, Blocking::No, &buf.infos).await,
         };
         if answer.values.len() < n {
             // EXEC's reply never came: whether it ran is unknown.
@@ -109,14 +112,13 @@ impl<'c> Transaction<'c> {
 #[cfg(feature = "transactions")]
 impl Drop for Transaction<'_> {
     fn drop(&mut self) {
-        let Some(conn) = self.conn.take() else { return };
+        let Some((conn, dedicated)) = self.conn.take() else { return };
         let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
         // The connection goes back for reuse only once UNWATCH proves no WATCH is left on it.
         let unwatch = crate::commands::TransactionsTxCommands::unwatch(self).cmd;
         let Ok(bytes) = crate::command::Command::encode(unwatch) else { return };
         let info = <crate::commands::transactions::Unwatch as crate::command::Command>::INFO;
         let mut pending = conn.submit(bytes, info, Some(std::time::Duration::from_secs(5)));
-        let dedicated = self.client.dedicated().clone();
         runtime.spawn(async move {
             let answer = std::future::poll_fn(|cx| pending.poll_answer_raw(cx)).await;
             if matches!(answer.result, Ok(Value::Simple(_))) {
@@ -143,7 +145,7 @@ impl Executor for Transaction<'_> {
         opts: &ReqOpts,
     ) -> Pending {
         match &self.conn {
-            Some(conn) => match cmd {
+            Some((conn, _)) => match cmd {
                 Ok(bytes) => conn.submit(bytes, info, self.client.timeout_for(Blocking::No, opts)),
                 Err(e) => Pending::failed(e.with_command(info.name)),
             },

@@ -3,13 +3,15 @@
 //! Installs redis-server when missing, starts fresh servers on free loopback ports, runs
 //! `cargo fmt --check`, clippy with `-D warnings`, warning-free docs, a build of each command
 //! group alone, `gen --check` and every test, checks that each supported command reached the
-//! server, and stops only the servers it started.
+//! server, and stops only the servers it started. The tests also get a 6-node cluster and a
+//! Sentinel deployment.
 
 use std::collections::BTreeSet;
 use std::process::Command;
 
 use serde_json::Value;
 
+use crate::deploy::{self, Deployment};
 use crate::servers::{self, RedisServer};
 
 /// Runs the suite; extra arguments after `--` go to `cargo test` as a filter.
@@ -41,6 +43,7 @@ pub fn run(args: &[&str]) -> Result<(), String> {
     each_group_builds_alone()?;
     crate::gen::run(&["--check"])?;
     crate::coverage::check_listed(&primary.url())?;
+    let (cluster, sentinel) = start_deployments()?;
     // Servers a test starts for itself leave their command statistics here.
     let stats_dir = std::env::temp_dir().join(format!("tredis-stats-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&stats_dir);
@@ -50,7 +53,7 @@ pub fn run(args: &[&str]) -> Result<(), String> {
         test_args.push("--");
         test_args.extend(filter.iter().copied());
     }
-    cargo(
+    let tests = cargo(
         "tests",
         &test_args,
         &[
@@ -58,14 +61,44 @@ pub fn run(args: &[&str]) -> Result<(), String> {
             ("TREDIS_TEST_URL_2", secondary.url()),
             ("TREDIS_TEST_AUTH_URL", auth.url()),
             ("TREDIS_TEST_STATS_DIR", stats_dir.display().to_string()),
+            ("TREDIS_TEST_CLUSTER_URLS", cluster.urls("node").join(",")),
+            ("TREDIS_TEST_SENTINEL_URLS", sentinel.urls("sentinel").join(",")),
+            ("TREDIS_TEST_SENTINEL_NAME", deploy::sentinel::MASTER.into()),
+            (
+                "TREDIS_TEST_SENTINEL_DATA_URLS",
+                [sentinel.urls("primary"), sentinel.urls("replica")].concat().join(","),
+            ),
         ],
-    )?;
-    if filter.is_empty() {
-        every_command_ran(&[&primary, &secondary, &auth], &stats_dir)?;
-    }
+    );
+    let checked = match tests {
+        Ok(()) if filter.is_empty() => every_command_ran(&[&primary, &secondary, &auth], &stats_dir),
+        other => other,
+    };
+    // Removed whatever the outcome, so failed runs leave nothing in /tmp.
     let _ = std::fs::remove_dir_all(&stats_dir);
+    checked?;
     eprintln!("xtask: all checks passed");
     Ok(())
+}
+
+/// Starts the cluster and the Sentinel deployment side by side: both mostly wait on timers
+/// (gossip, hello messages), so together they take as long as the slower one. They start
+/// after the build steps, so that no compilation slows them down.
+fn start_deployments() -> Result<(Deployment, Deployment), String> {
+    let timed = |what: &str, start: fn(bool) -> Result<Deployment, String>| {
+        let at = std::time::Instant::now();
+        let d = start(false)?;
+        let pids: Vec<String> = d.procs.iter().map(|p| p.pid.to_string()).collect();
+        eprintln!("xtask: {what} ready in {:.1} s (pids {})", at.elapsed().as_secs_f64(), pids.join(" "));
+        Ok::<_, String>(d)
+    };
+    let (cluster, sentinel) = std::thread::scope(|s| {
+        let cluster = s.spawn(|| timed("cluster of 6 nodes", deploy::cluster::start));
+        let sentinel = s.spawn(|| timed("primary, replica and 3 sentinels", deploy::sentinel::start));
+        (cluster.join(), sentinel.join())
+    });
+    let panicked = |_| "a deployment thread panicked".to_string();
+    Ok((cluster.map_err(panicked)??, sentinel.map_err(panicked)??))
 }
 
 /// Rustdoc does not report broken intra-doc links in the expansion of a macro from another

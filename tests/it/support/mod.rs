@@ -34,6 +34,31 @@ pub fn auth_url() -> String {
     env("TREDIS_TEST_AUTH_URL")
 }
 
+/// Comma-separated URLs in `name`.
+fn env_list(name: &str) -> Vec<String> {
+    env(name).split(',').filter(|u| !u.is_empty()).map(String::from).collect()
+}
+
+/// The 6 nodes of the cluster `cargo xtask test` started: 3 primaries with a replica each.
+pub fn cluster_urls() -> Vec<String> {
+    env_list("TREDIS_TEST_CLUSTER_URLS")
+}
+
+/// The 3 Sentinels `cargo xtask test` started.
+pub fn sentinel_urls() -> Vec<String> {
+    env_list("TREDIS_TEST_SENTINEL_URLS")
+}
+
+/// The name the Sentinels know their primary by.
+pub fn sentinel_name() -> String {
+    env("TREDIS_TEST_SENTINEL_NAME")
+}
+
+/// The primary and the replica the Sentinels watch, in that order (before any failover).
+pub fn sentinel_data_urls() -> Vec<String> {
+    env_list("TREDIS_TEST_SENTINEL_DATA_URLS")
+}
+
 /// `host:port` of a `redis://host:port` URL.
 pub fn host_port(url: &str) -> (String, u16) {
     let rest = url.trim_start_matches("redis://");

@@ -30,14 +30,20 @@ impl OwnServer {
     /// Starts a cluster-enabled server that owns no slots and knows no other node, with its
     /// bus on a free port of its own (the default, port + 10000, may not exist).
     pub fn cluster_node() -> OwnServer {
+        OwnServer::cluster_node_with_timeout(5000)
+    }
+
+    /// A cluster node that declares a silent peer failed after `node_timeout_ms`.
+    pub fn cluster_node_with_timeout(node_timeout_ms: u32) -> OwnServer {
         let bus = free_port().to_string();
+        let timeout = node_timeout_ms.to_string();
         OwnServer::start(&[
             "--cluster-enabled",
             "yes",
             "--cluster-config-file",
             "nodes.conf",
             "--cluster-node-timeout",
-            "5000",
+            &timeout,
             "--cluster-port",
             &bus,
             "--repl-diskless-sync-delay",

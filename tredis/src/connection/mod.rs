@@ -40,6 +40,33 @@ use backoff::Backoff;
 pub(crate) use inflight::{Answer, BatchAnswer};
 use inflight::{Inflight, ReplyTo, Request};
 
+static THREADS: AtomicUsize = AtomicUsize::new(0);
+
+std::thread_local! {
+    /// This thread's place in every pool.
+    static THREAD_SLOT: usize = THREADS.fetch_add(1, Ordering::Relaxed);
+}
+
+/// The connection of a pool this thread uses. Each runtime thread keeps to one connection, so
+/// that the requests of its tasks are coalesced into few writes (spreading them over all
+/// connections would only split the batches), and threads spread over the pool. A connection
+/// that is down is passed over.
+#[inline]
+pub(crate) fn pick<'a>(conns: &'a [Connection], next: &AtomicUsize) -> &'a Connection {
+    if conns.len() == 1 {
+        return &conns[0];
+    }
+    let first = THREAD_SLOT.with(|slot| *slot) % conns.len();
+    if conns[first].is_connected() {
+        return &conns[first];
+    }
+    let start = next.fetch_add(1, Ordering::Relaxed);
+    (0..conns.len())
+        .map(|i| &conns[(start + i) % conns.len()])
+        .find(|c| c.is_connected())
+        .unwrap_or(&conns[first])
+}
+
 /// Connection state, as `ready()` sees it.
 #[derive(Debug, Clone)]
 enum State {

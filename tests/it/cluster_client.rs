@@ -1,0 +1,225 @@
+//! The client in cluster mode, against the 6-node cluster `cargo xtask test` starts: routing by
+//! slot, hash tags, refusals before sending, MOVED and ASK during a slot migration, batches.
+
+use std::time::Duration;
+
+use tredis::prelude::*;
+use tredis::reply::ClusterNode;
+use tredis::{Bytes, Client, ErrorKind, Protocol};
+
+use crate::support;
+
+/// The nodes of the test cluster.
+fn nodes() -> Vec<String> {
+    std::env::var("TREDIS_TEST_CLUSTER_URLS")
+        .expect(
+            "TREDIS_TEST_CLUSTER_URLS names the test cluster's nodes; run the suite with `cargo xtask test`",
+        )
+        .split(',')
+        .map(str::to_string)
+        .collect()
+}
+
+async fn cluster_client(protocol: Protocol) -> Client {
+    let c = Client::builder()
+        .hosts(&nodes()[..1])
+        .cluster(true)
+        .protocol(protocol)
+        .command_timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    c.ready().await.unwrap();
+    c
+}
+
+/// Plain clients of the primaries, with the slot ranges each serves.
+async fn primaries() -> Vec<(Client, ClusterNode)> {
+    let mut out = Vec::new();
+    for url in nodes() {
+        let c = support::client_for(&url, Protocol::Resp3).await;
+        let me = c.cluster_nodes().await.unwrap().into_iter().find(ClusterNode::is_myself).unwrap();
+        if me.is_primary() {
+            out.push((c, me));
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn routes_by_slot_as_the_server_computes_it() {
+    let c = cluster_client(Protocol::Resp3).await;
+    // Our slot function agrees with CLUSTER KEYSLOT on 10,000 keys.
+    let keys: Vec<String> = (0..10_000).map(|i| format!("route:{i}")).collect();
+    let p = c.pipeline();
+    let slots = p.execute(keys.iter().map(|k| p.cluster_keyslot(k)).collect::<Vec<_>>()).await;
+    for (k, s) in keys.iter().zip(slots) {
+        assert_eq!(u64::from(tredis::key_slot(k)), s.unwrap(), "{k}");
+    }
+    // Every key lands on the primary that serves its slot.
+    for chunk in keys.chunks(1000) {
+        for k in chunk {
+            c.set(k, k).await.unwrap();
+        }
+    }
+    let mut found = 0;
+    for (node, me) in primaries().await {
+        for k in &keys {
+            let slot = tredis::key_slot(k);
+            if me.slots.iter().any(|&(a, b)| a <= slot && slot <= b) {
+                assert_eq!(node.get(k).await.unwrap().as_deref(), Some(k.as_bytes()), "{k} on {}", me.port);
+                found += 1;
+            }
+        }
+    }
+    assert_eq!(found, keys.len());
+    for k in &keys {
+        assert_eq!(c.get(k).await.unwrap().as_deref(), Some(k.as_bytes()));
+    }
+    for k in &keys {
+        c.del(k).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn hash_tags_and_refusals() {
+    for proto in support::PROTOCOLS {
+        let c = cluster_client(proto).await;
+        let tag = format!("{{tags-{proto:?}}}");
+        let (a, b) = (format!("{tag}a"), format!("{tag}b"));
+        c.mset([(&a, "1"), (&b, "2")]).await.unwrap();
+        assert_eq!(c.mget([&a, &b]).await.unwrap(), vec![Some(Bytes::from("1")), Some(Bytes::from("2"))]);
+        assert_eq!(c.del([&a, &b]).await.unwrap(), 2);
+        // Keys of different slots, without a rule to split them: refused before sending.
+        let err = c.rename("cross-a", "cross-b").await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidClusterCommand, "{err}");
+        assert!(err.to_string().contains("RENAME"), "{err}");
+        let err = c.swapdb(0, 1).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidClusterCommand, "{err}");
+        let err = c.move_key("k", 1).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidClusterCommand, "{err}");
+        // Commands without keys go to some primary.
+        c.ping().await.unwrap();
+        assert!(c.cluster_info().await.unwrap().is_ok());
+    }
+}
+
+#[tokio::test]
+async fn batches_in_one_slot() {
+    let c = cluster_client(Protocol::Resp3).await;
+    let (a, b) = ("{batch}a", "{batch}b");
+    c.del([a, b]).await.unwrap();
+    let p = c.pipeline();
+    let (x, y) = p.execute((p.incr(a), p.incr(b))).await;
+    assert_eq!((x.unwrap(), y.unwrap()), (1, 1));
+    let tx = c.multi();
+    let out = tx.exec((tx.incr(a), tx.incr(b))).await.unwrap().unwrap();
+    assert_eq!((out.0.unwrap(), out.1.unwrap()), (2, 2));
+    let tx = c.multi();
+    let err = tx.exec((tx.incr("cross-1"), tx.incr("cross-2"))).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidClusterCommand, "{err}");
+    // WATCH runs on the node of its keys.
+    let tx = c.watch(a).await.unwrap();
+    let n: i64 = tx.get(a).await.unwrap().map_or(0, |v| std::str::from_utf8(&v).unwrap().parse().unwrap());
+    let out = tx.exec((tx.set(a, n + 10),)).await.unwrap();
+    assert!(out.is_some());
+    assert_eq!(c.get(a).await.unwrap().as_deref(), Some(&b"12"[..]));
+    c.del([a, b]).await.unwrap();
+}
+
+/// A slot moves from one primary to another while the client knows the old map: the client
+/// follows ASK during the migration and MOVED after it, and every value is read back.
+#[tokio::test]
+async fn follows_ask_and_moved_during_a_migration() {
+    let c = cluster_client(Protocol::Resp3).await;
+    let tag = "{migrating}";
+    let slot = tredis::key_slot(tag);
+    let keys: Vec<String> = (0..20).map(|i| format!("{tag}{i}")).collect();
+    c.del(format!("{tag}counter")).await.unwrap();
+    for k in &keys {
+        c.set(k, k).await.unwrap();
+    }
+    let prims = primaries().await;
+    let serves = |me: &ClusterNode| me.slots.iter().any(|&(a, b)| a <= slot && slot <= b);
+    let (src, src_me) = prims.iter().find(|(_, me)| serves(me)).unwrap();
+    let (dst, dst_me) = prims.iter().find(|(_, me)| !serves(me)).unwrap();
+    let slot64 = u64::from(slot);
+    use tredis::commands::cluster::ClusterSetslotState;
+    dst.cluster_setslot(slot64, ClusterSetslotState::Importing(src_me.id.clone().into())).await.unwrap();
+    src.cluster_setslot(slot64, ClusterSetslotState::Migrating(dst_me.id.clone().into())).await.unwrap();
+    // Half the keys move: reads of those get ASK, the rest are answered by the source.
+    src.migrate_keys("127.0.0.1", u64::from(dst_me.port), 0, Duration::from_secs(5), &keys[..10])
+        .await
+        .unwrap();
+    for k in &keys {
+        assert_eq!(c.get(k).await.unwrap().as_deref(), Some(k.as_bytes()), "{k} during the migration");
+    }
+    src.migrate_keys("127.0.0.1", u64::from(dst_me.port), 0, Duration::from_secs(5), &keys[10..])
+        .await
+        .unwrap();
+    for n in [dst, src] {
+        n.cluster_setslot(slot64, ClusterSetslotState::Node(dst_me.id.clone().into())).await.unwrap();
+    }
+    // The client still maps the slot to the source: MOVED, then a refreshed map.
+    for k in &keys {
+        assert_eq!(c.get(k).await.unwrap().as_deref(), Some(k.as_bytes()), "{k} after the migration");
+        c.incr(format!("{tag}counter")).await.unwrap();
+    }
+    // Put the slot back for the other tests.
+    dst.cluster_setslot(slot64, ClusterSetslotState::Migrating(src_me.id.clone().into())).await.unwrap();
+    src.cluster_setslot(slot64, ClusterSetslotState::Importing(dst_me.id.clone().into())).await.unwrap();
+    let mut all = keys.clone();
+    all.push(format!("{tag}counter"));
+    dst.migrate_keys("127.0.0.1", u64::from(src_me.port), 0, Duration::from_secs(5), &all).await.unwrap();
+    for n in [src, dst] {
+        n.cluster_setslot(slot64, ClusterSetslotState::Node(src_me.id.clone().into())).await.unwrap();
+    }
+    assert_eq!(c.get(format!("{tag}counter")).await.unwrap().as_deref(), Some(&b"20"[..]));
+    assert_eq!(c.del(&all).await.unwrap(), all.len() as u64);
+}
+
+/// Commands that run on several nodes: split by slot (MGET, MSET, DEL ...) or sent to every
+/// primary or node (KEYS, DBSIZE, SCRIPT LOAD ...), with the replies merged.
+#[tokio::test]
+async fn multi_key_commands_split_and_fan_out() {
+    for proto in support::PROTOCOLS {
+        let c = cluster_client(proto).await;
+        let prefix = format!("fan-{proto:?}:");
+        let keys: Vec<String> = (0..100).map(|i| format!("{prefix}{i}")).collect();
+        c.del(&keys).await.unwrap();
+        // Keys in many slots, in one call; values come back in the caller's order.
+        c.mset(keys.iter().map(|k| (k, k))).await.unwrap();
+        let mut asked: Vec<&str> = keys.iter().rev().map(String::as_str).collect();
+        asked.insert(3, "fan-missing");
+        let values = c.mget(&asked).await.unwrap();
+        assert_eq!(values.len(), asked.len());
+        for (k, v) in asked.iter().zip(&values) {
+            let expected = (*k != "fan-missing").then(|| Bytes::from(k.to_string()));
+            assert_eq!(v, &expected, "{k}");
+        }
+        assert_eq!(c.exists([&keys[0], &keys[1], &keys[1], &keys[50]]).await.unwrap(), 4);
+        assert_eq!(c.touch(&keys[..10]).await.unwrap(), 10);
+        let mut found = c.keys(format!("{prefix}*")).await.unwrap();
+        found.sort();
+        let mut expected: Vec<Bytes> = keys.iter().map(|k| Bytes::from(k.clone())).collect();
+        expected.sort();
+        assert_eq!(found, expected);
+        assert!(c.dbsize().await.unwrap() >= 100);
+        assert!(c.randomkey().await.unwrap().is_some());
+        assert_eq!(c.unlink(&keys[..50]).await.unwrap(), 50);
+        assert_eq!(c.del(&keys).await.unwrap(), 50);
+        // MSETNX sets all or none: split, it could not, so it is refused.
+        let err = c.msetnx([(&keys[0], "x"), (&keys[1], "y")]).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidClusterCommand, "{err}");
+        // A script loaded everywhere runs on any slot's node.
+        let sha = c.script_load("return redis.call('incr', KEYS[1])").await.unwrap();
+        assert_eq!(c.script_exists([&sha]).await.unwrap(), vec![true]);
+        for k in &keys[..5] {
+            assert_eq!(c.evalsha(&sha, [k], ()).await.unwrap(), tredis::Value::Int(1));
+        }
+        c.del(&keys[..5]).await.unwrap();
+        // One node answers what cannot be merged.
+        assert!(c.info().await.unwrap().get("redis_version").is_some());
+        let err = c.scan(0).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidClusterCommand, "{err}");
+    }
+}

@@ -1,0 +1,386 @@
+//! Redis Cluster: commands go to the node serving their keys' slot.
+//!
+//! The slot map comes from CLUSTER SLOTS, asked of any known node and refreshed when a reply
+//! says it is stale (MOVED, or a node that went away), at most every
+//! [`MIN_REFRESH_INTERVAL`], so a storm of MOVED makes few refreshes. Until a refresh lands,
+//! a MOVED request goes straight to the node named, and an ASK one is sent there after
+//! ASKING. Routing reads the current map through a per-thread cache, so a command takes no
+//! lock.
+
+mod fanout;
+mod keys;
+mod slots;
+mod topology;
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, RwLock, Weak};
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+use crate::command::{Blocking, CmdBuf, CommandInfo, Encoded, Flags};
+use crate::config::{Addr, Config};
+use crate::log;
+use crate::reply::{Array, ClusterSlotRange, Decode};
+use crate::request::{Pending, Rerouted};
+use crate::resp::Value;
+use crate::Error;
+use fanout::RequestPolicy;
+pub(crate) use keys::{key_slot, Args, KeySlot};
+pub(crate) use slots::slot;
+use topology::{parse_addr, Node, Topology};
+
+/// Refreshes of the slot map are at least this far apart.
+pub(crate) const MIN_REFRESH_INTERVAL: Duration = Duration::from_millis(200);
+
+static CLUSTER_SLOTS: CommandInfo =
+    CommandInfo { name: "CLUSTER SLOTS", flags: Flags::NONE, key_specs: &[], tips: &[] };
+
+static IDS: AtomicUsize = AtomicUsize::new(0);
+
+std::thread_local! {
+    /// Per cluster client: the map epoch this thread last saw, and that map.
+    static CACHE: RefCell<Vec<(usize, u64, Weak<Topology>)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// What a refresh found, for `ready()`.
+type Outcome = Option<Result<(), Arc<Error>>>;
+
+/// The cluster state a client shares between its clones.
+pub(crate) struct Cluster {
+    id: usize,
+    /// How to connect to a node (its `hosts` are the seeds).
+    cfg: Config,
+    current: RwLock<Arc<Topology>>,
+    epoch: AtomicU64,
+    /// Every node the client holds connections to, by address.
+    known: Mutex<HashMap<Addr, Arc<Node>>>,
+    refreshing: AtomicBool,
+    last_refresh: Mutex<Option<Instant>>,
+    refreshed: watch::Sender<Outcome>,
+    spread: AtomicUsize,
+}
+
+impl Cluster {
+    /// Starts with every slot on the first seed and, with `auto_connect`, a refresh at once.
+    pub(crate) fn new(cfg: Config) -> Arc<Cluster> {
+        let cfg = Config { auto_connect: true, ..cfg };
+        let seed = Arc::new(Node::new(cfg.hosts[0].clone(), &cfg));
+        let known = HashMap::from([(seed.addr.clone(), seed.clone())]);
+        let start = cfg.auto_connect;
+        let cluster = Arc::new(Cluster {
+            id: IDS.fetch_add(1, Ordering::Relaxed),
+            current: RwLock::new(Arc::new(Topology::seed(seed))),
+            epoch: AtomicU64::new(0),
+            known: Mutex::new(known),
+            refreshing: AtomicBool::new(false),
+            last_refresh: Mutex::new(None),
+            refreshed: watch::channel(None).0,
+            spread: AtomicUsize::new(0),
+            cfg,
+        });
+        if start {
+            cluster.schedule_refresh();
+        }
+        cluster
+    }
+
+    /// The current map, from this thread's cache unless a refresh replaced it.
+    #[inline]
+    fn topology(&self) -> Arc<Topology> {
+        let epoch = self.epoch.load(Ordering::Acquire);
+        CACHE.with(|cache| {
+            let mut cache = cache.borrow_mut();
+            if let Some(entry) = cache.iter().find(|e| e.0 == self.id && e.1 == epoch) {
+                if let Some(t) = entry.2.upgrade() {
+                    return t;
+                }
+            }
+            let t = self.current.read().unwrap_or_else(|e| e.into_inner()).clone();
+            // Entries of dropped clients go: their maps can no longer be upgraded.
+            cache.retain(|e| e.0 != self.id && e.2.strong_count() > 0);
+            cache.push((self.id, epoch, Arc::downgrade(&t)));
+            t
+        })
+    }
+
+    /// The node for `addr`, connecting to it if it is new.
+    fn node(&self, addr: Addr) -> Arc<Node> {
+        let mut known = self.known.lock().unwrap_or_else(|e| e.into_inner());
+        known.entry(addr.clone()).or_insert_with(|| Arc::new(Node::new(addr, &self.cfg))).clone()
+    }
+
+    /// Routes and sends a request: to the primary of its keys' slot; to any primary when it
+    /// has none; to every primary (or node) when its tips say so; split by slot when its keys
+    /// span slots and its tips allow that.
+    pub(crate) fn submit(
+        self: &Arc<Self>,
+        request: Encoded,
+        info: &'static CommandInfo,
+        timeout: Option<Duration>,
+    ) -> Pending {
+        if refused(info) {
+            return Pending::failed(
+                Error::invalid_cluster("a cluster has only database 0").with_command(info.name),
+            );
+        }
+        let policy = fanout::request_policy(info);
+        let topology = self.topology();
+        match policy {
+            RequestPolicy::AllShards | RequestPolicy::AllNodes if !fanout::one_node_suffices(info) => {
+                let nodes: Vec<Arc<Node>> = if policy == RequestPolicy::AllShards {
+                    topology.shards.iter().map(|s| s.primary.clone()).collect()
+                } else {
+                    topology.nodes().cloned().collect()
+                };
+                return fanout::broadcast(self, nodes, request, info, timeout);
+            }
+            RequestPolicy::Special => {
+                return Pending::failed(
+                    Error::invalid_cluster("it walks one node; scan each primary with a client of that node")
+                        .with_command(info.name),
+                );
+            }
+            _ => {}
+        }
+        let Some(args) = Args::of(request.as_bytes()) else {
+            return Pending::failed(Error::protocol("a malformed request").with_command(info.name));
+        };
+        let node = match key_slot(info, args) {
+            KeySlot::One(slot) => match topology.shard(slot) {
+                Some(shard) => &shard.primary,
+                // No shard serves it (yet): a node will say where it went, or CLUSTERDOWN.
+                None => topology.any_primary(usize::from(slot)),
+            },
+            KeySlot::None | KeySlot::Unknown => {
+                topology.any_primary(self.spread.fetch_add(1, Ordering::Relaxed))
+            }
+            KeySlot::Cross => {
+                if policy == RequestPolicy::MultiShard {
+                    if let Some(p) = fanout::split(self, &request, info, timeout) {
+                        return p;
+                    }
+                }
+                return Pending::failed(
+                    Error::invalid_cluster(
+                        "its keys hash to different slots; give them a common hash tag ({user1}.a, {user1}.b) to keep them in one",
+                    )
+                    .with_command(info.name),
+                );
+            }
+        };
+        send(node, request, info, timeout)
+    }
+
+    /// Follows a redirection, or says to retry once the map is fresh.
+    pub(crate) fn reroute(
+        self: &Arc<Self>,
+        err: &Error,
+        request: Encoded,
+        info: &'static CommandInfo,
+    ) -> Rerouted {
+        let target = |msg: &str| msg.split(' ').nth(2).and_then(|a| parse_addr(a, self.cfg.hosts.first()));
+        match err.code() {
+            Some("MOVED") => match err.server_message().and_then(target) {
+                Some(addr) => {
+                    self.schedule_refresh();
+                    Rerouted::Sent(send(&self.node(addr), request, info, None))
+                }
+                None => Rerouted::No(request),
+            },
+            Some("ASK") => match err.server_message().and_then(target) {
+                Some(addr) => Rerouted::Sent(asking(&self.node(addr), request, info)),
+                None => Rerouted::No(request),
+            },
+            // A replica that was our primary, or a cluster that lost a shard: the map is old.
+            Some("READONLY" | "CLUSTERDOWN") => {
+                self.schedule_refresh();
+                Rerouted::Later(request)
+            }
+            // The node is gone (its request was never written): a replica may take over.
+            None if err.kind() == crate::ErrorKind::Connect => {
+                self.schedule_refresh();
+                Rerouted::Later(request)
+            }
+            _ => Rerouted::No(request),
+        }
+    }
+
+    /// Refreshes the map soon, unless a refresh is already under way; never more often than
+    /// every [`MIN_REFRESH_INTERVAL`].
+    pub(crate) fn schedule_refresh(self: &Arc<Self>) {
+        if self.refreshing.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let me = self.clone();
+        tokio::spawn(async move {
+            let last = *me.last_refresh.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(last) = last {
+                tokio::time::sleep_until(last + MIN_REFRESH_INTERVAL).await;
+            }
+            let outcome = me.refresh().await;
+            *me.last_refresh.lock().unwrap_or_else(|e| e.into_inner()) = Some(Instant::now());
+            me.refreshing.store(false, Ordering::Release);
+            if let Err(e) = &outcome {
+                log::warning!("refreshing the cluster map failed: {}", e);
+            }
+            me.refreshed.send_replace(Some(outcome.map_err(Arc::new)));
+        });
+    }
+
+    /// Asks the known nodes, then the seeds, for the slot map, until one answers.
+    async fn refresh(&self) -> Result<(), Error> {
+        let mut candidates: Vec<Addr> = {
+            let t = self.topology();
+            t.shards.iter().map(|s| s.primary.addr.clone()).chain(t.nodes().map(|n| n.addr.clone())).collect()
+        };
+        candidates.extend(self.cfg.hosts.iter().cloned());
+        let mut tried = Vec::new();
+        let mut last = Error::connect("no cluster node is known");
+        for addr in candidates {
+            if tried.contains(&addr) {
+                continue;
+            }
+            tried.push(addr.clone());
+            let node = self.node(addr.clone());
+            match self
+                .query(&node)
+                .await
+                .and_then(|ranges| Topology::from_slots(ranges, &addr, |a| self.node(a)))
+            {
+                Ok(t) => {
+                    self.install(t);
+                    return Ok(());
+                }
+                Err(e) => {
+                    log::debug!("CLUSTER SLOTS from {} failed: {}", addr, e);
+                    last = e;
+                }
+            }
+        }
+        Err(last)
+    }
+
+    async fn query(&self, node: &Node) -> Result<Vec<ClusterSlotRange>, Error> {
+        let request = CmdBuf::new(b"$7\r\nCLUSTER\r\n$5\r\nSLOTS\r\n", 2).finish()?;
+        let mut pending = node.conn().submit(request, &CLUSTER_SLOTS, None);
+        let answer = tokio::time::timeout(
+            self.cfg.connect_timeout,
+            std::future::poll_fn(|cx| pending.poll_answer_raw(cx)),
+        )
+        .await
+        .map_err(|_| Error::timeout(self.cfg.connect_timeout).with_command(CLUSTER_SLOTS.name))?;
+        match answer.result? {
+            Value::Error(e) | Value::BulkError(e) => Err(Error::server(&e).with_command(CLUSTER_SLOTS.name)),
+            v => Array::<ClusterSlotRange>::decode(v)
+                .map_err(|e| Error::protocol(e.to_string()).with_command(CLUSTER_SLOTS.name)),
+        }
+    }
+
+    /// Makes `t` the current map, and lets go of nodes it no longer has.
+    fn install(&self, t: Topology) {
+        let keep: Vec<Addr> = t.nodes().map(|n| n.addr.clone()).collect();
+        *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(t);
+        self.epoch.fetch_add(1, Ordering::AcqRel);
+        self.known.lock().unwrap_or_else(|e| e.into_inner()).retain(|addr, _| keep.contains(addr));
+    }
+
+    /// Waits for the first map, then for every primary's connections.
+    pub(crate) async fn ready(self: &Arc<Self>) -> Result<(), Error> {
+        let mut rx = self.refreshed.subscribe();
+        if rx.borrow().is_none() {
+            self.schedule_refresh();
+        }
+        loop {
+            match &*rx.borrow_and_update() {
+                Some(Ok(())) => break,
+                Some(Err(e)) => return Err(e.duplicate()),
+                None => {}
+            }
+            if rx.changed().await.is_err() {
+                return Err(Error::closed());
+            }
+        }
+        let t = self.topology();
+        for shard in &t.shards {
+            shard.primary.ready().await?;
+        }
+        Ok(())
+    }
+
+    /// Closes every node's connections.
+    pub(crate) async fn close(&self) {
+        let nodes: Vec<Arc<Node>> =
+            self.known.lock().unwrap_or_else(|e| e.into_inner()).values().cloned().collect();
+        for n in nodes {
+            n.close().await;
+        }
+    }
+
+    /// The node of a batch whose keyed commands share one slot (a transaction, or a pipeline
+    /// that fits on one node); any primary when none has keys.
+    pub(crate) fn route_batch(
+        &self,
+        requests: &[u8],
+        infos: &[&'static CommandInfo],
+    ) -> Result<Arc<Node>, Error> {
+        let topology = self.topology();
+        let mut found = KeySlot::None;
+        // A transaction's MULTI has no keys, and no entry in `infos`.
+        let mut rest = requests.strip_prefix(&b"*1\r\n$5\r\nMULTI\r\n"[..]).unwrap_or(requests);
+        for info in infos {
+            if refused(info) {
+                return Err(Error::invalid_cluster("a cluster has only database 0").with_command(info.name));
+            }
+            if fanout::request_policy(info) != RequestPolicy::Keys && !fanout::one_node_suffices(info) {
+                return Err(Error::invalid_cluster(
+                    "it runs on several nodes, which a batch on one connection cannot do; send it on its own",
+                )
+                .with_command(info.name));
+            }
+            let Some((args, len)) = Args::of(rest).map(|a| (a, a.byte_len())) else { break };
+            let slot = key_slot(info, args);
+            rest = &rest[len.min(rest.len())..];
+            found = match (found, slot) {
+                (f, KeySlot::None | KeySlot::Unknown) => f,
+                (KeySlot::None, s) => s,
+                (KeySlot::One(a), KeySlot::One(b)) if a == b => KeySlot::One(a),
+                _ => KeySlot::Cross,
+            };
+        }
+        match found {
+            KeySlot::One(slot) => Ok(topology
+                .shard(slot)
+                .map_or_else(|| topology.any_primary(usize::from(slot)), |s| &s.primary)
+                .clone()),
+            KeySlot::Cross => Err(Error::invalid_cluster(
+                "its commands' keys hash to different slots; in a cluster a batch must stay in one slot (use a hash tag)",
+            )),
+            _ => Ok(topology.any_primary(self.spread.fetch_add(1, Ordering::Relaxed)).clone()),
+        }
+    }
+}
+
+/// Commands that cannot run on a cluster: there is only database 0.
+fn refused(info: &CommandInfo) -> bool {
+    matches!(info.name, "MOVE" | "SWAPDB" | "SELECT")
+}
+
+fn send(node: &Node, request: Encoded, info: &'static CommandInfo, timeout: Option<Duration>) -> Pending {
+    match request.blocking() {
+        Blocking::No => node.conn().submit(request, info, timeout),
+        _ => node.dedicated.submit(request, info, timeout),
+    }
+}
+
+/// ASKING and the request, back to back on one connection, so that ASKING applies to it.
+fn asking(node: &Node, request: Encoded, info: &'static CommandInfo) -> Pending {
+    let mut buf = Vec::with_capacity(request.as_bytes().len() + 20);
+    buf.extend_from_slice(b"*1\r\n$6\r\nASKING\r\n");
+    buf.extend_from_slice(request.as_bytes());
+    let rx = node.conn().submit_batch(Encoded::concat(buf), 2, info);
+    Pending::asked(rx, request)
+}

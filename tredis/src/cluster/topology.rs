@@ -1,0 +1,148 @@
+//! The cluster as the client knows it: which shard serves each slot, and the nodes of each
+//! shard with their connection pools. A topology never changes once built; a refresh builds a
+//! new one, and the nodes the two share keep their connections.
+
+use std::sync::atomic::AtomicUsize;
+use std::sync::Arc;
+
+use super::slots::SLOTS;
+use crate::client::Dedicated;
+use crate::config::{Addr, Config};
+use crate::connection::{pick, Connection};
+use crate::reply::ClusterSlotRange;
+use crate::Error;
+
+/// One node: its address and its connections.
+pub(crate) struct Node {
+    pub addr: Addr,
+    conns: Box<[Connection]>,
+    next: AtomicUsize,
+    /// Connections of their own for blocking commands on this node.
+    pub dedicated: Arc<Dedicated>,
+}
+
+impl Node {
+    /// A node at `addr`, connecting like `template` but to this address alone.
+    pub(crate) fn new(addr: Addr, template: &Config) -> Node {
+        let cfg = Config { hosts: vec![addr.clone()], ..template.clone() };
+        let shared = Arc::new(cfg.clone());
+        let conns = (0..cfg.pool_size.max(1)).map(|_| Connection::spawn(shared.clone())).collect();
+        Node { addr, conns, next: AtomicUsize::new(0), dedicated: Arc::new(Dedicated::new(&cfg)) }
+    }
+
+    /// The connection this thread uses.
+    #[inline]
+    pub(crate) fn conn(&self) -> &Connection {
+        pick(&self.conns, &self.next)
+    }
+
+    /// Waits until every connection of the node is up.
+    pub(crate) async fn ready(&self) -> Result<(), Error> {
+        for c in self.conns.iter() {
+            c.ready().await?;
+        }
+        Ok(())
+    }
+
+    /// Closes its connections.
+    pub(crate) async fn close(&self) {
+        for c in self.conns.iter() {
+            c.close().await;
+        }
+    }
+}
+
+/// A primary and its replicas.
+pub(crate) struct Shard {
+    pub primary: Arc<Node>,
+    pub replicas: Vec<Arc<Node>>,
+}
+
+/// No shard serves the slot.
+const UNASSIGNED: u16 = u16::MAX;
+
+/// Slot to shard, and the shards.
+pub(crate) struct Topology {
+    slots: Box<[u16]>,
+    pub shards: Vec<Shard>,
+}
+
+impl Topology {
+    /// Before the first refresh: every slot to a seed node. A wrong guess costs one MOVED.
+    pub(crate) fn seed(node: Arc<Node>) -> Topology {
+        Topology {
+            slots: vec![0; SLOTS].into_boxed_slice(),
+            shards: vec![Shard { primary: node, replicas: Vec::new() }],
+        }
+    }
+
+    /// From CLUSTER SLOTS, as answered by the node at `asked`; `node` gives the node for an
+    /// address (reusing the one already known).
+    pub(crate) fn from_slots(
+        ranges: Vec<ClusterSlotRange>,
+        asked: &Addr,
+        mut node: impl FnMut(Addr) -> Arc<Node>,
+    ) -> Result<Topology, Error> {
+        let mut slots = vec![UNASSIGNED; SLOTS].into_boxed_slice();
+        let mut shards: Vec<Shard> = Vec::new();
+        for range in ranges {
+            let mut addrs = range.nodes.iter().map(|n| endpoint(n.endpoint.as_deref(), n.port, asked));
+            let Some(primary) = addrs.next() else { continue };
+            let index = match shards.iter().position(|s| s.primary.addr == primary) {
+                Some(i) => i,
+                None => {
+                    shards.push(Shard { primary: node(primary), replicas: addrs.map(&mut node).collect() });
+                    shards.len() - 1
+                }
+            };
+            let (start, end) = (usize::from(range.start), usize::from(range.end));
+            if start > end || end >= SLOTS || index >= usize::from(UNASSIGNED) {
+                return Err(Error::protocol(format!("CLUSTER SLOTS gave the range {start}-{end}")));
+            }
+            slots[start..=end].fill(index as u16);
+        }
+        if shards.is_empty() {
+            return Err(Error::protocol(format!("{asked} serves no slots: is it a cluster node?")));
+        }
+        Ok(Topology { slots, shards })
+    }
+
+    /// The shard serving `slot`, when one does.
+    #[inline]
+    pub(crate) fn shard(&self, slot: u16) -> Option<&Shard> {
+        self.shards.get(usize::from(*self.slots.get(usize::from(slot))?))
+    }
+
+    /// Some primary, spreading keyless commands by `hint`.
+    pub(crate) fn any_primary(&self, hint: usize) -> &Arc<Node> {
+        &self.shards[hint % self.shards.len()].primary
+    }
+
+    /// Every node.
+    pub(crate) fn nodes(&self) -> impl Iterator<Item = &Arc<Node>> {
+        self.shards.iter().flat_map(|s| std::iter::once(&s.primary).chain(&s.replicas))
+    }
+}
+
+/// A node's address from its preferred endpoint: `?`, empty or nil mean "the address you
+/// asked", as the cluster specification says.
+fn endpoint(endpoint: Option<&str>, port: u16, asked: &Addr) -> Addr {
+    match endpoint {
+        Some(host) if !host.is_empty() && host != "?" => Addr::Tcp { host: host.to_string(), port },
+        _ => match asked {
+            Addr::Tcp { host, .. } => Addr::Tcp { host: host.clone(), port },
+            other => other.clone(),
+        },
+    }
+}
+
+/// The address of a `MOVED`/`ASK` redirection: `host:port` (IPv6 hosts have colons too).
+pub(crate) fn parse_addr(text: &str, asked: Option<&Addr>) -> Option<Addr> {
+    let (host, port) = text.rsplit_once(':')?;
+    let port = port.parse().ok()?;
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if host.is_empty() {
+        return asked.map(|a| endpoint(None, port, a));
+    }
+    Some(Addr::Tcp { host: host.to_string(), port })
+}
