@@ -19,6 +19,7 @@ mod lists;
 mod pubsub;
 mod replicas;
 mod scripting;
+mod sentinel;
 mod server;
 mod sets;
 mod sorted_sets;

@@ -43,6 +43,8 @@ struct Inner {
     conns: Box<[Connection]>,
     /// With clustering on: the slot map and a pool per node.
     cluster: Option<Arc<Cluster>>,
+    /// With Sentinel: dropped with the client, which stops the `+switch-master` watcher.
+    _sentinel_watch: Option<oneshot::Sender<()>>,
     next: AtomicUsize,
     /// Connections of their own for blocking commands, WATCH and blocking pipelines.
     dedicated: Arc<Dedicated>,
@@ -316,6 +318,17 @@ impl fmt::Debug for Client {
     }
 }
 
+impl Inner {
+    /// Moves every connection to the current primary.
+    fn relocate(&self) {
+        for conn in self.conns.iter() {
+            conn.relocate();
+        }
+        // Idle dedicated connections may lead to the old primary too; new ones check ROLE.
+        drop(self.dedicated.close_idle());
+    }
+}
+
 impl Sealed for Client {}
 impl Target for Client {}
 
@@ -331,14 +344,10 @@ impl Executor for Client {
         if self.inner.cluster.is_some() {
             return false;
         }
-        if self.inner.cfg.hosts.len() < 2 {
+        if !self.inner.cfg.require_primary {
             return false;
         }
-        for conn in self.inner.conns.iter() {
-            conn.relocate();
-        }
-        // Idle dedicated connections may lead to the old primary too; new ones check ROLE.
-        drop(self.inner.dedicated.close_idle());
+        self.inner.relocate();
         true
     }
 
@@ -371,6 +380,7 @@ pub struct Builder {
     client_name: Option<String>,
     protocol: Option<Protocol>,
     cluster: bool,
+    sentinel: Option<String>,
     error: Option<Error>,
 }
 
@@ -476,6 +486,17 @@ impl Builder {
         self
     }
 
+    /// Sentinel: the hosts are Sentinels, and the client connects to the primary they know
+    /// as `name` (SENTINEL GET-MASTER-ADDR-BY-NAME), asking the next Sentinel when one does
+    /// not answer, and checking the server's ROLE. When the Sentinels announce a failover
+    /// (`+switch-master`), or a READONLY reply shows the primary moved, every connection
+    /// moves to the new primary; the refused command is sent again there. The URLs' database
+    /// and credentials are those of the data servers; the Sentinels are reached without.
+    pub fn sentinel(mut self, name: impl Into<String>) -> Builder {
+        self.sentinel = Some(name.into());
+        self
+    }
+
     /// Multiplexed connections shared by all tasks (default 1). Each runtime thread keeps to
     /// one of them, so more help when many threads submit at once; one connection already
     /// carries any number of tasks of a thread.
@@ -530,7 +551,18 @@ impl Builder {
     /// [`ErrorKind::Config`](crate::ErrorKind::Config), naming the bad URL or option, or when
     /// called outside a tokio runtime.
     pub fn build(self) -> Result<Client, Error> {
-        let Builder { mut cfg, urls, db, username, password, client_name, protocol, cluster, error } = self;
+        let Builder {
+            mut cfg,
+            urls,
+            db,
+            username,
+            password,
+            client_name,
+            protocol,
+            cluster,
+            sentinel,
+            error,
+        } = self;
         if let Some(e) = error {
             return Err(e);
         }
@@ -567,6 +599,11 @@ impl Builder {
         if tokio::runtime::Handle::try_current().is_err() {
             return Err(Error::config("a client must be built inside a tokio runtime"));
         }
+        if cluster && sentinel.is_some() {
+            return Err(Error::config("a client is for a cluster or for Sentinel, not both"));
+        }
+        cfg.require_primary = sentinel.is_some() || (!cluster && cfg.hosts.len() > 1);
+        cfg.sentinel = sentinel;
         if cluster && cfg.db != 0 {
             return Err(Error::config(format!("a cluster has database 0 only, not {}", cfg.db)));
         }
@@ -576,14 +613,21 @@ impl Builder {
             ((0..cfg.pool_size).map(|_| Connection::spawn(Arc::new(cfg.clone()))).collect(), None)
         };
         let dedicated = Arc::new(Dedicated::new(&cfg));
-        Ok(Client {
-            inner: Arc::new(Inner {
-                conns,
-                cluster,
-                next: AtomicUsize::new(0),
-                dedicated,
-                cfg: Arc::new(cfg),
-            }),
-        })
+        let (stop, stopped) = oneshot::channel();
+        let watching = cfg.sentinel.clone();
+        let inner = Arc::new(Inner {
+            conns,
+            cluster,
+            _sentinel_watch: watching.as_ref().map(|_| stop),
+            next: AtomicUsize::new(0),
+            dedicated,
+            cfg: Arc::new(cfg),
+        });
+        if let Some(name) = watching {
+            let weak = Arc::downgrade(&inner);
+            let switched = move || weak.upgrade().map(|inner| inner.relocate()).is_some();
+            tokio::spawn(crate::connection::sentinel::watch((*inner.cfg).clone(), name, stopped, switched));
+        }
+        Ok(Client { inner })
     }
 }

@@ -258,6 +258,10 @@ pub(crate) struct Config {
     pub backoff_max: Duration,
     pub pool_size: usize,
     pub blocking_grace: Duration,
+    /// Accept a server only if its ROLE is `master` (several hosts, or Sentinel).
+    pub require_primary: bool,
+    /// With Sentinel: the name of the primary; `hosts` are then the Sentinels.
+    pub sentinel: Option<String>,
 }
 
 impl Default for Config {
@@ -279,6 +283,8 @@ impl Default for Config {
             backoff_max: Duration::from_secs(2),
             pool_size: 1,
             blocking_grace: Duration::from_secs(2),
+            require_primary: false,
+            sentinel: None,
         }
     }
 }

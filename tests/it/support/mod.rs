@@ -150,6 +150,18 @@ pub async fn shared() -> RwLockReadGuard<'static, ()> {
     SERVER_STATE.read().await
 }
 
+static SENTINEL_STATE: RwLock<()> = RwLock::const_new(());
+
+/// Held by tests that only look at the Sentinel deployment.
+pub async fn sentinel_shared() -> RwLockReadGuard<'static, ()> {
+    SENTINEL_STATE.read().await
+}
+
+/// Held by a test that fails the Sentinel deployment over (and back): it runs alone.
+pub async fn sentinel_exclusive() -> RwLockWriteGuard<'static, ()> {
+    SENTINEL_STATE.write().await
+}
+
 /// Held by tests that change the whole server (CLIENT PAUSE ...): they run alone.
 pub async fn exclusive() -> RwLockWriteGuard<'static, ()> {
     SERVER_STATE.write().await

@@ -24,7 +24,8 @@ pub(crate) struct Node {
 impl Node {
     /// A node at `addr`, connecting like `template` but to this address alone.
     pub(crate) fn new(addr: Addr, template: &Config) -> Node {
-        let cfg = Config { hosts: vec![addr.clone()], ..template.clone() };
+        let cfg =
+            Config { hosts: vec![addr.clone()], require_primary: false, sentinel: None, ..template.clone() };
         let shared = Arc::new(cfg.clone());
         let conns = (0..cfg.pool_size.max(1)).map(|_| Connection::spawn(shared.clone())).collect();
         Node { addr, conns, next: AtomicUsize::new(0), dedicated: Arc::new(Dedicated::new(&cfg)) }

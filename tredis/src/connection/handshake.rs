@@ -1,6 +1,7 @@
 //! The commands every (re)connect replays before serving callers: HELLO 3 with AUTH and
 //! SETNAME (or AUTH and CLIENT SETNAME on RESP2, and on servers without HELLO), then SELECT;
-//! and, when several hosts are configured, ROLE, because only the primary will do.
+//! and, when several hosts are configured or Sentinel names the server, ROLE, because only the
+//! primary will do.
 
 use bytes::BytesMut;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -88,6 +89,17 @@ fn expect_ok(v: Value, what: &str) -> Result<(), Error> {
     }
 }
 
+/// Sends one command on a fresh connection (to a Sentinel) and reads its reply.
+pub(crate) async fn call_once(
+    rd: &mut ReadHalf,
+    wr: &mut WriteHalf,
+    limits: crate::resp::Limits,
+    cmd: CmdBuf,
+) -> Result<Value, Error> {
+    let mut wire = Wire { rd, wr, dec: Decoder::new(limits), buf: BytesMut::with_capacity(512) };
+    wire.call(cmd).await
+}
+
 /// Runs the handshake on a fresh connection.
 pub(crate) async fn run(rd: &mut ReadHalf, wr: &mut WriteHalf, cfg: &Config) -> Result<Session, Error> {
     let mut wire = Wire { rd, wr, dec: Decoder::new(cfg.limits), buf: BytesMut::with_capacity(4096) };
@@ -144,7 +156,7 @@ pub(crate) async fn run(rd: &mut ReadHalf, wr: &mut WriteHalf, cfg: &Config) -> 
             expect_ok(reply, "CLIENT SETNAME")?;
         }
     }
-    if cfg.hosts.len() > 1 {
+    if cfg.require_primary {
         let role = wire.call(CmdBuf::new(b"$4\r\nROLE\r\n", 1)).await?;
         match role_name(&role) {
             Some("master") => {}

@@ -20,6 +20,7 @@ mod backoff;
 mod handshake;
 mod inflight;
 mod reader;
+pub(crate) mod sentinel;
 mod transport;
 mod writer;
 
@@ -279,31 +280,40 @@ struct Established {
     session: handshake::Session,
 }
 
-/// Tries every host in turn, starting with the one that worked last.
+/// Connects and runs the handshake on `addr`.
+async fn attempt(addr: &Addr, cfg: &Config) -> Result<Established, Error> {
+    let attempt = async {
+        let (mut rd, mut wr) = transport::open(addr, cfg.connect_timeout).await?;
+        let session = handshake::run(&mut rd, &mut wr, cfg).await?;
+        Ok::<_, Error>(Established { addr: addr.clone(), rd, wr, session })
+    };
+    match tokio::time::timeout(cfg.connect_timeout, attempt).await {
+        Ok(r) => r,
+        Err(_) => Err(Error::connect(format!("{addr}: no handshake within {:?}", cfg.connect_timeout))),
+    }
+}
+
+/// Tries every host in turn, starting with the one that worked last; with Sentinel, the
+/// server the Sentinels name.
 async fn connect(cfg: &Config, first: &mut usize) -> Result<Established, Error> {
+    if let Some(name) = &cfg.sentinel {
+        let addr = sentinel::primary(cfg, name).await?;
+        return attempt(&addr, cfg).await;
+    }
     let mut last = Error::connect("no hosts are configured");
     let mut refused = Vec::new();
     for i in 0..cfg.hosts.len() {
         let idx = (*first + i) % cfg.hosts.len();
         let addr = &cfg.hosts[idx];
-        let attempt = async {
-            let (mut rd, mut wr) = transport::open(addr, cfg.connect_timeout).await?;
-            let session = handshake::run(&mut rd, &mut wr, cfg).await?;
-            Ok::<_, Error>(Established { addr: addr.clone(), rd, wr, session })
-        };
-        match tokio::time::timeout(cfg.connect_timeout, attempt).await {
-            Ok(Ok(est)) => {
+        match attempt(addr, cfg).await {
+            Ok(est) => {
                 *first = idx;
                 return Ok(est);
             }
-            Ok(Err(e)) => {
+            Err(e) => {
                 log::debug!("connecting to {} failed: {}", addr, e);
                 refused.push(format!("{addr}: {e}"));
                 last = e;
-            }
-            Err(_) => {
-                last = Error::connect(format!("{addr}: no handshake within {:?}", cfg.connect_timeout));
-                refused.push(last.to_string());
             }
         }
     }
