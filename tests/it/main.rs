@@ -7,7 +7,7 @@ mod bitmaps;
 mod client;
 mod cluster;
 mod cluster_client;
-mod cluster_failover;
+mod cluster_faults;
 mod connection;
 mod coverage;
 mod faults;

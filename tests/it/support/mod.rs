@@ -3,6 +3,7 @@
 //! whole server.
 
 pub mod fake;
+pub mod own_cluster;
 pub mod server;
 
 use std::time::Duration;

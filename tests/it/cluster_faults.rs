@@ -8,75 +8,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tredis::prelude::*;
-use tredis::{Client, ErrorKind, Protocol};
+use tredis::{Client, ErrorKind};
 
-use crate::support::{self, server::OwnServer};
-
-struct Member {
-    server: OwnServer,
-    admin: Client,
-    id: String,
-}
-
-/// Three primaries with a third of the slots each, and a replica of each: members `i` and
-/// `i + 3` form shard `i`. Three primaries are the fewest that can elect a replica of a dead
-/// one (a majority of primaries must agree).
-async fn small_cluster() -> Vec<Member> {
-    let mut members = Vec::new();
-    for _ in 0..6 {
-        let server = OwnServer::cluster_node_with_timeout(2000);
-        let admin = support::client_for(&server.url(), Protocol::Resp3).await;
-        let id = admin.cluster_myid().await.unwrap();
-        members.push(Member { server, admin, id });
-    }
-    for (i, range) in [(0, 5460), (5461, 10922), (10923, 16383)].into_iter().enumerate() {
-        members[i].admin.cluster_addslotsrange([range]).await.unwrap();
-    }
-    for m in &members[1..] {
-        let bus = u64::from(m.server.cluster_port().unwrap());
-        members[0]
-            .admin
-            .cluster_meet("127.0.0.1", u64::from(m.server.port()))
-            .cluster_bus_port(bus)
-            .await
-            .unwrap();
-    }
-    wait_until("every node knows every other", || async {
-        let mut all = true;
-        for m in &members {
-            all &= m.admin.cluster_info().await.unwrap().known_nodes == 6;
-        }
-        all
-    })
-    .await;
-    for i in 0..3 {
-        members[i + 3].admin.cluster_replicate(&members[i].id).await.unwrap();
-    }
-    wait_until("the cluster is ok with every replica attached", || async {
-        let mut ok = true;
-        for m in &members {
-            ok &= m.admin.cluster_info().await.unwrap().is_ok();
-        }
-        for m in &members[..3] {
-            ok &= m.admin.cluster_replicas(&m.id).await.is_ok_and(|r| r.len() == 1);
-        }
-        ok
-    })
-    .await;
-    members
-}
-
-async fn wait_until<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let start = Instant::now();
-    while !check().await {
-        assert!(start.elapsed() < Duration::from_secs(30), "timed out waiting until {what}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
+use crate::support::own_cluster::{small_cluster, wait_until, Member};
 
 async fn is_primary(m: &Member) -> bool {
     m.admin.cluster_nodes().await.is_ok_and(|n| n.iter().any(|n| n.is_myself() && n.is_primary()))
@@ -244,4 +178,96 @@ async fn a_crashed_primary_is_replaced_by_its_replica() {
         slowest: kept.slowest,
     };
     check_counts(&c, other_shard).await;
+}
+
+/// `redis-cli --cluster reshard` moves 1,000 slots while writers SET and INCR: every
+/// acknowledged write is there afterwards, no MOVED or ASK reaches a caller, and the storm of
+/// redirections costs few refreshes of the slot map (reliability scenarios 6 and 9).
+#[tokio::test]
+async fn live_resharding_loses_nothing() {
+    let members = small_cluster().await;
+    let c = Client::builder()
+        .url(&members[0].server.url())
+        .cluster(true)
+        .command_timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    c.ready().await.unwrap();
+    let slots_asked_before = slots_calls(&members).await;
+    let stop = Arc::new(AtomicBool::new(false));
+    let tally = Arc::new(Mutex::new(Tally::default()));
+    let tasks = writers(&c, &stop, &tally);
+    // SETs of keys that are never written again, to find each one afterwards.
+    let setter = {
+        let (c, stop) = (c.clone(), stop.clone());
+        tokio::spawn(async move {
+            let mut written = Vec::new();
+            let mut errors = Vec::new();
+            let mut i = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                let key = format!("reshard:set:{i}");
+                i += 1;
+                match c.set(&key, i.to_string()).await {
+                    Ok(()) => written.push((key, i)),
+                    Err(e) if e.kind() == ErrorKind::Indeterminate => {}
+                    Err(e) => errors.push(e.to_string()),
+                }
+            }
+            (written, errors)
+        })
+    };
+    let before = acked(&tally);
+    wait_until("writes flow", || async { acked(&tally) > before + 200 }).await;
+    let started = Instant::now();
+    let from = members[0].id.clone();
+    let to = members[1].id.clone();
+    let seed = format!("127.0.0.1:{}", members[0].server.port());
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("redis-cli")
+            .args(["--cluster", "reshard", &seed, "--cluster-from", &from, "--cluster-to", &to])
+            .args(["--cluster-slots", "1000", "--cluster-yes", "--cluster-pipeline", "10"])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(out.status.success(), "reshard failed: {}", String::from_utf8_lossy(&out.stderr));
+    let took = started.elapsed();
+    let after = acked(&tally);
+    wait_until("writes go on after the resharding", || async { acked(&tally) > after + 200 }).await;
+    stop.store(true, Ordering::Relaxed);
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let (written, errors) = setter.await.unwrap();
+    assert!(errors.is_empty(), "errors reached the setter: {:?}", &errors[..errors.len().min(5)]);
+    for (key, value) in &written {
+        assert_eq!(c.get(key).await.unwrap(), Some(value.to_string().into()), "{key}");
+    }
+    let tally = std::mem::take(&mut *tally.lock().unwrap());
+    let refreshes = slots_calls(&members).await - slots_asked_before;
+    eprintln!(
+        "resharding 1,000 slots took {took:?}: {} SETs and {} INCRs acknowledged, {refreshes} slot map refreshes",
+        written.len(),
+        tally.acked.values().sum::<i64>()
+    );
+    // At most one refresh per 200 ms, and a couple more for the writers' first requests.
+    let allowed = (took.as_secs_f64() * 5.0).ceil() as u64 + 5;
+    assert!(refreshes <= allowed, "{refreshes} refreshes in {took:?}");
+    check_counts(&c, tally).await;
+}
+
+/// CLUSTER SLOTS calls served by the nodes so far.
+async fn slots_calls(members: &[Member]) -> u64 {
+    let mut n = 0;
+    for m in members {
+        let info = m.admin.info().sections("commandstats").await.unwrap();
+        n += info
+            .get("cmdstat_cluster|slots")
+            .and_then(|v| v.split(',').next())
+            .and_then(|calls| calls.strip_prefix("calls="))
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0);
+    }
+    n
 }

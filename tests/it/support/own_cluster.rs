@@ -1,0 +1,80 @@
+//! A cluster of the test's own: 3 primaries and a replica of each, for tests that fail
+//! nodes over, crash them or move slots, which the shared test cluster must not suffer.
+
+use std::time::{Duration, Instant};
+
+use tredis::prelude::*;
+use tredis::{Client, Protocol};
+
+use super::server::OwnServer;
+
+/// One node of the cluster, with a plain client of it.
+pub struct Member {
+    /// The server.
+    pub server: OwnServer,
+    /// A client of this node alone.
+    pub admin: Client,
+    /// Its node ID.
+    pub id: String,
+}
+
+/// Three primaries with a third of the slots each, and a replica of each: members `i` and
+/// `i + 3` form shard `i`. Three primaries are the fewest that can elect a replica of a dead
+/// one (a majority of primaries must agree).
+pub async fn small_cluster() -> Vec<Member> {
+    let mut members = Vec::new();
+    for _ in 0..6 {
+        let server = OwnServer::cluster_node_with_timeout(2000);
+        let admin = super::client_for(&server.url(), Protocol::Resp3).await;
+        let id = admin.cluster_myid().await.unwrap();
+        members.push(Member { server, admin, id });
+    }
+    for (i, range) in [(0, 5460), (5461, 10922), (10923, 16383)].into_iter().enumerate() {
+        members[i].admin.cluster_addslotsrange([range]).await.unwrap();
+    }
+    for m in &members[1..] {
+        let bus = u64::from(m.server.cluster_port().unwrap());
+        members[0]
+            .admin
+            .cluster_meet("127.0.0.1", u64::from(m.server.port()))
+            .cluster_bus_port(bus)
+            .await
+            .unwrap();
+    }
+    wait_until("every node knows every other", || async {
+        let mut all = true;
+        for m in &members {
+            all &= m.admin.cluster_info().await.unwrap().known_nodes == 6;
+        }
+        all
+    })
+    .await;
+    for i in 0..3 {
+        members[i + 3].admin.cluster_replicate(&members[i].id).await.unwrap();
+    }
+    wait_until("the cluster is ok with every replica attached", || async {
+        let mut ok = true;
+        for m in &members {
+            ok &= m.admin.cluster_info().await.unwrap().is_ok();
+        }
+        for m in &members[..3] {
+            ok &= m.admin.cluster_replicas(&m.id).await.is_ok_and(|r| r.len() == 1);
+        }
+        ok
+    })
+    .await;
+    members
+}
+
+/// Polls `check` until it holds, for at most 30 s.
+pub async fn wait_until<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let start = Instant::now();
+    while !check().await {
+        assert!(start.elapsed() < Duration::from_secs(30), "timed out waiting until {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
