@@ -1,6 +1,7 @@
 //! The client in cluster mode, against the 6-node cluster `cargo xtask test` starts: routing by
 //! slot, hash tags, refusals before sending, MOVED and ASK during a slot migration, batches.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use tredis::prelude::*;
@@ -222,4 +223,106 @@ async fn multi_key_commands_split_and_fan_out() {
         let err = c.scan(0).await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidClusterCommand, "{err}");
     }
+}
+
+/// A pipeline in a cluster: each command goes to its own node, results in order, and a
+/// command that cannot run fails alone.
+#[tokio::test]
+async fn pipelines_route_each_command() {
+    for proto in support::PROTOCOLS {
+        let c = cluster_client(proto).await;
+        let keys: Vec<String> = (0..200).map(|i| format!("pipe-{proto:?}:{i}")).collect();
+        let p = c.pipeline();
+        let sets = p.execute(keys.iter().map(|k| p.set(k, k)).collect::<Vec<_>>()).await;
+        assert!(sets.into_iter().all(|r| r.is_ok()));
+        let gets = p.execute(keys.iter().map(|k| p.get(k)).collect::<Vec<_>>()).await;
+        for (k, v) in keys.iter().zip(gets) {
+            assert_eq!(v.unwrap().as_deref(), Some(k.as_bytes()));
+        }
+        let (n, cross, deleted, size) = p
+            .execute((p.incr(&keys[0]).idempotent(), p.rename(&keys[1], &keys[2]), p.del(&keys), p.dbsize()))
+            .await;
+        assert_eq!(n.unwrap_err().code(), Some("ERR"), "not an integer");
+        assert_eq!(cross.unwrap_err().kind(), ErrorKind::InvalidClusterCommand);
+        assert_eq!(deleted.unwrap(), 200);
+        size.unwrap();
+    }
+}
+
+/// SCAN as a stream walks every primary; keyed scans (HSCAN ...) follow their key.
+#[tokio::test]
+async fn scan_streams_cover_the_whole_cluster() {
+    let c = cluster_client(Protocol::Resp3).await;
+    let keys: Vec<String> = (0..300).map(|i| format!("scan-all:{i}")).collect();
+    c.mset(keys.iter().map(|k| (k, "v"))).await.unwrap();
+    let mut found: Vec<Bytes> =
+        c.scan(0).matching("scan-all:*").count(50).stream().collect_all().await.unwrap();
+    found.sort();
+    found.dedup();
+    let mut expected: Vec<Bytes> = keys.iter().map(|k| Bytes::from(k.clone())).collect();
+    expected.sort();
+    assert_eq!(found, expected);
+    c.hset("scan-all:hash", (0..100).map(|i| (format!("f{i}"), "v"))).await.unwrap();
+    let fields = c.hscan("scan-all:hash", 0).stream().collect_all().await.unwrap();
+    assert_eq!(fields.len(), 100);
+    c.del(&keys).await.unwrap();
+    c.del("scan-all:hash").await.unwrap();
+}
+
+/// GETs served by each node so far, by port.
+async fn gets_served() -> HashMap<u16, u64> {
+    let mut out = HashMap::new();
+    for url in nodes() {
+        let c = support::client_for(&url, Protocol::Resp3).await;
+        let info = c.info().sections("commandstats").await.unwrap();
+        let calls = info
+            .get("cmdstat_get")
+            .and_then(|v| v.split(',').next())
+            .and_then(|c| c.strip_prefix("calls="))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        out.insert(support::host_port(&url).1, calls);
+    }
+    out
+}
+
+/// With a read preference, reads go to replicas and writes to primaries.
+#[tokio::test]
+async fn reads_from_replicas_when_asked() {
+    let c = Client::builder()
+        .hosts(&nodes()[..1])
+        .cluster(true)
+        .read_from_replicas(true)
+        .command_timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    c.ready().await.unwrap();
+    let keys: Vec<String> = (0..100).map(|i| format!("replica-read:{i}")).collect();
+    for k in &keys {
+        c.set(k, k).await.unwrap();
+    }
+    let replicas: Vec<u16> = {
+        let mut ports = Vec::new();
+        for url in nodes() {
+            let plain = support::client_for(&url, Protocol::Resp3).await;
+            if matches!(plain.role().await.unwrap(), tredis::reply::Role::Replica { .. }) {
+                ports.push(support::host_port(&url).1);
+            }
+        }
+        ports
+    };
+    assert!(!replicas.is_empty());
+    let before = gets_served().await;
+    for k in &keys {
+        // A replica may lag: wait for each write to arrive.
+        let start = std::time::Instant::now();
+        while c.get(k).await.unwrap().as_deref() != Some(k.as_bytes()) {
+            assert!(start.elapsed() < Duration::from_secs(5), "{k} never reached a replica");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+    let after = gets_served().await;
+    let by_replicas: u64 = replicas.iter().map(|p| after[p] - before.get(p).copied().unwrap_or(0)).sum();
+    assert!(by_replicas >= keys.len() as u64, "replicas served {by_replicas} GETs");
+    assert_eq!(c.del(&keys).await.unwrap(), keys.len() as u64);
 }

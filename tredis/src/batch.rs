@@ -62,7 +62,7 @@ impl BatchBuf {
 /// The replies of a batch, handed out in order.
 #[doc(hidden)]
 pub struct Replies {
-    values: std::vec::IntoIter<Value>,
+    values: std::vec::IntoIter<Result<Value, Error>>,
     error: Option<Error>,
     refused: std::vec::IntoIter<Option<Error>>,
     remaining: usize,
@@ -70,6 +70,16 @@ pub struct Replies {
 
 impl Replies {
     pub(crate) fn new(values: Vec<Value>, error: Option<Error>, refused: Vec<Option<Error>>) -> Replies {
+        Replies::mixed(values.into_iter().map(Ok).collect(), error, refused)
+    }
+
+    /// Replies where some commands failed alone (a cluster pipeline: each command has its own
+    /// route, and one can fail without the others).
+    pub(crate) fn mixed(
+        values: Vec<Result<Value, Error>>,
+        error: Option<Error>,
+        refused: Vec<Option<Error>>,
+    ) -> Replies {
         Replies { values: values.into_iter(), error, remaining: refused.len(), refused: refused.into_iter() }
     }
 
@@ -79,8 +89,9 @@ impl Replies {
             return Err(refused);
         }
         match self.values.next() {
-            Some(Value::Error(e) | Value::BulkError(e)) => Err(Error::server(&e).with_command(name)),
-            Some(v) => R::decode(v).map_err(|e| Error::protocol(e.to_string()).with_command(name)),
+            Some(Ok(Value::Error(e) | Value::BulkError(e))) => Err(Error::server(&e).with_command(name)),
+            Some(Ok(v)) => R::decode(v).map_err(|e| Error::protocol(e.to_string()).with_command(name)),
+            Some(Err(e)) => Err(e.with_command(name)),
             // The connection failed before this reply arrived.
             None => Err(match &self.error {
                 Some(e) => e.duplicate().with_command(name),

@@ -261,6 +261,18 @@ impl Client {
     }
 
     /// Sends a batch on one connection as a unit: a dedicated one if any command blocks.
+    /// In a cluster, a pipeline without blocking commands: each command on its own route.
+    /// `None` without clustering.
+    pub(crate) async fn run_pipeline_in_cluster(
+        &self,
+        bytes: &[u8],
+        infos: &[&'static CommandInfo],
+    ) -> Option<Vec<Result<crate::resp::Value, Error>>> {
+        let c = self.inner.cluster.as_ref()?;
+        let timeout = self.timeout_for(Blocking::No, &ReqOpts::default());
+        Some(c.run_pipeline(bytes, infos, timeout).await)
+    }
+
     /// `infos` are those of the commands in `bytes`, for routing them in a cluster.
     pub(crate) async fn run_batch(
         &self,
@@ -333,6 +345,27 @@ impl Sealed for Client {}
 impl Target for Client {}
 
 impl Executor for Client {
+    fn scan_nodes(&self) -> Option<crate::request::ScanNodes> {
+        self.inner.cluster.as_ref().map(|c| crate::request::ScanNodes(c.primaries()))
+    }
+
+    fn submit_to(
+        &self,
+        nodes: &crate::request::ScanNodes,
+        i: usize,
+        cmd: Result<Encoded, Error>,
+        info: &'static CommandInfo,
+        opts: &ReqOpts,
+    ) -> Pending {
+        match (cmd, nodes.0.get(i)) {
+            (Ok(bytes), Some(node)) => {
+                let timeout = self.timeout_for(bytes.blocking(), opts);
+                Cluster::submit_to(node, bytes, info, timeout)
+            }
+            (cmd, _) => self.submit(cmd, info, opts),
+        }
+    }
+
     fn reroute(&self, err: &Error, request: Encoded, info: &'static CommandInfo) -> crate::request::Rerouted {
         match &self.inner.cluster {
             Some(c) => c.reroute(err, request, info),
@@ -486,6 +519,14 @@ impl Builder {
         self
     }
 
+    /// In a cluster, sends commands that only read to a replica of their shard (one that is
+    /// up; the primary when none is), trading freshness for load spread: a replica may lag
+    /// its primary. Writes always go to the primary.
+    pub fn read_from_replicas(mut self, on: bool) -> Builder {
+        self.cfg.read_from_replicas = on;
+        self
+    }
+
     /// Sentinel: the hosts are Sentinels, and the client connects to the primary they know
     /// as `name` (SENTINEL GET-MASTER-ADDR-BY-NAME), asking the next Sentinel when one does
     /// not answer, and checking the server's ROLE. When the Sentinels announce a failover
@@ -598,6 +639,11 @@ impl Builder {
         }
         if tokio::runtime::Handle::try_current().is_err() {
             return Err(Error::config("a client must be built inside a tokio runtime"));
+        }
+        if cfg.read_from_replicas && !cluster {
+            return Err(Error::config(
+                "read_from_replicas is for a cluster; with a hosts list, connect a client to a replica",
+            ));
         }
         if cluster && sentinel.is_some() {
             return Err(Error::config("a client is for a cluster or for Sentinel, not both"));

@@ -262,6 +262,8 @@ pub(crate) struct Config {
     pub require_primary: bool,
     /// With Sentinel: the name of the primary; `hosts` are then the Sentinels.
     pub sentinel: Option<String>,
+    /// Send READONLY on connect, so that a cluster replica serves reads.
+    pub read_from_replicas: bool,
 }
 
 impl Default for Config {
@@ -285,6 +287,7 @@ impl Default for Config {
             blocking_grace: Duration::from_secs(2),
             require_primary: false,
             sentinel: None,
+            read_from_replicas: false,
         }
     }
 }

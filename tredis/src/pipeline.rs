@@ -28,7 +28,9 @@ use crate::Client;
 ///
 /// The commands go out back to back on one connection, without other callers' commands in
 /// between, but they are not a transaction: see [`Client::multi`] for that. A command that
-/// fails (a server error, a bad argument) fails alone; the others keep their results.
+/// fails (a server error, a bad argument) fails alone; the others keep their results. In a
+/// cluster, each command goes to the node of its own keys (fan-out and splitting included),
+/// and the results still come back in order.
 pub struct Pipeline<'c> {
     client: &'c Client,
 }
@@ -48,6 +50,11 @@ impl<'c> Pipeline<'c> {
     pub async fn execute<B: Batch>(&self, batch: B) -> B::Output {
         let mut buf = BatchBuf::new();
         batch.encode(&mut buf);
+        if buf.sent > 0 && buf.blocking == crate::command::Blocking::No {
+            if let Some(results) = self.client.run_pipeline_in_cluster(&buf.bytes, &buf.infos).await {
+                return B::decode(&mut Replies::mixed(results, None, buf.refused));
+            }
+        }
         let answer = if buf.sent == 0 {
             crate::connection::BatchAnswer { values: Vec::new(), error: None }
         } else {

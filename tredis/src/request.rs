@@ -33,6 +33,25 @@ pub trait Executor: Target {
     #[doc(hidden)]
     fn submit(&self, cmd: Result<Encoded, Error>, info: &'static CommandInfo, opts: &ReqOpts) -> Pending;
 
+    /// The nodes a SCAN must walk one after the other: the primaries of a cluster.
+    #[doc(hidden)]
+    fn scan_nodes(&self) -> Option<ScanNodes> {
+        None
+    }
+
+    /// Sends a request to node `i` of `nodes`, whatever its keys.
+    #[doc(hidden)]
+    fn submit_to(
+        &self,
+        _nodes: &ScanNodes,
+        _i: usize,
+        cmd: Result<Encoded, Error>,
+        info: &'static CommandInfo,
+        opts: &ReqOpts,
+    ) -> Pending {
+        self.submit(cmd, info, opts)
+    }
+
     /// A cluster redirection (MOVED, ASK) or a stale slot map: where to send the request now.
     #[doc(hidden)]
     fn reroute(&self, _err: &Error, request: Encoded, _info: &'static CommandInfo) -> Rerouted {
@@ -44,6 +63,22 @@ pub trait Executor: Target {
     #[doc(hidden)]
     fn relocate(&self) -> bool {
         false
+    }
+}
+
+/// The primaries of a cluster, as a SCAN stream found them when it started.
+#[doc(hidden)]
+pub struct ScanNodes(pub(crate) Vec<std::sync::Arc<crate::cluster::Node>>);
+
+impl ScanNodes {
+    /// How many nodes there are to walk.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there is none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
     }
 }
 

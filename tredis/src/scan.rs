@@ -7,7 +7,7 @@ use std::task::{Context, Poll};
 
 use crate::command::{CommandInfo, Encoded};
 use crate::reply::{Decode, Scan};
-use crate::request::{Executor, ReplyFuture, ReqOpts};
+use crate::request::{Executor, ReplyFuture, ReqOpts, ScanNodes};
 use crate::Error;
 
 /// The request for the next page, boxed because the stream moves.
@@ -28,6 +28,9 @@ where
     index: usize,
     info: &'static CommandInfo,
     cursor: Option<u64>,
+    /// In a cluster, SCAN walks each primary in turn: which, and where it is.
+    nodes: Option<ScanNodes>,
+    node: usize,
     page: Option<Items<P>>,
     pending: Option<Page<'c, E, P>>,
     _p: PhantomData<P>,
@@ -52,6 +55,9 @@ where
             index,
             info,
             cursor: None,
+            // Only SCAN itself spans the keyspace; HSCAN and the others follow their key.
+            nodes: if info.name == "SCAN" { exec.scan_nodes() } else { None },
+            node: 0,
             page: None,
             pending: None,
             _p: PhantomData,
@@ -98,11 +104,21 @@ where
             };
             let request = match self.cursor {
                 None => template.clone(),
-                Some(0) => return Poll::Ready(None),
+                Some(0) => match &self.nodes {
+                    // This node is done: on to the next primary, from the start.
+                    Some(nodes) if self.node + 1 < nodes.len() => {
+                        self.node += 1;
+                        template.clone()
+                    }
+                    _ => return Poll::Ready(None),
+                },
                 Some(c) => template.with_arg(self.index, itoa::Buffer::new().format(c).as_bytes()),
             };
             let opts = ReqOpts::default();
-            let pending = self.exec.submit(Ok(request), self.info, &opts);
+            let pending = match &self.nodes {
+                Some(nodes) => self.exec.submit_to(nodes, self.node, Ok(request), self.info, &opts),
+                None => self.exec.submit(Ok(request), self.info, &opts),
+            };
             self.pending = Some(Box::pin(ReplyFuture::new(self.exec, pending, self.info, opts)));
         }
     }

@@ -206,7 +206,7 @@ fn gather(
 }
 
 /// The reply of one part, after following MOVED and ASK a few times.
-async fn settle(
+pub(super) async fn settle(
     cluster: &Arc<Cluster>,
     mut pending: Pending,
     request: Encoded,

@@ -31,7 +31,8 @@ use crate::Error;
 use fanout::RequestPolicy;
 pub(crate) use keys::{key_slot, Args, KeySlot};
 pub(crate) use slots::slot;
-use topology::{parse_addr, Node, Topology};
+pub(crate) use topology::Node;
+use topology::{parse_addr, Topology};
 
 /// Refreshes of the slot map are at least this far apart.
 pub(crate) const MIN_REFRESH_INTERVAL: Duration = Duration::from_millis(200);
@@ -140,8 +141,10 @@ impl Cluster {
             }
             RequestPolicy::Special => {
                 return Pending::failed(
-                    Error::invalid_cluster("it walks one node; scan each primary with a client of that node")
-                        .with_command(info.name),
+                    Error::invalid_cluster(
+                        "one call pages through one node; use `.stream()`, which walks every primary",
+                    )
+                    .with_command(info.name),
                 );
             }
             _ => {}
@@ -151,6 +154,9 @@ impl Cluster {
         };
         let node = match key_slot(info, args) {
             KeySlot::One(slot) => match topology.shard(slot) {
+                Some(shard) if self.cfg.read_from_replicas && reads_only(info) => {
+                    Topology::reader(shard, self.spread.fetch_add(1, Ordering::Relaxed))
+                }
                 Some(shard) => &shard.primary,
                 // No shard serves it (yet): a node will say where it went, or CLUSTERDOWN.
                 None => topology.any_primary(usize::from(slot)),
@@ -288,7 +294,8 @@ impl Cluster {
         self.known.lock().unwrap_or_else(|e| e.into_inner()).retain(|addr, _| keep.contains(addr));
     }
 
-    /// Waits for the first map, then for every primary's connections.
+    /// Waits for the first map, then for every primary's connections (and the replicas', to
+    /// read from them).
     pub(crate) async fn ready(self: &Arc<Self>) -> Result<(), Error> {
         let mut rx = self.refreshed.subscribe();
         if rx.borrow().is_none() {
@@ -307,6 +314,13 @@ impl Cluster {
         let t = self.topology();
         for shard in &t.shards {
             shard.primary.ready().await?;
+        }
+        // Reads go to replicas only once they are up: wait for them too, but a replica that
+        // is down only means its shard's reads go to the primary.
+        if self.cfg.read_from_replicas {
+            for replica in t.shards.iter().flat_map(|s| &s.replicas) {
+                let _ = replica.ready().await;
+            }
         }
         Ok(())
     }
@@ -362,6 +376,60 @@ impl Cluster {
             _ => Ok(topology.any_primary(self.spread.fetch_add(1, Ordering::Relaxed)).clone()),
         }
     }
+}
+
+impl Cluster {
+    /// The primaries, for walking each with SCAN.
+    pub(crate) fn primaries(&self) -> Vec<Arc<Node>> {
+        self.topology().shards.iter().map(|s| s.primary.clone()).collect()
+    }
+
+    /// Sends `request` to `node`, whatever its keys.
+    pub(crate) fn submit_to(
+        node: &Node,
+        request: Encoded,
+        info: &'static CommandInfo,
+        timeout: Option<Duration>,
+    ) -> Pending {
+        send(node, request, info, timeout)
+    }
+
+    /// A pipeline: each command routed on its own (the writers still coalesce the commands
+    /// bound for one node into few writes), redirections followed, results in order. The
+    /// pipeline's timeout bounds the whole; commands not answered by then fail with it.
+    pub(crate) async fn run_pipeline(
+        self: &Arc<Self>,
+        bytes: &[u8],
+        infos: &[&'static CommandInfo],
+        timeout: Option<Duration>,
+    ) -> Vec<Result<Value, Error>> {
+        let mut rest = bytes;
+        let mut parts = Vec::with_capacity(infos.len());
+        for info in infos {
+            let Some(len) = Args::of(rest).map(Args::byte_len) else { break };
+            let one = Encoded::concat(rest[..len].to_vec());
+            rest = &rest[len..];
+            parts.push((self.submit(one.clone(), info, None), one, *info));
+        }
+        let deadline = timeout.map(|t| (Instant::now() + t, t));
+        let mut results = Vec::with_capacity(parts.len());
+        for (pending, request, info) in parts {
+            let settled = fanout::settle(self, pending, request, info);
+            let r = match deadline {
+                Some((at, t)) => tokio::time::timeout_at(at, settled)
+                    .await
+                    .unwrap_or_else(|_| Err(Error::timeout(t).with_command(info.name))),
+                None => settled.await,
+            };
+            results.push(r);
+        }
+        results
+    }
+}
+
+/// Whether a replica may answer the command: it only reads.
+fn reads_only(info: &CommandInfo) -> bool {
+    info.flags.contains(Flags::READONLY) && !info.flags.contains(Flags::WRITE)
 }
 
 /// Commands that cannot run on a cluster: there is only database 0.

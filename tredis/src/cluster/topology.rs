@@ -37,6 +37,11 @@ impl Node {
         pick(&self.conns, &self.next)
     }
 
+    /// Whether a connection to it is up.
+    pub(crate) fn is_up(&self) -> bool {
+        self.conns.iter().any(Connection::is_connected)
+    }
+
     /// Waits until every connection of the node is up.
     pub(crate) async fn ready(&self) -> Result<(), Error> {
         for c in self.conns.iter() {
@@ -112,6 +117,15 @@ impl Topology {
     #[inline]
     pub(crate) fn shard(&self, slot: u16) -> Option<&Shard> {
         self.shards.get(usize::from(*self.slots.get(usize::from(slot))?))
+    }
+
+    /// A replica of `shard` that is up, picked by `hint`; the primary when none is.
+    pub(crate) fn reader(shard: &Shard, hint: usize) -> &Arc<Node> {
+        let up = shard.replicas.iter().filter(|r| r.is_up()).count();
+        if up == 0 {
+            return &shard.primary;
+        }
+        shard.replicas.iter().filter(|r| r.is_up()).nth(hint % up).unwrap_or(&shard.primary)
     }
 
     /// Some primary, spreading keyless commands by `hint`.

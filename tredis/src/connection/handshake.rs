@@ -170,5 +170,10 @@ pub(crate) async fn run(rd: &mut ReadHalf, wr: &mut WriteHalf, cfg: &Config) -> 
         let reply = wire.call(c).await?;
         expect_ok(reply, &format!("SELECT {}", cfg.db))?;
     }
+    if cfg.read_from_replicas {
+        // Harmless on a primary; on a replica it allows reads instead of MOVED.
+        let reply = wire.call(CmdBuf::new(b"$8\r\nREADONLY\r\n", 1)).await?;
+        expect_ok(reply, "READONLY")?;
+    }
     Ok(Session { protocol, leftover: wire.buf })
 }
