@@ -42,6 +42,8 @@ impl BatchBuf {
                 if self.bytes.is_empty() {
                     // Room for the batch at once, guessed from its first command.
                     self.bytes.reserve(e.as_bytes().len() * (remaining + 1) + 64);
+                    self.infos.reserve(remaining + 1);
+                    self.refused.reserve(remaining + 1);
                 }
                 self.bytes.extend_from_slice(e.as_bytes());
                 self.sent += 1;
@@ -62,7 +64,7 @@ impl BatchBuf {
 /// The replies of a batch, handed out in order.
 #[doc(hidden)]
 pub struct Replies {
-    values: std::vec::IntoIter<Result<Value, Error>>,
+    values: Values,
     error: Option<Error>,
     refused: std::vec::IntoIter<Option<Error>>,
     remaining: usize,
@@ -70,7 +72,8 @@ pub struct Replies {
 
 impl Replies {
     pub(crate) fn new(values: Vec<Value>, error: Option<Error>, refused: Vec<Option<Error>>) -> Replies {
-        Replies::mixed(values.into_iter().map(Ok).collect(), error, refused)
+        let values = Values::Plain(values.into_iter());
+        Replies { values, error, remaining: refused.len(), refused: refused.into_iter() }
     }
 
     /// Replies where some commands failed alone (a cluster pipeline: each command has its own
@@ -80,7 +83,8 @@ impl Replies {
         error: Option<Error>,
         refused: Vec<Option<Error>>,
     ) -> Replies {
-        Replies { values: values.into_iter(), error, remaining: refused.len(), refused: refused.into_iter() }
+        let values = Values::Mixed(values.into_iter());
+        Replies { values, error, remaining: refused.len(), refused: refused.into_iter() }
     }
 
     fn next<R: Decode>(&mut self, name: &'static str) -> Result<R::Output, Error> {
@@ -88,7 +92,11 @@ impl Replies {
         if let Some(Some(refused)) = self.refused.next() {
             return Err(refused);
         }
-        match self.values.next() {
+        let next = match &mut self.values {
+            Values::Plain(v) => v.next().map(Ok),
+            Values::Mixed(v) => v.next(),
+        };
+        match next {
             Some(Ok(Value::Error(e) | Value::BulkError(e))) => Err(Error::server(&e).with_command(name)),
             Some(Ok(v)) => R::decode(v).map_err(|e| Error::protocol(e.to_string()).with_command(name)),
             Some(Err(e)) => Err(e.with_command(name)),
@@ -99,6 +107,13 @@ impl Replies {
             }),
         }
     }
+}
+
+/// The replies of a batch: as read from one connection, or one result per command (a
+/// cluster pipeline), kept apart so that the common case is not copied.
+enum Values {
+    Plain(std::vec::IntoIter<Value>),
+    Mixed(std::vec::IntoIter<Result<Value, Error>>),
 }
 
 /// One request of a batch.

@@ -8,6 +8,14 @@ use tredis::{Client, Protocol};
 
 use super::server::OwnServer;
 
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// Held by each test with a cluster of its own: six more servers per test would starve a
+/// small machine, and the elections the tests wait for run on timers.
+pub async fn one_at_a_time() -> tokio::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().await
+}
+
 /// One node of the cluster, with a plain client of it.
 pub struct Member {
     /// The server.
@@ -77,4 +85,20 @@ where
         assert!(start.elapsed() < Duration::from_secs(30), "timed out waiting until {what}");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+/// Polls `check` until it holds, for at most `limit`; whether it did.
+pub async fn within<F, Fut>(limit: Duration, mut check: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let start = Instant::now();
+    while !check().await {
+        if start.elapsed() > limit {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    true
 }

@@ -63,6 +63,8 @@ pub(crate) struct Cluster {
     last_refresh: Mutex<Option<Instant>>,
     refreshed: watch::Sender<Outcome>,
     spread: AtomicUsize,
+    /// Set by `close`: from then on, Closed errors are the caller's, not a departed node's.
+    closed: AtomicBool,
 }
 
 impl Cluster {
@@ -81,6 +83,7 @@ impl Cluster {
             last_refresh: Mutex::new(None),
             refreshed: watch::channel(None).0,
             spread: AtomicUsize::new(0),
+            closed: AtomicBool::new(false),
             cfg,
         });
         if start {
@@ -211,6 +214,11 @@ impl Cluster {
                 self.schedule_refresh();
                 Rerouted::Later(request)
             }
+            // A node that left the map was let go with requests still queued for it (never
+            // written): they go where the new map says.
+            None if err.kind() == crate::ErrorKind::Closed && !self.closed.load(Ordering::Acquire) => {
+                Rerouted::Later(request)
+            }
             _ => Rerouted::No(request),
         }
     }
@@ -327,6 +335,7 @@ impl Cluster {
 
     /// Closes every node's connections.
     pub(crate) async fn close(&self) {
+        self.closed.store(true, Ordering::Release);
         let nodes: Vec<Arc<Node>> =
             self.known.lock().unwrap_or_else(|e| e.into_inner()).values().cloned().collect();
         for n in nodes {

@@ -89,9 +89,10 @@ pub(crate) struct Shared {
     close: Notify,
     start: Notify,
     state: watch::Sender<State>,
-    /// Set by `relocate` until the next connection is made; the writer stops writing.
+    /// Set by `relocate` until the next connection is made. The writer checks it before each
+    /// write, so the move happens with the next request (a READONLY retry comes at once),
+    /// without a wake-up of its own on the hot path.
     relocating: AtomicBool,
-    relocate: Notify,
 }
 
 impl Shared {
@@ -135,7 +136,6 @@ impl Connection {
             start: Notify::new(),
             state,
             relocating: AtomicBool::new(false),
-            relocate: Notify::new(),
         });
         tokio::spawn(run(cfg.clone(), shared.clone(), rx));
         Connection { tx, shared, cfg }
@@ -150,10 +150,8 @@ impl Connection {
         timeout: Option<Duration>,
     ) -> Pending {
         let (tx, rx) = oneshot::channel();
-        match self.enqueue(Request { bytes, reply: ReplyTo::One(tx), info }) {
-            Ok(()) => Pending::waiting(rx, timeout),
-            Err(e) => Pending::failed(e.with_command(info.name)),
-        }
+        self.enqueue(Request { bytes, reply: ReplyTo::One(tx), info });
+        Pending::waiting(rx, timeout)
     }
 
     /// Queues `n` commands encoded back to back, as one unit: nothing interleaves with them.
@@ -164,40 +162,35 @@ impl Connection {
         info: &'static CommandInfo,
     ) -> oneshot::Receiver<BatchAnswer> {
         let (tx, rx) = oneshot::channel();
-        if let Err(e) = self.enqueue(Request { bytes, reply: ReplyTo::Many(n, tx), info }) {
-            let (tx, rx) = oneshot::channel();
-            let _ = tx.send(BatchAnswer { values: Vec::new(), error: Some(e.with_command(info.name)) });
-            return rx;
-        }
+        self.enqueue(Request { bytes, reply: ReplyTo::Many(n, tx), info });
         rx
     }
 
+    /// Queues a request; one that cannot be queued is answered at once with why, and with
+    /// its bytes, which were never written (so a cluster can send them elsewhere).
     #[inline]
-    fn enqueue(&self, request: Request) -> Result<(), Error> {
+    fn enqueue(&self, request: Request) {
+        let refuse = |r: Request, e: Error| r.reply.fail(e.with_command(r.info.name), r.bytes);
         if !self.shared.started.load(Ordering::Relaxed) {
-            return Err(Error::connect(
-                "not connected: auto_connect is off, so call `Client::ready()` first",
-            ));
+            let e = Error::connect("not connected: auto_connect is off, so call `Client::ready()` first");
+            return refuse(request, e);
         }
         let queued = self.shared.queued.fetch_add(1, Ordering::Relaxed);
         if queued >= self.cfg.max_queued && !self.shared.connected.load(Ordering::Relaxed) {
             self.shared.dequeued(1);
-            return Err(Error::queue_full(self.cfg.max_queued));
+            return refuse(request, Error::queue_full(self.cfg.max_queued));
         }
-        if self.tx.send(request).is_err() {
+        if let Err(mpsc::error::SendError(r)) = self.tx.send(request) {
             self.shared.dequeued(1);
-            return Err(Error::closed());
+            refuse(r, Error::closed());
         }
-        Ok(())
     }
 
     /// Moves to the current primary: the connection is remade once the requests already
     /// written are answered. Idempotent while a move is under way, so a burst of READONLY
     /// replies makes one move.
     pub(crate) fn relocate(&self) {
-        if !self.shared.relocating.swap(true, Ordering::AcqRel) {
-            self.shared.relocate.notify_one();
-        }
+        self.shared.relocating.store(true, Ordering::Release);
     }
 
     /// True while a connection is established.

@@ -48,12 +48,6 @@ pub(crate) async fn serve(
                 biased;
                 e = &mut reader_done => return Stopped::Lost(e.unwrap_or_else(|_| Error::indeterminate("the reader stopped"))),
                 _ = shared.closing() => return Stopped::Lost(Error::closed()),
-                // A stale wake-up (the move was already made) is ignored.
-                _ = shared.relocate.notified() => if shared.relocating.load(Ordering::Acquire) {
-                    return Stopped::Relocate;
-                } else {
-                    continue;
-                },
                 r = rx.recv() => match r {
                     Some(r) => {
                         shared.dequeued(1);
