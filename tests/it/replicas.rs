@@ -156,3 +156,77 @@ async fn failover_moves_writers_to_the_new_primary() {
         );
     }
 }
+
+/// Reads from replicas with a hosts list: reads go to the replica, writes to the primary, and
+/// when the replica dies the reads move to the primary without an error reaching a caller
+/// (reliability scenario 15).
+#[tokio::test]
+async fn reads_go_to_the_replica_and_survive_its_death() {
+    let (primary, mut replica) = pair().await;
+    // A key that only the replica has tells which server answered a read.
+    let direct = support::client_for(&replica.url(), Protocol::Resp3).await;
+    direct.config_set([("replica-read-only", "no")]).await.unwrap();
+    direct.set("only-on-the-replica", "r").await.unwrap();
+    for proto in support::PROTOCOLS {
+        let c = Client::builder()
+            .hosts([primary.url(), replica.url()])
+            .protocol(proto)
+            .read_from_replicas(true)
+            .pool_size(2)
+            .command_timeout(Duration::from_secs(10))
+            .build()
+            .unwrap();
+        c.ready().await.unwrap();
+        assert_eq!(c.get("only-on-the-replica").await.unwrap().as_deref(), Some(&b"r"[..]));
+        // Writes (and what the replica may not serve as a read, such as a transaction) go to
+        // the primary.
+        c.set("written", "w").await.unwrap();
+        let on_primary = support::client_for(&primary.url(), Protocol::Resp3).await;
+        assert_eq!(on_primary.get("written").await.unwrap().as_deref(), Some(&b"w"[..]));
+        assert_eq!(on_primary.get("only-on-the-replica").await.unwrap(), None);
+    }
+    let c = Client::builder()
+        .hosts([primary.url(), replica.url()])
+        .read_from_replicas(true)
+        .command_timeout(Duration::from_secs(10))
+        .reconnect_backoff(Duration::from_millis(10), Duration::from_millis(100))
+        .build()
+        .unwrap();
+    c.ready().await.unwrap();
+    assert_eq!(c.get("only-on-the-replica").await.unwrap().as_deref(), Some(&b"r"[..]));
+    let stop = Arc::new(AtomicBool::new(false));
+    let errors = Arc::new(Mutex::new(Vec::<String>::new()));
+    let from_primary = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let mut readers = Vec::new();
+    for _ in 0..4 {
+        let (c, stop, errors, from_primary) = (c.clone(), stop.clone(), errors.clone(), from_primary.clone());
+        readers.push(tokio::spawn(async move {
+            while !stop.load(Ordering::Relaxed) {
+                match c.get("only-on-the-replica").await {
+                    Ok(None) => {
+                        from_primary.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Ok(Some(_)) => {}
+                    Err(e) => errors.lock().unwrap().push(e.to_string()),
+                }
+            }
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    replica.stop();
+    wait_until("reads are answered by the primary", || async {
+        from_primary.load(Ordering::Relaxed) > 1_000
+    })
+    .await;
+    stop.store(true, Ordering::Relaxed);
+    for r in readers {
+        r.await.unwrap();
+    }
+    let errors = std::mem::take(&mut *errors.lock().unwrap());
+    assert!(errors.is_empty(), "{} reads failed: {:?}", errors.len(), &errors[..errors.len().min(5)]);
+    // Writes never went anywhere but the primary.
+    c.set("after", "a").await.unwrap();
+    // Reading from replicas needs them listed.
+    let err = Client::builder().url(&primary.url()).read_from_replicas(true).build().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Config);
+}

@@ -80,6 +80,7 @@ async fn follows_a_sentinel_failover() {
     let _state = support::sentinel_exclusive().await;
     let c = sentinel_client(Protocol::Resp3);
     c.ready().await.unwrap();
+    c.del((0..100).map(|i| format!("sentinel:counter:{i}")).collect::<Vec<_>>()).await.unwrap();
     let stop = Arc::new(AtomicBool::new(false));
     let acked = Arc::new(Mutex::new(HashMap::<String, (i64, i64)>::new()));
     let mut tasks = Vec::new();
@@ -148,4 +149,227 @@ async fn follows_a_sentinel_failover() {
             c.get(&key).await.unwrap().map_or(0, |v| std::str::from_utf8(&v).unwrap().parse().unwrap());
         assert!(stored <= ok + maybe, "{key}: {ok} acknowledged, {maybe} indeterminate, {stored} stored");
     }
+}
+
+/// The port of the replica, as the Sentinels know it.
+fn replica_port() -> u16 {
+    let out = sentinel_cli(&["SENTINEL", "REPLICAS", &support::sentinel_name()]);
+    let lines: Vec<&str> = out.lines().collect();
+    let at = lines.iter().position(|l| *l == "port").unwrap_or_else(|| panic!("no replica: {out}"));
+    lines[at + 1].trim().parse().unwrap()
+}
+
+/// How many times a server ran `command`, from its INFO commandstats.
+async fn calls(server: &Client, command: &str) -> u64 {
+    stat(server, command, "calls").await
+}
+
+/// One figure of a command in a server's INFO commandstats (`calls`, `rejected_calls` ...).
+async fn stat(server: &Client, command: &str, figure: &str) -> u64 {
+    let stats = server.info().sections("commandstats").await.unwrap();
+    let prefix = format!("{figure}=");
+    stats
+        .get(&format!("cmdstat_{command}"))
+        .and_then(|s| s.split(',').find_map(|f| f.strip_prefix(prefix.as_str())))
+        .map_or(0, |n| n.parse().unwrap())
+}
+
+/// Reads go to the replica the Sentinels name, writes to the primary.
+#[tokio::test]
+async fn reads_from_the_replica_the_sentinels_name() {
+    let _state = support::sentinel_shared().await;
+    let replica =
+        support::client_for(&format!("redis://127.0.0.1:{}", replica_port()), Protocol::Resp3).await;
+    let primary =
+        support::client_for(&format!("redis://127.0.0.1:{}", primary_port()), Protocol::Resp3).await;
+    let c = Client::builder()
+        .hosts(support::sentinel_urls())
+        .sentinel(support::sentinel_name())
+        .read_from_replicas(true)
+        .build()
+        .unwrap();
+    c.ready().await.unwrap();
+    let (reads_before, writes_before) = (calls(&replica, "strlen").await, calls(&primary, "append").await);
+    for _ in 0..20 {
+        c.append("sentinel:replica-read", "x").await.unwrap();
+        c.strlen("sentinel:replica-read").await.unwrap();
+    }
+    assert_eq!(calls(&replica, "strlen").await - reads_before, 20, "reads went elsewhere");
+    assert_eq!(calls(&primary, "append").await - writes_before, 20, "writes went elsewhere");
+}
+
+/// With every Sentinel down, connecting fails at once with a clear error, naming each
+/// (reliability scenario 19; one Sentinel down is passed over, above).
+#[tokio::test]
+async fn every_sentinel_down_fails_clearly() {
+    let dead: Vec<String> = (0..2)
+        .map(|_| {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            format!("redis://{}", l.local_addr().unwrap())
+        })
+        .collect();
+    let c = Client::builder()
+        .hosts(&dead)
+        .sentinel(support::sentinel_name())
+        .connect_timeout(Duration::from_secs(1))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let err = c.ready().await.unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(2), "took {:?}", started.elapsed());
+    assert_eq!(err.kind(), ErrorKind::Connect);
+    for d in &dead {
+        assert!(err.to_string().contains(d.trim_start_matches("redis://")), "{err}");
+    }
+}
+
+/// A Sentinel with a stale view names the replica as the primary: the ROLE check turns it
+/// down, the next Sentinel is asked, and nothing but the handshake reaches the replica
+/// (reliability scenario 20). A real Sentinel cannot be made stale on purpose: a fake one
+/// plays it.
+#[tokio::test]
+async fn a_stale_sentinel_is_passed_over() {
+    let _state = support::sentinel_shared().await;
+    let stale_port = replica_port();
+    let stale = support::fake::Fake::start(move |mut conn, _| async move {
+        while let Some(cmd) = conn.command().await {
+            let reply = if cmd.len() == 3 && cmd[1].eq_ignore_ascii_case(b"GET-MASTER-ADDR-BY-NAME") {
+                let port = stale_port.to_string();
+                format!("*2\r\n$9\r\n127.0.0.1\r\n${}\r\n{port}\r\n", port.len())
+            } else {
+                "-ERR not a sentinel command I play\r\n".to_string()
+            };
+            conn.send(reply.as_bytes()).await;
+        }
+    })
+    .await;
+    let replica = support::client_for(&format!("redis://127.0.0.1:{stale_port}"), Protocol::Resp3).await;
+    let roles_before = calls(&replica, "role").await;
+    // The replica runs the SETs its primary passes on, so a SET sent to it shows as refused.
+    let refused_before = stat(&replica, "set", "rejected_calls").await;
+    let mut hosts = vec![stale.url()];
+    hosts.extend(support::sentinel_urls());
+    let c = Client::builder().hosts(hosts).sentinel(support::sentinel_name()).build().unwrap();
+    c.set("sentinel:stale", "v").await.unwrap();
+    assert!(matches!(c.role().await.unwrap(), Role::Master { .. }));
+    assert!(calls(&replica, "role").await > roles_before, "the named replica was not even tried");
+    assert_eq!(stat(&replica, "set", "rejected_calls").await, refused_before, "a write reached the replica");
+}
+
+/// Resumes a process stopped with SIGSTOP, even when the test fails meanwhile.
+struct Frozen(u32);
+
+impl Frozen {
+    fn freeze(pid: u32) -> Frozen {
+        assert!(Command::new("kill").args(["-STOP", &pid.to_string()]).status().unwrap().success());
+        Frozen(pid)
+    }
+}
+
+impl Drop for Frozen {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").args(["-CONT", &self.0.to_string()]).status();
+    }
+}
+
+/// The primary stops answering (SIGSTOP, as a hung host would): the Sentinels promote the
+/// replica, and the client writes to it within the failover time plus 2 s. When the old
+/// primary wakes up it still believes it is the primary until the Sentinels demote it; no
+/// write may be acknowledged by it then, as its writes are about to be thrown away
+/// (reliability scenario 18).
+#[tokio::test]
+async fn a_stopped_primary_is_replaced() {
+    let _state = support::sentinel_exclusive().await;
+    let c = Client::builder()
+        .hosts(support::sentinel_urls())
+        .sentinel(support::sentinel_name())
+        .command_timeout(Duration::from_secs(1))
+        .reconnect_backoff(Duration::from_millis(10), Duration::from_millis(200))
+        .build()
+        .unwrap();
+    c.ready().await.unwrap();
+    let keys: Vec<String> =
+        ["stalled", "woken"].iter().flat_map(|p| (0..50).map(move |i| format!("sentinel:{p}:{i}"))).collect();
+    c.del(&keys).await.unwrap();
+    let old_port = primary_port();
+    let old = support::client_for(&format!("redis://127.0.0.1:{old_port}"), Protocol::Resp3).await;
+    let pid: u32 = old.info().sections("server").await.unwrap().get("process_id").unwrap().parse().unwrap();
+    // Writers INCR keys of the phase they started in: "stalled" while the old primary is
+    // stopped, "woken" once it runs again.
+    let woken = Arc::new(AtomicBool::new(false));
+    let stop = Arc::new(AtomicBool::new(false));
+    let tally = Arc::new(Mutex::new(HashMap::<String, (i64, i64)>::new()));
+    let mut tasks = Vec::new();
+    for w in 0..4u64 {
+        let (c, woken, stop, tally) = (c.clone(), woken.clone(), stop.clone(), tally.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut i = w;
+            let mut errors = Vec::new();
+            while !stop.load(Ordering::Relaxed) {
+                let phase = if woken.load(Ordering::Acquire) { "woken" } else { "stalled" };
+                let key = format!("sentinel:{phase}:{}", i % 50);
+                i += 4;
+                let started = Instant::now();
+                let r = c.incr(&key).await;
+                assert!(
+                    started.elapsed() < Duration::from_millis(1_500),
+                    "an INCR took {:?}",
+                    started.elapsed()
+                );
+                let mut t = tally.lock().unwrap();
+                let entry = t.entry(key).or_default();
+                match r {
+                    Ok(_) => entry.0 += 1,
+                    // Stuck on the stopped primary until the timeout: it may or may not run.
+                    Err(e) if matches!(e.kind(), ErrorKind::Indeterminate | ErrorKind::Timeout) => {
+                        entry.1 += 1
+                    }
+                    Err(e) => errors.push(e.to_string()),
+                }
+            }
+            errors
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let frozen = Frozen::freeze(pid);
+    let started = Instant::now();
+    wait_until("the Sentinels name a new primary", || async { primary_port() != old_port }).await;
+    let switched = started.elapsed();
+    let new_port = primary_port().to_string();
+    wait_until("the client writes to the new primary", || async {
+        c.set("sentinel:probe", "x").await.is_ok()
+            && c.info().await.is_ok_and(|i| i.get("tcp_port") == Some(new_port.as_str()))
+    })
+    .await;
+    let resumed = started.elapsed();
+    eprintln!("stopped primary: the Sentinels switched after {switched:?}, the client wrote to the new one after {resumed:?}");
+    assert!(resumed < switched + Duration::from_secs(2), "the client lagged the switch");
+    woken.store(true, Ordering::Release);
+    drop(frozen);
+    // The old primary is demoted by the Sentinels; writes go on meanwhile.
+    wait_until("the old primary serves as a replica", || async {
+        matches!(old.role().await, Ok(Role::Replica { ref state, .. }) if state == "connected")
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut errors = Vec::new();
+    for t in tasks {
+        errors.extend(t.await.unwrap());
+    }
+    assert!(errors.is_empty(), "errors reached the writers: {:?}", &errors[..errors.len().min(5)]);
+    let counts = std::mem::take(&mut *tally.lock().unwrap());
+    let mut woken_acked = 0;
+    for (key, (ok, maybe)) in counts {
+        let stored: i64 =
+            c.get(&key).await.unwrap().map_or(0, |v| std::str::from_utf8(&v).unwrap().parse().unwrap());
+        // Nothing is applied twice; and once the old primary woke, every acknowledged write
+        // is on the new primary: none was acknowledged by the stale one.
+        assert!(stored <= ok + maybe, "{key}: {ok} acknowledged, {maybe} unknown, {stored} stored");
+        if key.starts_with("sentinel:woken") {
+            assert!(stored >= ok, "{key}: {ok} acknowledged after the old primary woke, {stored} stored");
+            woken_acked += ok;
+        }
+    }
+    assert!(woken_acked > 100, "too few writes after the old primary woke: {woken_acked}");
 }

@@ -9,7 +9,7 @@ use tokio::sync::oneshot;
 
 use crate::cluster::Cluster;
 use crate::command::{Blocking, CommandInfo, Encoded};
-use crate::config::{parse_url, Addr, CloseEvent, Config, Protocol};
+use crate::config::{parse_url, Addr, CloseEvent, Config, Protocol, Wanted};
 use crate::connection::{Answer, BatchAnswer, Connection};
 use crate::request::{Executor, Pending, ReqOpts, Sealed, Target};
 use crate::resp::Limits;
@@ -41,6 +41,10 @@ pub struct Client {
 struct Inner {
     /// The pool of multiplexed connections, used in turn (empty for a cluster).
     conns: Box<[Connection]>,
+    /// With `read_from_replicas` outside a cluster: connections to replicas, for commands that
+    /// only read (empty otherwise).
+    replicas: Box<[Connection]>,
+    next_replica: AtomicUsize,
     /// With clustering on: the slot map and a pool per node.
     cluster: Option<Arc<Cluster>>,
     /// With Sentinel: dropped with the client, which stops the `+switch-master` watcher.
@@ -153,6 +157,11 @@ impl Client {
         for conn in self.inner.conns.iter() {
             conn.ready().await?;
         }
+        // Reads go to the primary until a replica is up: a replica that is down (or syncing)
+        // is no reason to fail.
+        for conn in self.inner.replicas.iter() {
+            let _ = conn.ready().await;
+        }
         Ok(())
     }
 
@@ -162,7 +171,7 @@ impl Client {
         if let Some(c) = &self.inner.cluster {
             c.close().await;
         }
-        for conn in self.inner.conns.iter() {
+        for conn in self.inner.conns.iter().chain(self.inner.replicas.iter()) {
             conn.close().await;
         }
         for conn in self.inner.dedicated.close_idle() {
@@ -250,6 +259,19 @@ impl Client {
         crate::connection::pick(&self.inner.conns, &self.inner.next)
     }
 
+    /// The connection for a command: a replica's when it only reads, replicas are wanted and
+    /// one is up; else the primary's.
+    #[inline]
+    fn conn_for(&self, info: &CommandInfo) -> &Connection {
+        if !self.inner.replicas.is_empty() && info.reads_only() {
+            let replica = crate::connection::pick(&self.inner.replicas, &self.inner.next_replica);
+            if replica.is_connected() {
+                return replica;
+            }
+        }
+        self.conn()
+    }
+
     /// How long to wait for a request: its own timeout, else the block time plus the grace
     /// period for blocking commands, else the default command timeout.
     pub(crate) fn timeout_for(&self, blocking: Blocking, opts: &ReqOpts) -> Option<Duration> {
@@ -331,9 +353,10 @@ impl fmt::Debug for Client {
 }
 
 impl Inner {
-    /// Moves every connection to the current primary.
+    /// Moves every connection to the current primary, and those for reads to the current
+    /// replicas (one of them may be the new primary).
     fn relocate(&self) {
-        for conn in self.conns.iter() {
+        for conn in self.conns.iter().chain(self.replicas.iter()) {
             conn.relocate();
         }
         // Idle dedicated connections may lead to the old primary too; new ones check ROLE.
@@ -367,17 +390,29 @@ impl Executor for Client {
     }
 
     fn reroute(&self, err: &Error, request: Encoded, info: &'static CommandInfo) -> crate::request::Rerouted {
-        match &self.inner.cluster {
-            Some(c) => c.reroute(err, request, info),
-            None => crate::request::Rerouted::No(request),
+        use crate::request::Rerouted;
+        if let Some(c) = &self.inner.cluster {
+            return c.reroute(err, request, info);
         }
+        // A read that a replica could not answer (it went down, or is loading or cut off
+        // from its primary) is answered by the primary: reading twice is harmless. Not when
+        // the primary is down too: then the error stands.
+        let replica_failed =
+            matches!(err.kind(), crate::ErrorKind::Connect | crate::ErrorKind::Indeterminate)
+                || matches!(err.code(), Some("MASTERDOWN" | "LOADING"));
+        let primary = self.conn();
+        if !self.inner.replicas.is_empty() && info.reads_only() && replica_failed && primary.is_connected() {
+            let timeout = self.timeout_for(Blocking::No, &ReqOpts::default());
+            return Rerouted::Sent(primary.submit(request, info, timeout));
+        }
+        Rerouted::No(request)
     }
 
     fn relocate(&self) -> bool {
         if self.inner.cluster.is_some() {
             return false;
         }
-        if !self.inner.cfg.require_primary {
+        if self.inner.cfg.role != Wanted::Primary {
             return false;
         }
         self.inner.relocate();
@@ -396,7 +431,7 @@ impl Executor for Client {
             return c.submit(bytes, info, timeout);
         }
         match blocking {
-            Blocking::No => self.conn().submit(bytes, info, timeout),
+            Blocking::No => self.conn_for(info).submit(bytes, info, timeout),
             _ => self.inner.dedicated.submit(bytes, info, timeout),
         }
     }
@@ -519,9 +554,17 @@ impl Builder {
         self
     }
 
-    /// In a cluster, sends commands that only read to a replica of their shard (one that is
-    /// up; the primary when none is), trading freshness for load spread: a replica may lag
-    /// its primary. Writes always go to the primary.
+    /// Sends commands that only read to a replica, trading freshness for load spread: a
+    /// replica may lag its primary, so a read may not see a write just made. Writes,
+    /// transactions and pipelines always go to the primary.
+    ///
+    /// - In a cluster: a replica of the command's shard that is up, else the primary.
+    /// - With a hosts list: the hosts whose ROLE is a replica in sync with its primary (the
+    ///   list must hold them), one connection per pool slot, spread over them.
+    /// - With Sentinel: the replicas the Sentinels deem healthy (SENTINEL REPLICAS).
+    ///
+    /// While no replica is up, reads go to the primary; a read a replica fails to answer
+    /// (it went down, is loading, or lost its primary) is sent again to the primary.
     pub fn read_from_replicas(mut self, on: bool) -> Builder {
         self.cfg.read_from_replicas = on;
         self
@@ -640,15 +683,20 @@ impl Builder {
         if tokio::runtime::Handle::try_current().is_err() {
             return Err(Error::config("a client must be built inside a tokio runtime"));
         }
-        if cfg.read_from_replicas && !cluster {
+        if cfg.read_from_replicas && !cluster && sentinel.is_none() && cfg.hosts.len() < 2 {
             return Err(Error::config(
-                "read_from_replicas is for a cluster; with a hosts list, connect a client to a replica",
+                "read_from_replicas needs the replicas: list them with the primary in `hosts`, or use Sentinel or a cluster",
             ));
         }
         if cluster && sentinel.is_some() {
             return Err(Error::config("a client is for a cluster or for Sentinel, not both"));
         }
-        cfg.require_primary = sentinel.is_some() || (!cluster && cfg.hosts.len() > 1);
+        cfg.role = if sentinel.is_some() || (!cluster && cfg.hosts.len() > 1) {
+            Wanted::Primary
+        } else {
+            Wanted::Any
+        };
+        cfg.cluster = cluster;
         cfg.sentinel = sentinel;
         if cluster && cfg.db != 0 {
             return Err(Error::config(format!("a cluster has database 0 only, not {}", cfg.db)));
@@ -658,11 +706,19 @@ impl Builder {
         } else {
             ((0..cfg.pool_size).map(|_| Connection::spawn(Arc::new(cfg.clone()))).collect(), None)
         };
+        let replicas: Box<[Connection]> = if cfg.read_from_replicas && cluster.is_none() {
+            let for_reads = Arc::new(Config { role: Wanted::Replica, ..cfg.clone() });
+            (0..cfg.pool_size).map(|i| Connection::spawn_from(for_reads.clone(), i)).collect()
+        } else {
+            Box::new([])
+        };
         let dedicated = Arc::new(Dedicated::new(&cfg));
         let (stop, stopped) = oneshot::channel();
         let watching = cfg.sentinel.clone();
         let inner = Arc::new(Inner {
             conns,
+            replicas,
+            next_replica: AtomicUsize::new(0),
             cluster,
             _sentinel_watch: watching.as_ref().map(|_| stop),
             next: AtomicUsize::new(0),

@@ -35,6 +35,14 @@ pub struct CommandInfo {
     pub tips: &'static [&'static str],
 }
 
+impl CommandInfo {
+    /// Whether the command only reads, so that a replica may serve it.
+    #[inline]
+    pub(crate) fn reads_only(&self) -> bool {
+        self.flags.contains(Flags::READONLY) && !self.flags.contains(Flags::WRITE)
+    }
+}
+
 /// Command flags reported by the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Flags(u32);

@@ -239,6 +239,17 @@ pub struct CloseEvent {
     pub error: Error,
 }
 
+/// Which servers a connection accepts, checked with ROLE on each (re)connect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Wanted {
+    /// Whatever the host is (one host: the user named that server).
+    Any,
+    /// Only the primary (several hosts, or Sentinel).
+    Primary,
+    /// Only a replica whose link to its primary is up (reads from replicas).
+    Replica,
+}
+
 /// Everything a connection needs to (re)connect and serve.
 #[derive(Clone)]
 pub(crate) struct Config {
@@ -258,11 +269,14 @@ pub(crate) struct Config {
     pub backoff_max: Duration,
     pub pool_size: usize,
     pub blocking_grace: Duration,
-    /// Accept a server only if its ROLE is `master` (several hosts, or Sentinel).
-    pub require_primary: bool,
+    /// Which servers a connection accepts, by their ROLE.
+    pub role: Wanted,
+    /// Clustering is on: connections go to one node each.
+    pub cluster: bool,
     /// With Sentinel: the name of the primary; `hosts` are then the Sentinels.
     pub sentinel: Option<String>,
-    /// Send READONLY on connect, so that a cluster replica serves reads.
+    /// Commands that only read go to replicas: in a cluster, connections send READONLY so
+    /// that replicas serve them; otherwise the client keeps a pool of replica connections.
     pub read_from_replicas: bool,
 }
 
@@ -285,7 +299,8 @@ impl Default for Config {
             backoff_max: Duration::from_secs(2),
             pool_size: 1,
             blocking_grace: Duration::from_secs(2),
-            require_primary: false,
+            role: Wanted::Any,
+            cluster: false,
             sentinel: None,
             read_from_replicas: false,
         }

@@ -157,7 +157,7 @@ impl Cluster {
         };
         let node = match key_slot(info, args) {
             KeySlot::One(slot) => match topology.shard(slot) {
-                Some(shard) if self.cfg.read_from_replicas && reads_only(info) => {
+                Some(shard) if self.cfg.read_from_replicas && info.reads_only() => {
                     Topology::reader(shard, self.spread.fetch_add(1, Ordering::Relaxed))
                 }
                 Some(shard) => &shard.primary,
@@ -212,6 +212,14 @@ impl Cluster {
             // The node is gone (its request was never written): a replica may take over.
             None if err.kind() == crate::ErrorKind::Connect => {
                 self.schedule_refresh();
+                Rerouted::Later(request)
+            }
+            // A read lost with a node that went down (a replica, with reads from replicas):
+            // reading twice is harmless, and another replica or the primary answers it.
+            None if err.kind() == crate::ErrorKind::Indeterminate
+                && self.cfg.read_from_replicas
+                && info.reads_only() =>
+            {
                 Rerouted::Later(request)
             }
             // A node that left the map was let go with requests still queued for it (never
@@ -437,10 +445,6 @@ impl Cluster {
 }
 
 /// Whether a replica may answer the command: it only reads.
-fn reads_only(info: &CommandInfo) -> bool {
-    info.flags.contains(Flags::READONLY) && !info.flags.contains(Flags::WRITE)
-}
-
 /// Commands that cannot run on a cluster: there is only database 0.
 fn refused(info: &CommandInfo) -> bool {
     matches!(info.name, "MOVE" | "SWAPDB" | "SELECT")

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use super::slots::SLOTS;
 use crate::client::Dedicated;
-use crate::config::{Addr, Config};
+use crate::config::{Addr, Config, Wanted};
 use crate::connection::{pick, Connection};
 use crate::reply::ClusterSlotRange;
 use crate::Error;
@@ -24,8 +24,7 @@ pub(crate) struct Node {
 impl Node {
     /// A node at `addr`, connecting like `template` but to this address alone.
     pub(crate) fn new(addr: Addr, template: &Config) -> Node {
-        let cfg =
-            Config { hosts: vec![addr.clone()], require_primary: false, sentinel: None, ..template.clone() };
+        let cfg = Config { hosts: vec![addr.clone()], role: Wanted::Any, sentinel: None, ..template.clone() };
         let shared = Arc::new(cfg.clone());
         let conns = (0..cfg.pool_size.max(1)).map(|_| Connection::spawn(shared.clone())).collect();
         Node { addr, conns, next: AtomicUsize::new(0), dedicated: Arc::new(Dedicated::new(&cfg)) }

@@ -1,14 +1,14 @@
 //! The commands every (re)connect replays before serving callers: HELLO 3 with AUTH and
 //! SETNAME (or AUTH and CLIENT SETNAME on RESP2, and on servers without HELLO), then SELECT;
-//! and, when several hosts are configured or Sentinel names the server, ROLE, because only the
-//! primary will do.
+//! and ROLE when the role matters: only the primary will do when several hosts are configured
+//! or Sentinel names the server, and only a replica in sync for reads from replicas.
 
 use bytes::BytesMut;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::transport::{ReadHalf, WriteHalf};
 use crate::command::CmdBuf;
-use crate::config::{Config, Protocol};
+use crate::config::{Config, Protocol, Wanted};
 use crate::resp::{Decoder, Value};
 use crate::Error;
 
@@ -57,14 +57,35 @@ fn text(v: &Value) -> String {
     }
 }
 
-/// The first element of a ROLE reply: `master`, `slave` or `sentinel`.
-fn role_name(v: &Value) -> Option<&str> {
+/// Element `i` of a ROLE reply, as text: 0 is `master`, `slave` or `sentinel`; for a replica,
+/// 3 is the state of its link to the primary.
+fn role_field(v: &Value, i: usize) -> Option<&str> {
     match v {
-        Value::Array(items) => match items.first()? {
+        Value::Array(items) => match items.get(i)? {
             Value::Bulk(b) | Value::Simple(b) => std::str::from_utf8(b).ok(),
             _ => None,
         },
         _ => None,
+    }
+}
+
+/// Whether a ROLE reply shows the server `wanted`. A replica must be `connected`: one that is
+/// still syncing serves stale data, or none.
+fn check_role(role: &Value, wanted: Wanted) -> Result<(), Error> {
+    match (role_field(role, 0), wanted) {
+        (Some("master"), Wanted::Primary) => Ok(()),
+        (Some("slave"), Wanted::Replica) => match role_field(role, 3) {
+            Some("connected") => Ok(()),
+            state => Err(Error::connect(format!(
+                "a replica whose link to its primary is {}, not connected",
+                state.unwrap_or("unknown")
+            ))),
+        },
+        (Some(other), Wanted::Primary) => {
+            Err(Error::connect(format!("not the primary: its role is {other}")))
+        }
+        (Some(other), _) => Err(Error::connect(format!("not a replica: its role is {other}"))),
+        (None, _) => Err(Error::connect(format!("ROLE failed: {}", text(role)))),
     }
 }
 
@@ -156,13 +177,9 @@ pub(crate) async fn run(rd: &mut ReadHalf, wr: &mut WriteHalf, cfg: &Config) -> 
             expect_ok(reply, "CLIENT SETNAME")?;
         }
     }
-    if cfg.require_primary {
+    if cfg.role != Wanted::Any {
         let role = wire.call(CmdBuf::new(b"$4\r\nROLE\r\n", 1)).await?;
-        match role_name(&role) {
-            Some("master") => {}
-            Some(other) => return Err(Error::connect(format!("not the primary: its role is {other}"))),
-            None => return Err(Error::connect(format!("ROLE failed: {}", text(&role)))),
-        }
+        check_role(&role, cfg.role)?;
     }
     if cfg.db != 0 {
         let mut c = CmdBuf::new(b"$6\r\nSELECT\r\n", 1);
@@ -170,10 +187,37 @@ pub(crate) async fn run(rd: &mut ReadHalf, wr: &mut WriteHalf, cfg: &Config) -> 
         let reply = wire.call(c).await?;
         expect_ok(reply, &format!("SELECT {}", cfg.db))?;
     }
-    if cfg.read_from_replicas {
+    if cfg.cluster && cfg.read_from_replicas {
         // Harmless on a primary; on a replica it allows reads instead of MOVED.
         let reply = wire.call(CmdBuf::new(b"$8\r\nREADONLY\r\n", 1)).await?;
         expect_ok(reply, "READONLY")?;
     }
     Ok(Session { protocol, leftover: wire.buf })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+
+    fn role(fields: &[&str]) -> Value {
+        Value::Array(fields.iter().map(|f| Value::Bulk(Bytes::from(f.to_string()))).collect())
+    }
+
+    #[test]
+    fn roles_are_checked_as_wanted() {
+        let primary = role(&["master", "0"]);
+        let in_sync = role(&["slave", "10.0.0.1", "6379", "connected", "5"]);
+        let syncing = role(&["slave", "10.0.0.1", "6379", "sync", "-1"]);
+        assert!(check_role(&primary, Wanted::Primary).is_ok());
+        assert!(check_role(&in_sync, Wanted::Replica).is_ok());
+        let e = check_role(&in_sync, Wanted::Primary).unwrap_err();
+        assert!(e.to_string().contains("not the primary"), "{e}");
+        let e = check_role(&syncing, Wanted::Replica).unwrap_err();
+        assert!(e.to_string().contains("sync, not connected"), "{e}");
+        let e = check_role(&primary, Wanted::Replica).unwrap_err();
+        assert!(e.to_string().contains("not a replica"), "{e}");
+        let e = check_role(&Value::Error(Bytes::from_static(b"ERR nope")), Wanted::Primary).unwrap_err();
+        assert!(e.to_string().contains("ROLE failed: ERR nope"), "{e}");
+    }
 }

@@ -33,7 +33,7 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, watch, Notify};
 
 use crate::command::{CommandInfo, Encoded};
-use crate::config::{Addr, CloseEvent, Config};
+use crate::config::{Addr, CloseEvent, Config, Wanted};
 use crate::log;
 use crate::request::Pending;
 use crate::Error;
@@ -125,6 +125,12 @@ pub(crate) struct Connection {
 impl Connection {
     /// Starts the connection task; it connects at once when `auto_connect` is on.
     pub(crate) fn spawn(cfg: Arc<Config>) -> Connection {
+        Connection::spawn_from(cfg, 0)
+    }
+
+    /// As [`spawn`](Connection::spawn), trying the candidate servers from the `first`th on, so
+    /// that the connections of a pool of replicas spread over them.
+    pub(crate) fn spawn_from(cfg: Arc<Config>, first: usize) -> Connection {
         let (tx, rx) = mpsc::unbounded_channel();
         let (state, _) = watch::channel(if cfg.auto_connect { State::Connecting } else { State::Idle });
         let shared = Arc::new(Shared {
@@ -137,7 +143,7 @@ impl Connection {
             state,
             relocating: AtomicBool::new(false),
         });
-        tokio::spawn(run(cfg.clone(), shared.clone(), rx));
+        tokio::spawn(run(cfg.clone(), shared.clone(), rx, first));
         Connection { tx, shared, cfg }
     }
 
@@ -286,18 +292,19 @@ async fn attempt(addr: &Addr, cfg: &Config) -> Result<Established, Error> {
     }
 }
 
-/// Tries every host in turn, starting with the one that worked last; with Sentinel, the
-/// server the Sentinels name.
+/// Tries every candidate in turn, starting with the one that worked last: the hosts, or with
+/// Sentinel, the servers the Sentinels name.
 async fn connect(cfg: &Config, first: &mut usize) -> Result<Established, Error> {
-    if let Some(name) = &cfg.sentinel {
-        let addr = sentinel::primary(cfg, name).await?;
-        return attempt(&addr, cfg).await;
-    }
+    let candidates = match (&cfg.sentinel, cfg.role) {
+        (Some(name), Wanted::Replica) => sentinel::replicas(cfg, name).await?,
+        (Some(name), _) => return connect_via_sentinels(cfg, name, first).await,
+        (None, _) => cfg.hosts.clone(),
+    };
     let mut last = Error::connect("no hosts are configured");
     let mut refused = Vec::new();
-    for i in 0..cfg.hosts.len() {
-        let idx = (*first + i) % cfg.hosts.len();
-        let addr = &cfg.hosts[idx];
+    for i in 0..candidates.len() {
+        let idx = (*first + i) % candidates.len();
+        let addr = &candidates[idx];
         match attempt(addr, cfg).await {
             Ok(est) => {
                 *first = idx;
@@ -310,29 +317,83 @@ async fn connect(cfg: &Config, first: &mut usize) -> Result<Established, Error> 
             }
         }
     }
-    // With several hosts, say why each one would not do (down, or not the primary).
+    // With several candidates, say why each one would not do (down, or not the right role).
     if refused.len() > 1 && last.kind() == crate::ErrorKind::Connect {
         last = Error::connect(format!("no host would do: {}", refused.join("; ")));
     }
     Err(last)
 }
 
+/// Asks the Sentinels in turn, from the one that answered last, for the primary, until one
+/// names a server that passes the ROLE check: a Sentinel with a stale view (it names a
+/// replica, or a server that is down) is passed over.
+async fn connect_via_sentinels(cfg: &Config, name: &str, first: &mut usize) -> Result<Established, Error> {
+    let mut why = Vec::new();
+    let mut tried: Vec<Addr> = Vec::new();
+    let mut last = None;
+    for i in 0..cfg.hosts.len() {
+        let idx = (*first + i) % cfg.hosts.len();
+        let sentinel = &cfg.hosts[idx];
+        let addr = match sentinel::ask_primary(sentinel, name, cfg).await {
+            Ok(addr) => addr,
+            Err(e) => {
+                log::debug!("Sentinel {} did not name the primary: {}", sentinel, e);
+                why.push(format!("Sentinel {sentinel}: {e}"));
+                continue;
+            }
+        };
+        if tried.contains(&addr) {
+            continue;
+        }
+        match attempt(&addr, cfg).await {
+            Ok(est) => {
+                *first = idx;
+                return Ok(est);
+            }
+            Err(e) => {
+                log::debug!("{}, named by Sentinel {}, would not do: {}", addr, sentinel, e);
+                why.push(format!("{addr}, named by Sentinel {sentinel}: {e}"));
+                tried.push(addr);
+                last = Some(e);
+            }
+        }
+    }
+    match last {
+        // Wrong credentials are not a matter of which server: say so as they are.
+        Some(e) if e.kind() == crate::ErrorKind::Auth => Err(e),
+        _ => Err(Error::connect(format!(
+            "no Sentinel named a primary for `{name}` that would do: {}",
+            why.join("; ")
+        ))),
+    }
+}
+
 /// How long a move to the primary waits for the replies of requests already written.
 const RELOCATE_DRAIN: Duration = Duration::from_secs(2);
 
-/// Waits until every written request is answered, or `limit` passes.
+/// How long a move waits when no reply comes at all: the old primary may hang (that is often
+/// why there was a failover), and everyone waiting to write waits with it.
+const RELOCATE_STALL: Duration = Duration::from_millis(200);
+
+/// Waits until every written request is answered, `limit` passes, or no reply comes for
+/// [`RELOCATE_STALL`].
 async fn drained(inflight: &Inflight, limit: Duration) {
     let start = tokio::time::Instant::now();
-    while inflight.outstanding() > 0 && start.elapsed() < limit {
+    let (mut last, mut progress) = (inflight.outstanding(), start);
+    while inflight.outstanding() > 0 && start.elapsed() < limit && progress.elapsed() < RELOCATE_STALL {
         tokio::time::sleep(Duration::from_millis(2)).await;
+        let now = inflight.outstanding();
+        if now != last {
+            (last, progress) = (now, tokio::time::Instant::now());
+        }
     }
 }
 
 /// The connection task.
-async fn run(cfg: Arc<Config>, shared: Arc<Shared>, mut rx: mpsc::UnboundedReceiver<Request>) {
+async fn run(cfg: Arc<Config>, shared: Arc<Shared>, mut rx: mpsc::UnboundedReceiver<Request>, first: usize) {
     let mut carry: VecDeque<Request> = VecDeque::new();
     let mut backoff = Backoff::new(cfg.backoff_min, cfg.backoff_max);
-    let mut host = 0;
+    let mut host = first;
     while !shared.started.load(Ordering::Acquire) {
         shared.start.notified().await;
     }

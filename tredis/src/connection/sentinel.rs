@@ -14,53 +14,90 @@ use crate::log;
 use crate::resp::{Decoder, Value};
 use crate::Error;
 
-/// The address the Sentinels give for `name`: the first that answers wins.
-pub(crate) async fn primary(cfg: &Config, name: &str) -> Result<Addr, Error> {
-    let mut why = Vec::new();
-    for sentinel in &cfg.hosts {
-        match ask(sentinel, name, cfg).await {
-            Ok(addr) => return Ok(addr),
-            Err(e) => {
-                log::debug!("Sentinel {} did not name the primary: {}", sentinel, e);
-                why.push(format!("{sentinel}: {e}"));
-            }
-        }
-    }
-    Err(Error::connect(format!("no Sentinel named the primary `{name}`: {}", why.join("; "))))
-}
-
-async fn ask(sentinel: &Addr, name: &str, cfg: &Config) -> Result<Addr, Error> {
+/// Sends one command to a Sentinel and reads its reply.
+async fn call(sentinel: &Addr, cfg: &Config, cmd: CmdBuf) -> Result<Value, Error> {
     let attempt = async {
         let (mut rd, mut wr) = transport::open(sentinel, cfg.connect_timeout).await?;
-        let mut c = CmdBuf::new(b"$8\r\nSENTINEL\r\n$23\r\nGET-MASTER-ADDR-BY-NAME\r\n", 2);
-        c.arg(name);
-        handshake::call_once(&mut rd, &mut wr, cfg.limits, c).await
+        handshake::call_once(&mut rd, &mut wr, cfg.limits, cmd).await
     };
     let reply = tokio::time::timeout(cfg.connect_timeout, attempt)
         .await
         .map_err(|_| Error::connect(format!("{sentinel}: no answer within {:?}", cfg.connect_timeout)))??;
     match reply {
+        Value::Error(e) | Value::BulkError(e) => {
+            Err(Error::connect(String::from_utf8_lossy(&e).into_owned()))
+        }
+        other => Ok(other),
+    }
+}
+
+fn text(v: &Value) -> Option<&str> {
+    match v {
+        Value::Bulk(b) | Value::Simple(b) => std::str::from_utf8(b).ok(),
+        _ => None,
+    }
+}
+
+/// The address one Sentinel gives for the primary `name` (SENTINEL GET-MASTER-ADDR-BY-NAME).
+pub(crate) async fn ask_primary(sentinel: &Addr, name: &str, cfg: &Config) -> Result<Addr, Error> {
+    let mut c = CmdBuf::new(b"$8\r\nSENTINEL\r\n$23\r\nGET-MASTER-ADDR-BY-NAME\r\n", 2);
+    c.arg(name);
+    match call(sentinel, cfg, c).await? {
         Value::Array(items) if items.len() == 2 => {
-            let text = |v: &Value| match v {
-                Value::Bulk(b) | Value::Simple(b) => String::from_utf8(b.to_vec()).ok(),
-                _ => None,
-            };
             let host =
                 text(&items[0]).ok_or_else(|| Error::protocol("a Sentinel sent a host that is not text"))?;
             let port = text(&items[1])
                 .and_then(|p| p.parse().ok())
                 .ok_or_else(|| Error::protocol("a Sentinel sent a port that is not a number"))?;
-            Ok(Addr::Tcp { host, port })
+            Ok(Addr::Tcp { host: host.to_string(), port })
         }
         Value::Null => Err(Error::connect(format!("it knows no primary named `{name}`"))),
-        Value::Error(e) | Value::BulkError(e) => {
-            Err(Error::connect(String::from_utf8_lossy(&e).into_owned()))
-        }
         other => Err(Error::protocol(format!(
             "SENTINEL GET-MASTER-ADDR-BY-NAME replied with {}",
             other.kind_name()
         ))),
     }
+}
+
+/// The replicas of `name` that the first Sentinel to answer deems healthy (SENTINEL
+/// REPLICAS): not down, not disconnected, their link to the primary up.
+pub(crate) async fn replicas(cfg: &Config, name: &str) -> Result<Vec<Addr>, Error> {
+    let mut why = Vec::new();
+    for sentinel in &cfg.hosts {
+        let mut c = CmdBuf::new(b"$8\r\nSENTINEL\r\n$8\r\nREPLICAS\r\n", 2);
+        c.arg(name);
+        match call(sentinel, cfg, c).await {
+            Ok(Value::Array(entries)) => {
+                let healthy: Vec<Addr> = entries.iter().filter_map(healthy_replica).collect();
+                if healthy.is_empty() {
+                    why.push(format!("Sentinel {sentinel}: no replica in sync"));
+                    continue;
+                }
+                return Ok(healthy);
+            }
+            Ok(other) => {
+                why.push(format!("Sentinel {sentinel}: SENTINEL REPLICAS replied with {}", other.kind_name()))
+            }
+            Err(e) => why.push(format!("Sentinel {sentinel}: {e}")),
+        }
+    }
+    Err(Error::connect(format!("no Sentinel named a replica of `{name}` to read from: {}", why.join("; "))))
+}
+
+/// The address of one entry of SENTINEL REPLICAS (field-value pairs), if it is healthy.
+fn healthy_replica(entry: &Value) -> Option<Addr> {
+    let fields: &[Value] = match entry {
+        Value::Array(f) => f,
+        _ => return None,
+    };
+    let field =
+        |key: &str| fields.chunks_exact(2).find(|kv| text(&kv[0]) == Some(key)).and_then(|kv| text(&kv[1]));
+    let flags = field("flags")?;
+    let down = flags.split(',').any(|f| matches!(f, "s_down" | "o_down" | "disconnected"));
+    if down || field("master-link-status") != Some("ok") {
+        return None;
+    }
+    Some(Addr::Tcp { host: field("ip")?.to_string(), port: field("port")?.parse().ok()? })
 }
 
 /// Listens for `+switch-master` of `name` on one Sentinel after another, calling `switched`
@@ -119,5 +156,38 @@ async fn listen(
         if n == 0 {
             return Err(Error::connect(format!("{sentinel} closed the connection")));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+
+    fn entry(pairs: &[(&str, &str)]) -> Value {
+        Value::Array(
+            pairs
+                .iter()
+                .flat_map(|(k, v)| {
+                    [Value::Bulk(Bytes::from(k.to_string())), Value::Bulk(Bytes::from(v.to_string()))]
+                })
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn only_healthy_replicas_are_read_from() {
+        let ok = [("ip", "10.0.0.2"), ("port", "6380"), ("flags", "slave"), ("master-link-status", "ok")];
+        assert_eq!(healthy_replica(&entry(&ok)), Some(Addr::Tcp { host: "10.0.0.2".into(), port: 6380 }));
+        let mut down = ok;
+        down[2].1 = "s_down,slave";
+        assert_eq!(healthy_replica(&entry(&down)), None);
+        let mut cut_off = ok;
+        cut_off[3].1 = "err";
+        assert_eq!(healthy_replica(&entry(&cut_off)), None);
+        let mut bad_port = ok;
+        bad_port[1].1 = "x";
+        assert_eq!(healthy_replica(&entry(&bad_port)), None);
+        assert_eq!(healthy_replica(&Value::Null), None);
     }
 }
