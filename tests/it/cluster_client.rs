@@ -135,10 +135,16 @@ async fn follows_ask_and_moved_during_a_migration() {
     let tag = "{migrating}";
     let slot = tredis::key_slot(tag);
     let keys: Vec<String> = (0..20).map(|i| format!("{tag}{i}")).collect();
-    c.del(format!("{tag}counter")).await.unwrap();
+    let (tx_a, tx_b) = (format!("{tag}tx-a"), format!("{tag}tx-b"));
+    c.del([format!("{tag}counter"), tx_a.clone(), tx_b.clone()]).await.unwrap();
     for k in &keys {
         c.set(k, k).await.unwrap();
     }
+    c.mset([(&tx_a, "0"), (&tx_b, "0")]).await.unwrap();
+    let both_incremented = |out: Option<(Result<i64, tredis::Error>, Result<i64, tredis::Error>)>| {
+        let (a, b) = out.expect("nothing watched");
+        (a.unwrap(), b.unwrap())
+    };
     let prims = primaries().await;
     let serves = |me: &ClusterNode| me.slots.iter().any(|&(a, b)| a <= slot && slot <= b);
     let (src, src_me) = prims.iter().find(|(_, me)| serves(me)).unwrap();
@@ -148,11 +154,29 @@ async fn follows_ask_and_moved_during_a_migration() {
     dst.cluster_setslot(slot64, ClusterSetslotState::Importing(src_me.id.clone().into())).await.unwrap();
     src.cluster_setslot(slot64, ClusterSetslotState::Migrating(dst_me.id.clone().into())).await.unwrap();
     // Half the keys move: reads of those get ASK, the rest are answered by the source.
-    src.migrate_keys("127.0.0.1", u64::from(dst_me.port), 0, Duration::from_secs(5), &keys[..10])
+    let mut first_half = keys[..10].to_vec();
+    first_half.extend([tx_a.clone(), tx_b.clone()]);
+    src.migrate_keys("127.0.0.1", u64::from(dst_me.port), 0, Duration::from_secs(5), &first_half)
         .await
         .unwrap();
+    // A transaction whose keys all moved already is sent again whole, after ASKING.
+    let tx = c.multi();
+    assert_eq!(both_incremented(tx.exec((tx.incr(&tx_a), tx.incr(&tx_b))).await.unwrap()), (1, 1));
     for k in &keys {
         assert_eq!(c.get(k).await.unwrap().as_deref(), Some(k.as_bytes()), "{k} during the migration");
+    }
+    // Keys of one slot split between the two nodes (reliability scenario 7): a command on
+    // several of them gets TRYAGAIN, retried a bounded number of times, then the error.
+    let started = std::time::Instant::now();
+    let err = c.mget([&keys[0], &keys[15]]).await.unwrap_err();
+    assert_eq!(err.code(), Some("TRYAGAIN"), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(15), "TRYAGAIN retried for {:?}", started.elapsed());
+    // A transaction over both halves is refused whole, never applied in part (scenario 14).
+    let tx = c.multi();
+    let err = tx.exec((tx.append(&keys[0], "!"), tx.append(&keys[15], "!"))).await.unwrap_err();
+    eprintln!("a transaction across a migrating slot: {err}");
+    for k in [&keys[0], &keys[15]] {
+        assert_eq!(c.get(k).await.unwrap().as_deref(), Some(k.as_bytes()), "{k} changed");
     }
     src.migrate_keys("127.0.0.1", u64::from(dst_me.port), 0, Duration::from_secs(5), &keys[10..])
         .await
@@ -160,7 +184,11 @@ async fn follows_ask_and_moved_during_a_migration() {
     for n in [dst, src] {
         n.cluster_setslot(slot64, ClusterSetslotState::Node(dst_me.id.clone().into())).await.unwrap();
     }
-    // The client still maps the slot to the source: MOVED, then a refreshed map.
+    // The client still maps the slot to the source: a transaction gets MOVED for each
+    // command, so EXECABORT, and is sent again whole to the new owner.
+    let tx = c.multi();
+    assert_eq!(both_incremented(tx.exec((tx.incr(&tx_a), tx.incr(&tx_b))).await.unwrap()), (2, 2));
+    // Then single commands: MOVED, and a refreshed map.
     for k in &keys {
         assert_eq!(c.get(k).await.unwrap().as_deref(), Some(k.as_bytes()), "{k} after the migration");
         c.incr(format!("{tag}counter")).await.unwrap();
@@ -169,7 +197,7 @@ async fn follows_ask_and_moved_during_a_migration() {
     dst.cluster_setslot(slot64, ClusterSetslotState::Migrating(src_me.id.clone().into())).await.unwrap();
     src.cluster_setslot(slot64, ClusterSetslotState::Importing(dst_me.id.clone().into())).await.unwrap();
     let mut all = keys.clone();
-    all.push(format!("{tag}counter"));
+    all.extend([format!("{tag}counter"), tx_a, tx_b]);
     dst.migrate_keys("127.0.0.1", u64::from(src_me.port), 0, Duration::from_secs(5), &all).await.unwrap();
     for n in [src, dst] {
         n.cluster_setslot(slot64, ClusterSetslotState::Node(src_me.id.clone().into())).await.unwrap();

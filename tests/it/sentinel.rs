@@ -81,6 +81,10 @@ async fn follows_a_sentinel_failover() {
     let c = sentinel_client(Protocol::Resp3);
     c.ready().await.unwrap();
     c.del((0..100).map(|i| format!("sentinel:counter:{i}")).collect::<Vec<_>>()).await.unwrap();
+    wait_until("the replica has the DEL", || async {
+        c.wait(1, Duration::from_millis(200)).await.is_ok_and(|n| n == 1)
+    })
+    .await;
     let stop = Arc::new(AtomicBool::new(false));
     let acked = Arc::new(Mutex::new(HashMap::<String, (i64, i64)>::new()));
     let mut tasks = Vec::new();
@@ -110,7 +114,17 @@ async fn follows_a_sentinel_failover() {
         let before = primary_port();
         let flowing = total(&acked);
         wait_until("writes flow", || async { total(&acked) > flowing + 200 }).await;
-        let out = sentinel_cli(&["SENTINEL", "FAILOVER", &support::sentinel_name()]);
+        // A Sentinel refuses (NOGOODSLAVE) until it has seen the replica healthy again after
+        // the last round, which its INFO polls only show within seconds: ask until it agrees.
+        wait_until("the Sentinel deems the replica fit", || async { replica_is_fit() }).await;
+        let mut out = String::new();
+        for _ in 0..50 {
+            out = sentinel_cli(&["SENTINEL", "FAILOVER", &support::sentinel_name()]);
+            if out != "NOGOODSLAVE No suitable replica to promote" {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
         assert_eq!(out, "OK", "round {round}");
         let started = Instant::now();
         wait_until("the Sentinels name a new primary", || async { primary_port() != before }).await;
@@ -149,6 +163,15 @@ async fn follows_a_sentinel_failover() {
             c.get(&key).await.unwrap().map_or(0, |v| std::str::from_utf8(&v).unwrap().parse().unwrap());
         assert!(stored <= ok + maybe, "{key}: {ok} acknowledged, {maybe} indeterminate, {stored} stored");
     }
+}
+
+/// Whether the first Sentinel deems the replica fit to promote: not down, linked to its
+/// primary.
+fn replica_is_fit() -> bool {
+    let out = sentinel_cli(&["SENTINEL", "REPLICAS", &support::sentinel_name()]);
+    let lines: Vec<&str> = out.lines().collect();
+    let field = |name: &str| lines.iter().position(|l| *l == name).and_then(|i| lines.get(i + 1)).copied();
+    field("flags") == Some("slave") && field("master-link-status") == Some("ok")
 }
 
 /// The port of the replica, as the Sentinels know it.
@@ -256,22 +279,6 @@ async fn a_stale_sentinel_is_passed_over() {
     assert_eq!(stat(&replica, "set", "rejected_calls").await, refused_before, "a write reached the replica");
 }
 
-/// Resumes a process stopped with SIGSTOP, even when the test fails meanwhile.
-struct Frozen(u32);
-
-impl Frozen {
-    fn freeze(pid: u32) -> Frozen {
-        assert!(Command::new("kill").args(["-STOP", &pid.to_string()]).status().unwrap().success());
-        Frozen(pid)
-    }
-}
-
-impl Drop for Frozen {
-    fn drop(&mut self) {
-        let _ = Command::new("kill").args(["-CONT", &self.0.to_string()]).status();
-    }
-}
-
 /// The primary stops answering (SIGSTOP, as a hung host would): the Sentinels promote the
 /// replica, and the client writes to it within the failover time plus 2 s. When the old
 /// primary wakes up it still believes it is the primary until the Sentinels demote it; no
@@ -291,6 +298,13 @@ async fn a_stopped_primary_is_replaced() {
     let keys: Vec<String> =
         ["stalled", "woken"].iter().flat_map(|p| (0..50).map(move |i| format!("sentinel:{p}:{i}"))).collect();
     c.del(&keys).await.unwrap();
+    // The replica must have every write so far, this DEL included: a replica still syncing
+    // when promoted would bring back an old copy of the keys.
+    wait_until("the replica has the DEL", || async {
+        c.wait(1, Duration::from_millis(200)).await.is_ok_and(|n| n == 1)
+    })
+    .await;
+    wait_until("the Sentinel deems the replica fit", || async { replica_is_fit() }).await;
     let old_port = primary_port();
     let old = support::client_for(&format!("redis://127.0.0.1:{old_port}"), Protocol::Resp3).await;
     let pid: u32 = old.info().sections("server").await.unwrap().get("process_id").unwrap().parse().unwrap();
@@ -331,7 +345,7 @@ async fn a_stopped_primary_is_replaced() {
         }));
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let frozen = Frozen::freeze(pid);
+    let frozen = support::Frozen::freeze(pid);
     let started = Instant::now();
     wait_until("the Sentinels name a new primary", || async { primary_port() != old_port }).await;
     let switched = started.elapsed();
@@ -351,6 +365,8 @@ async fn a_stopped_primary_is_replaced() {
         matches!(old.role().await, Ok(Role::Replica { ref state, .. }) if state == "connected")
     })
     .await;
+    // Later tests fail over again: the Sentinels must see the deployment whole first.
+    wait_until("the Sentinel deems the replica fit", || async { replica_is_fit() }).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     stop.store(true, Ordering::Relaxed);
     let mut errors = Vec::new();

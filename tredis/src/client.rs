@@ -305,17 +305,58 @@ impl Client {
         infos: &[&'static CommandInfo],
     ) -> BatchAnswer {
         let timeout = self.timeout_for(blocking, &ReqOpts::default());
-        let node = match &self.inner.cluster {
-            Some(c) => match c.route_batch(bytes.as_bytes(), infos) {
-                Ok(node) => Some(node),
-                Err(e) => return BatchAnswer { values: Vec::new(), error: Some(e.with_command(info.name)) },
-            },
-            None => None,
+        let Some(c) = &self.inner.cluster else {
+            return self.send_batch(None, bytes, n, info, blocking, timeout).await;
         };
-        let dedicated = node.as_ref().map_or(&self.inner.dedicated, |n| &n.dedicated);
+        let mut node = match c.route_batch(bytes.as_bytes(), infos) {
+            Ok(node) => node,
+            Err(e) => return BatchAnswer { values: Vec::new(), error: Some(e.with_command(info.name)) },
+        };
+        // A transaction the server refused whole (EXECABORT) because its slot moved, or is
+        // moving, ran nowhere: it is sent again whole where the slot now is.
+        let is_tx = blocking == Blocking::No && bytes.as_bytes().starts_with(crate::transaction::MULTI);
+        let (mut bytes, mut ask, mut redirects) = (bytes, false, 0);
+        loop {
+            let keep = (is_tx && redirects < MAX_TX_REDIRECTS).then(|| bytes.clone());
+            let answer = if ask {
+                let mut buf = Vec::with_capacity(bytes.as_bytes().len() + 20);
+                buf.extend_from_slice(b"*1\r\n$6\r\nASKING\r\n");
+                buf.extend_from_slice(bytes.as_bytes());
+                let mut a =
+                    self.send_batch(Some(&node), Encoded::concat(buf), n + 1, info, blocking, timeout).await;
+                if !a.values.is_empty() {
+                    a.values.remove(0);
+                }
+                a
+            } else {
+                self.send_batch(Some(&node), bytes, n, info, blocking, timeout).await
+            };
+            let Some(again) = keep else { return answer };
+            match c.tx_redirect(&answer) {
+                Some((next, asked)) => {
+                    (node, ask, bytes) = (next, asked, again);
+                    redirects += 1;
+                }
+                None => return answer,
+            }
+        }
+    }
+
+    /// Sends a batch as a unit to `node` (or the pool without clustering): on a dedicated
+    /// connection if any command blocks.
+    async fn send_batch(
+        &self,
+        node: Option<&Arc<crate::cluster::Node>>,
+        bytes: Encoded,
+        n: usize,
+        info: &'static CommandInfo,
+        blocking: Blocking,
+        timeout: Option<Duration>,
+    ) -> BatchAnswer {
+        let dedicated = node.map_or(&self.inner.dedicated, |n| &n.dedicated);
         let (rx, conn) = match blocking {
             Blocking::No => {
-                let conn = node.as_ref().map_or_else(|| self.conn(), |n| n.conn());
+                let conn = node.map_or_else(|| self.conn(), |n| n.conn());
                 (conn.submit_batch(bytes, n, info), None)
             }
             _ => {
@@ -342,6 +383,9 @@ impl Client {
         answer
     }
 }
+
+/// How many times a cluster transaction is sent again after its slot moved.
+const MAX_TX_REDIRECTS: u32 = 5;
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -545,12 +589,26 @@ impl Builder {
     /// Redis Cluster: the hosts are seed nodes, from which the client learns the others and
     /// which node serves each slot. Each command goes to the primary of its keys' slot; a
     /// command without keys goes to any primary. MOVED and ASK are followed, the slot map is
-    /// refreshed when it proves stale, and a node that fails is replaced by its promoted
-    /// replica. Commands whose keys span slots fail with
+    /// refreshed when it proves stale (and every
+    /// [`cluster_refresh_interval`](Builder::cluster_refresh_interval)), and a node that fails
+    /// is replaced by its promoted replica. A transaction the server refused whole because
+    /// its slot moved is sent again whole to the new owner. Commands whose keys span slots
+    /// fail with
     /// [`ErrorKind::InvalidClusterCommand`](crate::ErrorKind::InvalidClusterCommand) before
     /// anything is sent, and so do MOVE and SWAPDB, as a cluster has database 0 only.
     pub fn cluster(mut self, on: bool) -> Builder {
         self.cluster = on;
+        self
+    }
+
+    /// How often a cluster's slot map is fetched anew although no reply proved it stale
+    /// (default every 30 s), so that replicas and nodes added since are used; `None` fetches
+    /// it only when a redirection or a failure proves it stale.
+    pub fn cluster_refresh_interval(mut self, every: Option<Duration>) -> Builder {
+        if every.is_some_and(|d| d.is_zero()) {
+            self.fail(Error::config("cluster_refresh_interval must be more than zero"));
+        }
+        self.cfg.cluster_refresh = every;
         self
     }
 

@@ -273,6 +273,9 @@ pub(crate) struct Config {
     pub role: Wanted,
     /// Clustering is on: connections go to one node each.
     pub cluster: bool,
+    /// How often a cluster's slot map is fetched anew even when nothing proved it stale, so
+    /// that new replicas and nodes are found; `None`: only when it proves stale.
+    pub cluster_refresh: Option<Duration>,
     /// With Sentinel: the name of the primary; `hosts` are then the Sentinels.
     pub sentinel: Option<String>,
     /// Commands that only read go to replicas: in a cluster, connections send READONLY so
@@ -301,6 +304,7 @@ impl Default for Config {
             blocking_grace: Duration::from_secs(2),
             role: Wanted::Any,
             cluster: false,
+            cluster_refresh: Some(Duration::from_secs(30)),
             sentinel: None,
             read_from_replicas: false,
         }

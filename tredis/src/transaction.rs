@@ -39,7 +39,8 @@ pub struct Transaction<'c> {
 
 static TRANSACTION: CommandInfo = CommandInfo { name: "EXEC", flags: Flags::NONE, key_specs: &[], tips: &[] };
 
-const MULTI: &[u8] = b"*1\r\n$5\r\nMULTI\r\n";
+/// MULTI, as sent: a batch that starts with it is a transaction.
+pub(crate) const MULTI: &[u8] = b"*1\r\n$5\r\nMULTI\r\n";
 const EXEC: &[u8] = b"*1\r\n$4\r\nEXEC\r\n";
 
 impl<'c> Transaction<'c> {

@@ -196,3 +196,22 @@ pub fn assert_server_error<T: std::fmt::Debug>(result: Result<T, tredis::Error>,
     assert_eq!(e.kind(), tredis::ErrorKind::Redis, "{e}");
     assert_eq!(e.code(), Some(code), "{e}");
 }
+
+/// A server process stopped with SIGSTOP (as a hung host would be), resumed when dropped,
+/// even when the test fails meanwhile. Only for servers the harness started.
+pub struct Frozen(u32);
+
+impl Frozen {
+    /// Stops the process `pid`.
+    pub fn freeze(pid: u32) -> Frozen {
+        let status = std::process::Command::new("kill").args(["-STOP", &pid.to_string()]).status().unwrap();
+        assert!(status.success(), "kill -STOP {pid}");
+        Frozen(pid)
+    }
+}
+
+impl Drop for Frozen {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("kill").args(["-CONT", &self.0.to_string()]).status();
+    }
+}

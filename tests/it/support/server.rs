@@ -53,6 +53,11 @@ impl OwnServer {
         ])
     }
 
+    /// The process ID, while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// The client port.
     pub fn port(&self) -> u16 {
         self.port

@@ -23,6 +23,7 @@ use tokio::time::Instant;
 
 use crate::command::{Blocking, CmdBuf, CommandInfo, Encoded, Flags};
 use crate::config::{Addr, Config};
+use crate::connection::BatchAnswer;
 use crate::log;
 use crate::reply::{Array, ClusterSlotRange, Decode};
 use crate::request::{Pending, Rerouted};
@@ -88,6 +89,9 @@ impl Cluster {
         });
         if start {
             cluster.schedule_refresh();
+        }
+        if let Some(every) = cluster.cfg.cluster_refresh {
+            tokio::spawn(refresh_every(Arc::downgrade(&cluster), every));
         }
         cluster
     }
@@ -229,6 +233,47 @@ impl Cluster {
             }
             _ => Rerouted::No(request),
         }
+    }
+
+    /// Where a transaction belongs that the server refused whole (EXECABORT, so nothing ran)
+    /// because its slot moved: the node every refused command was MOVED to, or the node they
+    /// were all sent to by ASK (with `true`: ASKING must go first). `None` for any other
+    /// refusal. ASK is only followed when no command was queued: one that was still found on
+    /// the source would create its key anew on the target.
+    pub(crate) fn tx_redirect(self: &Arc<Self>, answer: &BatchAnswer) -> Option<(Arc<Node>, bool)> {
+        let (exec, queued) = answer.values.split_last()?;
+        if answer.error.is_some() || !exec.as_error().is_some_and(|e| e.starts_with(b"EXECABORT")) {
+            return None;
+        }
+        let mut target: Option<(Addr, bool)> = None;
+        let mut any_queued = false;
+        // The first reply is MULTI's.
+        for reply in queued.iter().skip(1) {
+            let Some(e) = reply.as_error() else {
+                any_queued = true;
+                continue;
+            };
+            let text = std::str::from_utf8(e).ok()?;
+            let ask = match text.split(' ').next() {
+                Some("MOVED") => false,
+                Some("ASK") => true,
+                _ => return None,
+            };
+            let addr = text.split(' ').nth(2).and_then(|a| parse_addr(a, self.cfg.hosts.first()))?;
+            match &target {
+                None => target = Some((addr, ask)),
+                Some((a, k)) if *a == addr && *k == ask => {}
+                Some(_) => return None,
+            }
+        }
+        let (addr, ask) = target?;
+        if ask && any_queued {
+            return None;
+        }
+        if !ask {
+            self.schedule_refresh();
+        }
+        Some((self.node(addr), ask))
     }
 
     /// Refreshes the map soon, unless a refresh is already under way; never more often than
@@ -448,6 +493,18 @@ impl Cluster {
 /// Commands that cannot run on a cluster: there is only database 0.
 fn refused(info: &CommandInfo) -> bool {
     matches!(info.name, "MOVE" | "SWAPDB" | "SELECT")
+}
+
+/// Refreshes the map every `every` while the cluster lives: nothing proves a map stale when
+/// a replica or a node was only added.
+async fn refresh_every(cluster: Weak<Cluster>, every: Duration) {
+    loop {
+        tokio::time::sleep(every).await;
+        match cluster.upgrade() {
+            Some(c) if !c.closed.load(Ordering::Acquire) => c.schedule_refresh(),
+            _ => return,
+        }
+    }
 }
 
 fn send(node: &Node, request: Encoded, info: &'static CommandInfo, timeout: Option<Duration>) -> Pending {
