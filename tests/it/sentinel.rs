@@ -201,6 +201,8 @@ async fn stat(server: &Client, command: &str, figure: &str) -> u64 {
 #[tokio::test]
 async fn reads_from_the_replica_the_sentinels_name() {
     let _state = support::sentinel_shared().await;
+    // After a failover test, the Sentinels take a moment to see the replica healthy again.
+    wait_until("the Sentinel deems the replica fit", || async { replica_is_fit() }).await;
     let replica =
         support::client_for(&format!("redis://127.0.0.1:{}", replica_port()), Protocol::Resp3).await;
     let primary =
