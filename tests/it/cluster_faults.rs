@@ -662,3 +662,48 @@ async fn a_hung_primary_stalls_only_its_shard() {
     // Far below the 500 ms timeout: nothing waited on the hung node.
     assert!(p99 < Duration::from_millis(50), "p99 {p99:?}");
 }
+
+/// The node a cluster-wide SCAN is walking dies: its next page cannot be asked of another
+/// node, where the cursor would mean something else, so the stream ends with the error, and
+/// no key came out twice before it.
+#[tokio::test]
+async fn a_cluster_scan_stays_on_its_node() {
+    let _one = one_at_a_time().await;
+    let mut members = small_cluster().await;
+    let c = Client::builder()
+        .url(&members[1].server.url())
+        .cluster(true)
+        .connect_timeout(Duration::from_secs(1))
+        .build()
+        .unwrap();
+    c.ready().await.unwrap();
+    let keys: Vec<String> = (0..3_000).map(|i| format!("scan-node:{i}")).collect();
+    c.mset(keys.iter().map(|k| (k, "v"))).await.unwrap();
+    let mut stream = c.scan(0).count(20).stream();
+    let mut found = Vec::new();
+    // The first primary walked is the one of the first slots.
+    while found.len() < 100 {
+        let key: bytes::Bytes = stream.next().await.unwrap().unwrap();
+        assert!(tredis::key_slot(&key) <= 5460, "not the first shard's key");
+        found.push(key);
+    }
+    members[0].server.stop();
+    // Let the client see the connection go, so that the next page meets a node it cannot
+    // reach rather than one that dies under it.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut error = None;
+    while let Some(item) = stream.next().await {
+        match item {
+            Ok(k) => found.push(k),
+            Err(e) => error = Some(e),
+        }
+    }
+    let error = error.expect("the stream went on without the node it was walking");
+    eprintln!("a cluster SCAN whose node died: {error}");
+    // The node's own failure, not a retry sent astray.
+    assert_eq!(error.kind(), ErrorKind::Connect, "{error}");
+    let n = found.len();
+    found.sort();
+    found.dedup();
+    assert_eq!(found.len(), n, "keys came out twice");
+}

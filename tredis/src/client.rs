@@ -413,23 +413,23 @@ impl Target for Client {}
 
 impl Executor for Client {
     fn scan_nodes(&self) -> Option<crate::request::ScanNodes> {
-        self.inner.cluster.as_ref().map(|c| crate::request::ScanNodes(c.primaries()))
+        let c = self.inner.cluster.as_ref()?;
+        Some(crate::request::ScanNodes(c.primaries().into_iter().map(crate::request::ScanNode).collect()))
     }
 
     fn submit_to(
         &self,
-        nodes: &crate::request::ScanNodes,
-        i: usize,
+        node: &crate::request::ScanNode,
         cmd: Result<Encoded, Error>,
         info: &'static CommandInfo,
         opts: &ReqOpts,
     ) -> Pending {
-        match (cmd, nodes.0.get(i)) {
-            (Ok(bytes), Some(node)) => {
+        match cmd {
+            Ok(bytes) => {
                 let timeout = self.timeout_for(bytes.blocking(), opts);
-                Cluster::submit_to(node, bytes, info, timeout)
+                Cluster::submit_to(&node.0, bytes, info, timeout)
             }
-            (cmd, _) => self.submit(cmd, info, opts),
+            Err(e) => Pending::failed(e.with_command(info.name)),
         }
     }
 

@@ -39,12 +39,11 @@ pub trait Executor: Target {
         None
     }
 
-    /// Sends a request to node `i` of `nodes`, whatever its keys.
+    /// Sends a request to `node`, whatever its keys.
     #[doc(hidden)]
     fn submit_to(
         &self,
-        _nodes: &ScanNodes,
-        _i: usize,
+        _node: &ScanNode,
         cmd: Result<Encoded, Error>,
         info: &'static CommandInfo,
         opts: &ReqOpts,
@@ -68,7 +67,7 @@ pub trait Executor: Target {
 
 /// The primaries of a cluster, as a SCAN stream found them when it started.
 #[doc(hidden)]
-pub struct ScanNodes(pub(crate) Vec<std::sync::Arc<crate::cluster::Node>>);
+pub struct ScanNodes(pub(crate) Vec<ScanNode>);
 
 impl ScanNodes {
     /// How many nodes there are to walk.
@@ -80,7 +79,18 @@ impl ScanNodes {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+
+    /// Node `i`.
+    pub fn get(&self, i: usize) -> Option<&ScanNode> {
+        self.0.get(i)
+    }
 }
+
+/// One node a SCAN walks: its pages, retries included, must all go there, as a cursor means
+/// something on its own node only.
+#[doc(hidden)]
+#[derive(Clone)]
+pub struct ScanNode(pub(crate) std::sync::Arc<crate::cluster::Node>);
 
 /// What to do with a request that came back with an error (cluster redirections).
 #[doc(hidden)]
@@ -227,6 +237,9 @@ pin_project_lite::pin_project! {
         attempts: u32,
         relocated: bool,
         retry: Option<Encoded>,
+        // Where every attempt must go (a page of a cluster-wide SCAN); none: wherever the
+        // executor routes it.
+        pinned: Option<ScanNode>,
         #[pin]
         deadline: Option<Sleep>,
         #[pin]
@@ -246,6 +259,7 @@ impl<'c, E: ?Sized, R> ReplyFuture<'c, E, R> {
             attempts: 1,
             relocated: false,
             retry: None,
+            pinned: None,
             deadline,
             delay: None,
             _reply: PhantomData,
@@ -266,7 +280,10 @@ impl<E: Executor + ?Sized, R: Decode> Future for ReplyFuture<'_, E, R> {
                 }
                 this.delay.set(None);
                 let request = this.retry.take().expect("a retry has its request");
-                *this.pending = this.exec.submit(Ok(request), this.info, this.opts);
+                *this.pending = match this.pinned {
+                    Some(node) => this.exec.submit_to(node, Ok(request), this.info, this.opts),
+                    None => this.exec.submit(Ok(request), this.info, this.opts),
+                };
             }
             let answer = match this.pending.poll_answer(cx) {
                 Poll::Ready(a) => a,
@@ -298,7 +315,12 @@ impl<E: Executor + ?Sized, R: Decode> Future for ReplyFuture<'_, E, R> {
                 if *this.attempts >= MAX_ATTEMPTS {
                     return Poll::Ready(Err(err));
                 }
-                match this.exec.reroute(&err, r, this.info) {
+                // A pinned request has nowhere else to go.
+                let rerouted = match this.pinned {
+                    Some(_) => Rerouted::No(r),
+                    None => this.exec.reroute(&err, r, this.info),
+                };
+                match rerouted {
                     Rerouted::Sent(pending) => {
                         *this.attempts += 1;
                         *this.pending = pending;
@@ -334,6 +356,14 @@ impl<E: Executor + ?Sized, R: Decode> Future for ReplyFuture<'_, E, R> {
                 _ => return Poll::Ready(Err(err)),
             }
         }
+    }
+}
+
+impl<'c, E: ?Sized, R> ReplyFuture<'c, E, R> {
+    /// A reply whose every attempt goes to `node`.
+    pub(crate) fn pinned(mut self, node: ScanNode) -> Self {
+        self.pinned = Some(node);
+        self
     }
 }
 

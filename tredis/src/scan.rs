@@ -115,11 +115,17 @@ where
                 Some(c) => template.with_arg(self.index, itoa::Buffer::new().format(c).as_bytes()),
             };
             let opts = ReqOpts::default();
-            let pending = match &self.nodes {
-                Some(nodes) => self.exec.submit_to(nodes, self.node, Ok(request), self.info, &opts),
-                None => self.exec.submit(Ok(request), self.info, &opts),
+            let page = match self.nodes.as_ref().and_then(|n| n.get(self.node)) {
+                Some(node) => {
+                    let pending = self.exec.submit_to(node, Ok(request), self.info, &opts);
+                    ReplyFuture::new(self.exec, pending, self.info, opts).pinned(node.clone())
+                }
+                None => {
+                    let pending = self.exec.submit(Ok(request), self.info, &opts);
+                    ReplyFuture::new(self.exec, pending, self.info, opts)
+                }
             };
-            self.pending = Some(Box::pin(ReplyFuture::new(self.exec, pending, self.info, opts)));
+            self.pending = Some(Box::pin(page));
         }
     }
 
