@@ -391,3 +391,42 @@ async fn a_stopped_primary_is_replaced() {
     }
     assert!(woken_acked > 100, "too few writes after the old primary woke: {woken_acked}");
 }
+
+/// Sentinels that require a password of their own are reached with `sentinel_auth`; without
+/// it, or with a wrong one, connecting fails as an auth error that names the way out.
+#[tokio::test]
+async fn sentinels_with_a_password() {
+    let primary = support::server::OwnServer::start(&[]);
+    let sentinel = support::server::OwnServer::sentinel(&format!(
+        "sentinel monitor guarded 127.0.0.1 {} 1\nrequirepass sentinel-secret\n",
+        primary.port()
+    ));
+    for proto in support::PROTOCOLS {
+        let c = Client::builder()
+            .hosts([sentinel.url()])
+            .sentinel("guarded")
+            .sentinel_auth(None, "sentinel-secret")
+            .protocol(proto)
+            .build()
+            .unwrap();
+        c.set("guarded", "v").await.unwrap();
+        let port = primary.port().to_string();
+        assert_eq!(c.info().await.unwrap().get("tcp_port"), Some(port.as_str()));
+    }
+    let c = Client::builder().hosts([sentinel.url()]).sentinel("guarded").build().unwrap();
+    let err = c.ready().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Auth, "{err}");
+    assert!(err.to_string().contains("sentinel_auth"), "{err}");
+    let c = Client::builder()
+        .hosts([sentinel.url()])
+        .sentinel("guarded")
+        .sentinel_auth(Some("default"), "wrong")
+        .build()
+        .unwrap();
+    let err = c.ready().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Auth, "{err}");
+    assert!(err.to_string().contains("refused the credentials"), "{err}");
+    // Sentinel credentials without Sentinel are a mistake.
+    let err = Client::builder().url(&primary.url()).sentinel_auth(None, "x").build().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Config);
+}

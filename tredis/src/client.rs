@@ -633,9 +633,18 @@ impl Builder {
     /// not answer, and checking the server's ROLE. When the Sentinels announce a failover
     /// (`+switch-master`), or a READONLY reply shows the primary moved, every connection
     /// moves to the new primary; the refused command is sent again there. The URLs' database
-    /// and credentials are those of the data servers; the Sentinels are reached without.
+    /// and credentials are those of the data servers; the Sentinels are reached without,
+    /// unless [`sentinel_auth`](Builder::sentinel_auth) gives theirs.
     pub fn sentinel(mut self, name: impl Into<String>) -> Builder {
         self.sentinel = Some(name.into());
+        self
+    }
+
+    /// The credentials of the Sentinels themselves (their `requirepass`, or an ACL user of
+    /// theirs), sent with AUTH on every connection to a Sentinel. `username` `None` is the
+    /// `default` user. The data servers' credentials are those of the URLs.
+    pub fn sentinel_auth(mut self, username: Option<&str>, password: &str) -> Builder {
+        self.cfg.sentinel_auth = Some((username.map(str::to_string), password.to_string()));
         self
     }
 
@@ -748,6 +757,9 @@ impl Builder {
         }
         if cluster && sentinel.is_some() {
             return Err(Error::config("a client is for a cluster or for Sentinel, not both"));
+        }
+        if cfg.sentinel_auth.is_some() && sentinel.is_none() {
+            return Err(Error::config("sentinel_auth is for Sentinel: call `sentinel` too"));
         }
         cfg.role = if sentinel.is_some() || (!cluster && cfg.hosts.len() > 1) {
             Wanted::Primary

@@ -278,6 +278,9 @@ pub(crate) struct Config {
     pub cluster_refresh: Option<Duration>,
     /// With Sentinel: the name of the primary; `hosts` are then the Sentinels.
     pub sentinel: Option<String>,
+    /// With Sentinel: the user name (none: `default`) and password of the Sentinels
+    /// themselves, when they require one.
+    pub sentinel_auth: Option<(Option<String>, String)>,
     /// Commands that only read go to replicas: in a cluster, connections send READONLY so
     /// that replicas serve them; otherwise the client keeps a pool of replica connections.
     pub read_from_replicas: bool,
@@ -306,6 +309,7 @@ impl Default for Config {
             cluster: false,
             cluster_refresh: Some(Duration::from_secs(30)),
             sentinel: None,
+            sentinel_auth: None,
             read_from_replicas: false,
         }
     }

@@ -13,6 +13,8 @@ pub struct OwnServer {
     port: u16,
     dir: PathBuf,
     extra: Vec<String>,
+    /// For a Sentinel: its configuration file, which it rewrites.
+    sentinel_conf: Option<PathBuf>,
 }
 
 impl OwnServer {
@@ -21,8 +23,25 @@ impl OwnServer {
         let port = free_port();
         let dir = std::env::temp_dir().join(format!("tredis-test-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let mut s =
-            OwnServer { child: None, port, dir, extra: extra.iter().map(|s| s.to_string()).collect() };
+        let mut s = OwnServer {
+            child: None,
+            port,
+            dir,
+            extra: extra.iter().map(|s| s.to_string()).collect(),
+            sentinel_conf: None,
+        };
+        s.spawn();
+        s
+    }
+
+    /// Starts a Sentinel with `conf` (`sentinel monitor ...` lines and the like).
+    pub fn sentinel(conf: &str) -> OwnServer {
+        let port = free_port();
+        let dir = std::env::temp_dir().join(format!("tredis-test-{}-{port}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("sentinel.conf");
+        std::fs::write(&path, conf).unwrap();
+        let mut s = OwnServer { child: None, port, dir, extra: Vec::new(), sentinel_conf: Some(path) };
         s.spawn();
         s
     }
@@ -70,7 +89,12 @@ impl OwnServer {
     }
 
     fn spawn(&mut self) {
-        let child = Command::new("redis-server")
+        let mut cmd = Command::new("redis-server");
+        if let Some(conf) = &self.sentinel_conf {
+            // The file comes first, then the mode.
+            cmd.arg(conf).arg("--sentinel");
+        }
+        let child = cmd
             .args([
                 "--port",
                 &self.port.to_string(),
@@ -106,7 +130,8 @@ impl OwnServer {
     /// Kills the server (only this pid) and waits for it to exit. Its command statistics are
     /// kept first, for the check that every supported command reached a server.
     pub fn stop(&mut self) {
-        if self.child.is_some() {
+        // A Sentinel runs no data commands.
+        if self.child.is_some() && self.sentinel_conf.is_none() {
             self.keep_stats();
         }
         if let Some(mut c) = self.child.take() {

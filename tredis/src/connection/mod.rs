@@ -339,6 +339,9 @@ async fn connect_via_sentinels(cfg: &Config, name: &str, first: &mut usize) -> R
             Err(e) => {
                 log::debug!("Sentinel {} did not name the primary: {}", sentinel, e);
                 why.push(format!("Sentinel {sentinel}: {e}"));
+                if e.kind() == crate::ErrorKind::Auth {
+                    last = Some(e);
+                }
                 continue;
             }
         };
@@ -358,13 +361,12 @@ async fn connect_via_sentinels(cfg: &Config, name: &str, first: &mut usize) -> R
             }
         }
     }
+    let why = format!("no Sentinel named a primary for `{name}` that would do: {}", why.join("; "));
     match last {
-        // Wrong credentials are not a matter of which server: say so as they are.
-        Some(e) if e.kind() == crate::ErrorKind::Auth => Err(e),
-        _ => Err(Error::connect(format!(
-            "no Sentinel named a primary for `{name}` that would do: {}",
-            why.join("; ")
-        ))),
+        // Wrong credentials (of a Sentinel, or of the server) are not a matter of which
+        // server: say so.
+        Some(e) if e.kind() == crate::ErrorKind::Auth => Err(Error::auth(why)),
+        _ => Err(Error::connect(why)),
     }
 }
 

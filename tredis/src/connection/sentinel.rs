@@ -14,10 +14,31 @@ use crate::log;
 use crate::resp::{Decoder, Value};
 use crate::Error;
 
+/// A connection to a Sentinel, authenticated when the Sentinels need it.
+async fn open(sentinel: &Addr, cfg: &Config) -> Result<(transport::ReadHalf, transport::WriteHalf), Error> {
+    let (mut rd, mut wr) = transport::open(sentinel, cfg.connect_timeout).await?;
+    if let Some((user, password)) = &cfg.sentinel_auth {
+        let mut c = CmdBuf::new(b"$4\r\nAUTH\r\n", 1);
+        if let Some(user) = user {
+            c.arg(user);
+        }
+        c.arg(password);
+        match handshake::call_once(&mut rd, &mut wr, cfg.limits, c).await? {
+            Value::Simple(ok) if &ok[..] == b"OK" => {}
+            Value::Error(e) | Value::BulkError(e) => {
+                let text = String::from_utf8_lossy(&e);
+                return Err(Error::auth(format!("Sentinel {sentinel} refused the credentials: {text}")));
+            }
+            other => return Err(Error::protocol(format!("AUTH replied with {}", other.kind_name()))),
+        }
+    }
+    Ok((rd, wr))
+}
+
 /// Sends one command to a Sentinel and reads its reply.
 async fn call(sentinel: &Addr, cfg: &Config, cmd: CmdBuf) -> Result<Value, Error> {
     let attempt = async {
-        let (mut rd, mut wr) = transport::open(sentinel, cfg.connect_timeout).await?;
+        let (mut rd, mut wr) = open(sentinel, cfg).await?;
         handshake::call_once(&mut rd, &mut wr, cfg.limits, cmd).await
     };
     let reply = tokio::time::timeout(cfg.connect_timeout, attempt)
@@ -25,7 +46,15 @@ async fn call(sentinel: &Addr, cfg: &Config, cmd: CmdBuf) -> Result<Value, Error
         .map_err(|_| Error::connect(format!("{sentinel}: no answer within {:?}", cfg.connect_timeout)))??;
     match reply {
         Value::Error(e) | Value::BulkError(e) => {
-            Err(Error::connect(String::from_utf8_lossy(&e).into_owned()))
+            let text = String::from_utf8_lossy(&e).into_owned();
+            // A Sentinel that wants a password says NOAUTH: name the missing option.
+            if text.starts_with("NOAUTH") {
+                Err(Error::auth(format!(
+                    "Sentinel {sentinel}: {text} Give its password with `sentinel_auth`."
+                )))
+            } else {
+                Err(Error::connect(text))
+            }
         }
         other => Ok(other),
     }
@@ -133,7 +162,7 @@ async fn listen(
     cfg: &Config,
     switched: &mut impl FnMut() -> bool,
 ) -> Result<(), Error> {
-    let (mut rd, mut wr) = transport::open(sentinel, cfg.connect_timeout).await?;
+    let (mut rd, mut wr) = open(sentinel, cfg).await?;
     wr.write_all(b"*2\r\n$9\r\nSUBSCRIBE\r\n$14\r\n+switch-master\r\n")
         .await
         .map_err(|e| Error::connect(format!("{sentinel}: {e}")))?;
