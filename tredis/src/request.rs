@@ -222,7 +222,7 @@ impl Pending {
 const MAX_ATTEMPTS: u32 = 10;
 
 /// Server errors that prove the command did not run and that may pass by themselves.
-fn retry_later(code: Option<&str>) -> bool {
+pub(crate) fn retry_later(code: Option<&str>) -> bool {
     matches!(code, Some("LOADING" | "MASTERDOWN" | "TRYAGAIN" | "CLUSTERDOWN"))
 }
 

@@ -205,7 +205,10 @@ fn gather(
     Pending::waiting(rx, timeout)
 }
 
-/// The reply of one part, after following MOVED and ASK a few times.
+/// The reply of one part (of a split command, or of a pipeline), after following MOVED and
+/// ASK, and after sending again, with a growing pause, what provably did not run: a request
+/// never written to a node that went down, or one refused for a while (CLUSTERDOWN,
+/// TRYAGAIN, LOADING ...). As a single command would be.
 pub(super) async fn settle(
     cluster: &Arc<Cluster>,
     mut pending: Pending,
@@ -213,22 +216,37 @@ pub(super) async fn settle(
     info: &'static CommandInfo,
 ) -> Result<Value, Error> {
     let mut request = Some(request);
-    for _ in 0..5 {
+    for attempt in 1..=SETTLE_ATTEMPTS {
         let answer = std::future::poll_fn(|cx| pending.poll_answer_raw(cx)).await;
-        let value = answer.result?;
-        let (Value::Error(text) | Value::BulkError(text)) = &value else { return Ok(value) };
-        let err = Error::server(text);
-        let Some(r) = answer.request.or_else(|| request.take()) else { return Ok(value) };
-        match cluster.reroute(&err, r, info) {
-            Rerouted::Sent(p) => pending = p,
-            Rerouted::Later(r) | Rerouted::No(r) => {
-                let _ = r;
-                return Ok(value);
+        let (err, reply) = match answer.result {
+            Ok(value) => match value.as_error() {
+                Some(text) => (Error::server(text), Ok(value)),
+                None => return Ok(value),
+            },
+            Err(e) => (e.duplicate(), Err(e)),
+        };
+        let Some(r) = answer.request.or_else(|| request.take()) else { return reply };
+        let again = match cluster.reroute(&err, r, info) {
+            Rerouted::Sent(p) => {
+                pending = p;
+                continue;
             }
+            Rerouted::Later(r) => r,
+            Rerouted::No(r) if crate::request::retry_later(err.code()) => r,
+            Rerouted::No(_) => return reply,
+        };
+        if attempt == SETTLE_ATTEMPTS {
+            return reply;
         }
+        tokio::time::sleep(Duration::from_millis(25u64 << attempt.min(6))).await;
+        request = Some(again.clone());
+        pending = cluster.submit(again, info, None);
     }
     Err(Error::protocol("redirected too many times").with_command(info.name))
 }
+
+/// Attempts for one part, as for a single command.
+const SETTLE_ATTEMPTS: u32 = 10;
 
 /// One reply from several, by policy. A server error of any node wins, except where one
 /// success is enough.
