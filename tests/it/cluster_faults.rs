@@ -252,7 +252,7 @@ async fn a_crashed_primary_is_replaced_by_its_replica() {
         &rejoin_errors[..rejoin_errors.len().min(5)]
     );
     assert_eq!(
-        stat(&members[0].admin, "incr", "rejected_calls").await,
+        crate::support::command_stat(&members[0].admin, "incr", "rejected_calls").await,
         0,
         "an INCR was sent to the old primary"
     );
@@ -365,20 +365,10 @@ async fn slots_calls(members: &[Member]) -> u64 {
     let mut n = 0;
     for m in members {
         if m.admin.ping().with_timeout(Duration::from_millis(500)).await.is_ok() {
-            n += stat(&m.admin, "cluster|slots", "calls").await;
+            n += crate::support::command_stat(&m.admin, "cluster|slots", "calls").await;
         }
     }
     n
-}
-
-/// One figure of a command in a server's INFO commandstats (`calls`, `rejected_calls` ...).
-async fn stat(server: &Client, command: &str, figure: &str) -> u64 {
-    let stats = server.info().sections("commandstats").await.unwrap();
-    let prefix = format!("{figure}=");
-    stats
-        .get(&format!("cmdstat_{command}"))
-        .and_then(|s| s.split(',').find_map(|f| f.strip_prefix(prefix.as_str())))
-        .map_or(0, |n| n.parse().unwrap())
 }
 
 /// Moves `slot`, with its keys, from one primary to another, and tells both.
@@ -504,7 +494,7 @@ async fn reads_from_replicas_outlive_a_replica() {
         })
         .await;
     }
-    let served_before = stat(&members[4].admin, "get", "calls").await;
+    let served_before = crate::support::command_stat(&members[4].admin, "get", "calls").await;
     let stop = Arc::new(AtomicBool::new(false));
     let mut readers = Vec::new();
     for r in 0..4usize {
@@ -524,7 +514,10 @@ async fn reads_from_replicas_outlive_a_replica() {
         }));
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(stat(&members[4].admin, "get", "calls").await > served_before, "the replica served no read");
+    assert!(
+        crate::support::command_stat(&members[4].admin, "get", "calls").await > served_before,
+        "the replica served no read"
+    );
     members[4].server.stop();
     tokio::time::sleep(Duration::from_secs(1)).await;
     // A new replica of that shard: found without any error to prompt a refresh.
@@ -541,7 +534,10 @@ async fn reads_from_replicas_outlive_a_replica() {
         matches!(admin.role().await, Ok(Role::Replica { ref state, .. }) if state == "connected")
     })
     .await;
-    let found = within(Duration::from_secs(5), || async { stat(&admin, "get", "calls").await > 0 }).await;
+    let found = within(Duration::from_secs(5), || async {
+        crate::support::command_stat(&admin, "get", "calls").await > 0
+    })
+    .await;
     stop.store(true, Ordering::Relaxed);
     let (mut reads, mut errors) = (0, Vec::new());
     for r in readers {

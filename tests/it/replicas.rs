@@ -230,3 +230,41 @@ async fn reads_go_to_the_replica_and_survive_its_death() {
     let err = Client::builder().url(&primary.url()).read_from_replicas(true).build().unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Config);
 }
+
+/// The primary and replica `cargo xtask test` starts: with the hosts in either order, writes
+/// reach the primary and, with reads from replicas, reads reach the replica.
+#[tokio::test]
+async fn on_the_suites_primary_and_replica() {
+    let urls = support::replicas_urls();
+    assert_eq!(urls.len(), 2, "{urls:?}");
+    let primary = support::client_for(&urls[0], Protocol::Resp3).await;
+    let replica = support::client_for(&urls[1], Protocol::Resp3).await;
+    assert!(
+        matches!(primary.role().await.unwrap(), Role::Master { ref replicas, .. } if replicas.len() == 1)
+    );
+    for proto in support::PROTOCOLS {
+        let c = Client::builder()
+            .hosts([&urls[1], &urls[0]])
+            .protocol(proto)
+            .read_from_replicas(true)
+            .build()
+            .unwrap();
+        c.ready().await.unwrap();
+        let reads = support::command_stat(&replica, "strlen", "calls").await;
+        let writes = support::command_stat(&primary, "append", "calls").await;
+        for _ in 0..20 {
+            c.append("replicas:deployment", "x").await.unwrap();
+            c.strlen("replicas:deployment").await.unwrap();
+        }
+        assert_eq!(
+            support::command_stat(&replica, "strlen", "calls").await - reads,
+            20,
+            "reads went elsewhere"
+        );
+        assert_eq!(
+            support::command_stat(&primary, "append", "calls").await - writes,
+            20,
+            "writes went elsewhere"
+        );
+    }
+}

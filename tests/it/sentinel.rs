@@ -184,17 +184,7 @@ fn replica_port() -> u16 {
 
 /// How many times a server ran `command`, from its INFO commandstats.
 async fn calls(server: &Client, command: &str) -> u64 {
-    stat(server, command, "calls").await
-}
-
-/// One figure of a command in a server's INFO commandstats (`calls`, `rejected_calls` ...).
-async fn stat(server: &Client, command: &str, figure: &str) -> u64 {
-    let stats = server.info().sections("commandstats").await.unwrap();
-    let prefix = format!("{figure}=");
-    stats
-        .get(&format!("cmdstat_{command}"))
-        .and_then(|s| s.split(',').find_map(|f| f.strip_prefix(prefix.as_str())))
-        .map_or(0, |n| n.parse().unwrap())
+    crate::support::command_stat(server, command, "calls").await
 }
 
 /// Reads go to the replica the Sentinels name, writes to the primary.
@@ -271,14 +261,18 @@ async fn a_stale_sentinel_is_passed_over() {
     let replica = support::client_for(&format!("redis://127.0.0.1:{stale_port}"), Protocol::Resp3).await;
     let roles_before = calls(&replica, "role").await;
     // The replica runs the SETs its primary passes on, so a SET sent to it shows as refused.
-    let refused_before = stat(&replica, "set", "rejected_calls").await;
+    let refused_before = crate::support::command_stat(&replica, "set", "rejected_calls").await;
     let mut hosts = vec![stale.url()];
     hosts.extend(support::sentinel_urls());
     let c = Client::builder().hosts(hosts).sentinel(support::sentinel_name()).build().unwrap();
     c.set("sentinel:stale", "v").await.unwrap();
     assert!(matches!(c.role().await.unwrap(), Role::Master { .. }));
     assert!(calls(&replica, "role").await > roles_before, "the named replica was not even tried");
-    assert_eq!(stat(&replica, "set", "rejected_calls").await, refused_before, "a write reached the replica");
+    assert_eq!(
+        crate::support::command_stat(&replica, "set", "rejected_calls").await,
+        refused_before,
+        "a write reached the replica"
+    );
 }
 
 /// The primary stops answering (SIGSTOP, as a hung host would): the Sentinels promote the

@@ -7,8 +7,9 @@
 //! - `demo`: run the example against `REDIS_URL`, starting a server when none answers.
 //! - `bench`: tredis, redis-rs and fred on the same workloads; a table and a chart.
 //! - `bench compile`: clean build times of a hello-world on each, and the rebuild after a spec change.
-//! - `cluster up|down`, `sentinel up|down`: a 6-node cluster, or a primary, a replica and 3
-//!   Sentinels, left running in the background until `down`; `restart PORT` restarts one process.
+//! - `cluster up|down`, `sentinel up|down`, `replicas up|down`: a 6-node cluster, a primary, a
+//!   replica and 3 Sentinels, or a primary and its replica, left running in the background
+//!   until `down`; `restart PORT` restarts one process.
 
 mod bench;
 mod coverage;
@@ -25,7 +26,8 @@ use std::process::ExitCode;
 
 const USAGE: &str = "usage: cargo xtask \
     <import | gen [--check] [--expand] | coverage --url URL | test | demo | bench [compile] \
-    | cluster <up | down | restart PORT> | sentinel <up | down | restart PORT>>";
+    | cluster <up | down | restart PORT> | sentinel <up | down | restart PORT> \
+    | replicas <up | down | restart PORT>>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -38,7 +40,7 @@ fn main() -> ExitCode {
         ["demo"] => demo::run(),
         ["bench"] => bench::run(),
         ["bench", "compile"] => bench::compile::run(),
-        [kind @ ("cluster" | "sentinel"), rest @ ..] => deploy::run(kind, rest),
+        [kind @ ("cluster" | "sentinel" | "replicas"), rest @ ..] => deploy::run(kind, rest),
         _ => Err(USAGE.to_string()),
     };
     match result {

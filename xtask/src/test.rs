@@ -3,8 +3,8 @@
 //! Installs redis-server when missing, starts fresh servers on free loopback ports, runs
 //! `cargo fmt --check`, clippy with `-D warnings`, warning-free docs, a build of each command
 //! group alone, `gen --check` and every test, checks that each supported command reached the
-//! server, and stops only the servers it started. The tests also get a 6-node cluster and a
-//! Sentinel deployment.
+//! server, and stops only the servers it started. The tests also get a 6-node cluster, a
+//! Sentinel deployment, and a primary with its replica.
 
 use std::collections::BTreeSet;
 use std::process::Command;
@@ -43,7 +43,7 @@ pub fn run(args: &[&str]) -> Result<(), String> {
     each_group_builds_alone()?;
     crate::gen::run(&["--check"])?;
     crate::coverage::check_listed(&primary.url())?;
-    let (cluster, sentinel) = start_deployments()?;
+    let (cluster, sentinel, replicas) = start_deployments()?;
     // Servers a test starts for itself leave their command statistics here.
     let stats_dir = std::env::temp_dir().join(format!("tredis-stats-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&stats_dir);
@@ -65,6 +65,10 @@ pub fn run(args: &[&str]) -> Result<(), String> {
             ("TREDIS_TEST_SENTINEL_URLS", sentinel.urls("sentinel").join(",")),
             ("TREDIS_TEST_SENTINEL_NAME", deploy::sentinel::MASTER.into()),
             (
+                "TREDIS_TEST_REPLICAS_URLS",
+                [replicas.urls("primary"), replicas.urls("replica")].concat().join(","),
+            ),
+            (
                 "TREDIS_TEST_SENTINEL_DATA_URLS",
                 [sentinel.urls("primary"), sentinel.urls("replica")].concat().join(","),
             ),
@@ -81,10 +85,10 @@ pub fn run(args: &[&str]) -> Result<(), String> {
     Ok(())
 }
 
-/// Starts the cluster and the Sentinel deployment side by side: both mostly wait on timers
+/// Starts the deployments side by side: they mostly wait on timers
 /// (gossip, hello messages), so together they take as long as the slower one. They start
 /// after the build steps, so that no compilation slows them down.
-fn start_deployments() -> Result<(Deployment, Deployment), String> {
+fn start_deployments() -> Result<(Deployment, Deployment, Deployment), String> {
     let timed = |what: &str, start: fn(bool) -> Result<Deployment, String>| {
         let at = std::time::Instant::now();
         let d = start(false)?;
@@ -92,13 +96,14 @@ fn start_deployments() -> Result<(Deployment, Deployment), String> {
         eprintln!("xtask: {what} ready in {:.1} s (pids {})", at.elapsed().as_secs_f64(), pids.join(" "));
         Ok::<_, String>(d)
     };
-    let (cluster, sentinel) = std::thread::scope(|s| {
+    let (cluster, sentinel, replicas) = std::thread::scope(|s| {
         let cluster = s.spawn(|| timed("cluster of 6 nodes", deploy::cluster::start));
         let sentinel = s.spawn(|| timed("primary, replica and 3 sentinels", deploy::sentinel::start));
-        (cluster.join(), sentinel.join())
+        let replicas = s.spawn(|| timed("primary and replica", deploy::replicas::start));
+        (cluster.join(), sentinel.join(), replicas.join())
     });
     let panicked = |_| "a deployment thread panicked".to_string();
-    Ok((cluster.map_err(panicked)??, sentinel.map_err(panicked)??))
+    Ok((cluster.map_err(panicked)??, sentinel.map_err(panicked)??, replicas.map_err(panicked)??))
 }
 
 /// Rustdoc does not report broken intra-doc links in the expansion of a macro from another

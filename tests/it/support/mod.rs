@@ -60,6 +60,12 @@ pub fn sentinel_data_urls() -> Vec<String> {
     env_list("TREDIS_TEST_SENTINEL_DATA_URLS")
 }
 
+/// The primary and its replica `cargo xtask test` started, in that order. Tests only read
+/// their roles and write; none fails them over.
+pub fn replicas_urls() -> Vec<String> {
+    env_list("TREDIS_TEST_REPLICAS_URLS")
+}
+
 /// `host:port` of a `redis://host:port` URL.
 pub fn host_port(url: &str) -> (String, u16) {
     let rest = url.trim_start_matches("redis://");
@@ -214,4 +220,16 @@ impl Drop for Frozen {
     fn drop(&mut self) {
         let _ = std::process::Command::new("kill").args(["-CONT", &self.0.to_string()]).status();
     }
+}
+
+/// One figure of a command in a server's INFO commandstats (`calls`, `rejected_calls` ...);
+/// 0 when the server never ran it.
+pub async fn command_stat(server: &Client, command: &str, figure: &str) -> u64 {
+    use tredis::commands::ServerCommands;
+    let stats = server.info().sections("commandstats").await.unwrap();
+    let prefix = format!("{figure}=");
+    stats
+        .get(&format!("cmdstat_{command}"))
+        .and_then(|s| s.split(',').find_map(|f| f.strip_prefix(prefix.as_str())))
+        .map_or(0, |n| n.parse().unwrap())
 }

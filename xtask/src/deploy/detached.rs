@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use super::{cluster, sentinel, Deployment, Proc};
+use super::{cluster, replicas, sentinel, Deployment, Proc};
 
 /// Where `up` leaves the state of deployment `name`.
 pub(super) fn state_path(name: &str) -> PathBuf {
@@ -120,7 +120,7 @@ pub(super) fn kill(pid: u32, port: u16, args: &[String]) {
     eprintln!("xtask: pid {pid} (port {port}) survived SIGKILL");
 }
 
-/// `cargo xtask <cluster|sentinel> <up|down|restart PORT>`.
+/// `cargo xtask <cluster|sentinel|replicas> <up|down|restart PORT>`.
 pub fn run(kind: &str, args: &[&str]) -> Result<(), String> {
     match args {
         ["up"] => up(kind),
@@ -142,6 +142,7 @@ fn up(kind: &str) -> Result<(), String> {
     let start = Instant::now();
     let mut d = match kind {
         "cluster" => cluster::start(true)?,
+        "replicas" => replicas::start(true)?,
         _ => sentinel::start(true)?,
     };
     d.save_if_detached()?;

@@ -1,4 +1,5 @@
-//! Multi-process deployments (a cluster, Sentinel) for the topology tests and for manual use.
+//! Multi-process deployments (a primary and its replica, a cluster, Sentinel) for the
+//! topology tests and for manual use.
 //!
 //! A [`Deployment`] owns redis-server processes, each with its own directory under one root.
 //! Inside `cargo xtask test` they are plain children that die with the deployment. With
@@ -8,6 +9,7 @@
 pub mod cluster;
 mod detached;
 mod probe;
+pub mod replicas;
 pub mod sentinel;
 
 pub use detached::run;

@@ -13,18 +13,9 @@ pub const MASTER: &str = "mymaster";
 /// until each knows the two others and the replica.
 pub fn start(detached: bool) -> Result<Deployment, String> {
     let mut d = Deployment::new("sentinel", detached)?;
-    let primary = d.start("primary", 1, |ports, dir| Ok(data_args(ports[0], dir, None)))?;
-    let primary = d.procs[primary].port;
-    d.start("replica", 1, |ports, dir| Ok(data_args(ports[0], dir, Some(primary))))?;
     // A Sentinel learns of replicas from the primary's INFO, which it asks for at once and
-    // then only every 10 s: a replica that connects late would keep it waiting that long.
-    d.wait_for("replica did not sync", |_| {
-        let role = call(primary, &["ROLE"])?;
-        match role.list().get(2).map_or(0, |r| r.list().len()) {
-            1 => Ok(()),
-            n => Err(format!("the primary has {n} replicas online")),
-        }
-    })?;
+    // then only every 10 s: the replica must be online before the Sentinels start.
+    let primary = super::replicas::start_pair(&mut d)?;
     for _ in 0..3 {
         d.start("sentinel", 1, |ports, dir| {
             let conf = dir.join("sentinel.conf");
@@ -47,14 +38,6 @@ pub fn start(detached: bool) -> Result<Deployment, String> {
         })
     })?;
     Ok(d)
-}
-
-fn data_args(port: u16, dir: &Path, primary: Option<u16>) -> Vec<String> {
-    let mut argv = super::server_args(port, dir);
-    if let Some(p) = primary {
-        argv.extend(["--replicaof".into(), "127.0.0.1".into(), p.to_string()]);
-    }
-    argv
 }
 
 // Each Sentinel has a file of its own: it rewrites it with its ID and what it learns, so a
