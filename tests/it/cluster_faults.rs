@@ -13,10 +13,22 @@ use tredis::reply::Role;
 use tredis::{Client, ErrorKind};
 
 use crate::support::own_cluster::{one_at_a_time, small_cluster, wait_until, within, Member};
-use crate::support::server::OwnServer;
 
 async fn is_primary(m: &Member) -> bool {
     m.admin.cluster_nodes().await.is_ok_and(|n| n.iter().any(|n| n.is_myself() && n.is_primary()))
+}
+
+/// A connected cluster client seeded with `seeds`: a 5 s command timeout, and at most 200 ms
+/// between reconnection attempts; `tune` changes what a test needs.
+async fn connected(seeds: &[&Member], tune: impl FnOnce(tredis::Builder) -> tredis::Builder) -> Client {
+    let builder = Client::builder()
+        .hosts(seeds.iter().map(|m| m.server.url()))
+        .cluster(true)
+        .command_timeout(Duration::from_secs(5))
+        .reconnect_backoff(Duration::from_millis(10), Duration::from_millis(200));
+    let c = tune(builder).build().unwrap();
+    c.ready().await.unwrap();
+    c
 }
 
 #[derive(Default)]
@@ -120,13 +132,7 @@ async fn check_counts(c: &Client, tally: Tally) {
 async fn manual_failovers_under_load_lose_nothing() {
     let _one = one_at_a_time().await;
     let members = small_cluster().await;
-    let c = Client::builder()
-        .url(&members[0].server.url())
-        .cluster(true)
-        .command_timeout(Duration::from_secs(5))
-        .build()
-        .unwrap();
-    c.ready().await.unwrap();
+    let c = connected(&[&members[0]], |b| b).await;
     let stop = Arc::new(AtomicBool::new(false));
     let tally = Arc::new(Mutex::new(Tally::default()));
     let tasks = writers(&c, &stop, &tally);
@@ -195,14 +201,7 @@ async fn manual_failovers_under_load_lose_nothing() {
 async fn a_crashed_primary_is_replaced_by_its_replica() {
     let _one = one_at_a_time().await;
     let mut members = small_cluster().await;
-    let c = Client::builder()
-        .hosts([members[1].server.url(), members[0].server.url()])
-        .cluster(true)
-        .command_timeout(Duration::from_secs(5))
-        .reconnect_backoff(Duration::from_millis(10), Duration::from_millis(200))
-        .build()
-        .unwrap();
-    c.ready().await.unwrap();
+    let c = connected(&[&members[1], &members[0]], |b| b).await;
     let stop = Arc::new(AtomicBool::new(false));
     let tally = Arc::new(Mutex::new(Tally::default()));
     let mut tasks = writers(&c, &stop, &tally);
@@ -289,13 +288,7 @@ async fn a_crashed_primary_is_replaced_by_its_replica() {
 async fn live_resharding_loses_nothing() {
     let _one = one_at_a_time().await;
     let members = small_cluster().await;
-    let c = Client::builder()
-        .url(&members[0].server.url())
-        .cluster(true)
-        .command_timeout(Duration::from_secs(5))
-        .build()
-        .unwrap();
-    c.ready().await.unwrap();
+    let c = connected(&[&members[0]], |b| b).await;
     let slots_asked_before = slots_calls(&members).await;
     let stop = Arc::new(AtomicBool::new(false));
     let tally = Arc::new(Mutex::new(Tally::default()));
@@ -402,29 +395,13 @@ async fn follows_a_new_node_and_outlives_its_seed() {
     let _one = one_at_a_time().await;
     let mut members = small_cluster().await;
     // Seeded with a replica only, which will leave.
-    let c = Client::builder()
-        .url(&members[4].server.url())
-        .cluster(true)
-        .command_timeout(Duration::from_secs(5))
-        .reconnect_backoff(Duration::from_millis(10), Duration::from_millis(200))
-        .build()
-        .unwrap();
-    c.ready().await.unwrap();
+    let c = connected(&[&members[4]], |b| b).await;
     let (first, second) = (key_in(0..=5460, "grow"), key_in(5461..=10922, "grow"));
     c.set(&first, "1").await.unwrap();
     c.set(&second, "2").await.unwrap();
     // A seventh node joins and takes the first key's slot.
-    let server = OwnServer::cluster_node_with_timeout(2000);
-    let admin = crate::support::client_for(&server.url(), tredis::Protocol::Resp3).await;
-    let id = admin.cluster_myid().await.unwrap();
-    let newcomer = Member { server, admin, id };
-    let bus = u64::from(newcomer.server.cluster_port().unwrap());
-    members[0]
-        .admin
-        .cluster_meet("127.0.0.1", u64::from(newcomer.server.port()))
-        .cluster_bus_port(bus)
-        .await
-        .unwrap();
+    let newcomer = Member::start().await;
+    members[0].meet(&newcomer).await;
     wait_until("every node knows the newcomer, and it knows the slots", || async {
         let info = newcomer.admin.cluster_info().await.unwrap();
         let mut all = info.known_nodes == 7 && info.is_ok();
@@ -459,12 +436,7 @@ async fn follows_a_new_node_and_outlives_its_seed() {
     assert!(slots_calls(&members).await > asked_before, "the map was not refreshed from a live node");
     // A new client whose seed list still names the departed node finds the cluster through the
     // others.
-    let stale = Client::builder()
-        .hosts([members[4].server.url(), members[2].server.url()])
-        .cluster(true)
-        .build()
-        .unwrap();
-    stale.ready().await.unwrap();
+    let stale = connected(&[&members[4], &members[2]], |b| b).await;
     assert_eq!(stale.get(&second).await.unwrap().as_deref(), Some(&b"3"[..]));
 }
 
@@ -475,16 +447,10 @@ async fn follows_a_new_node_and_outlives_its_seed() {
 async fn reads_from_replicas_outlive_a_replica() {
     let _one = one_at_a_time().await;
     let mut members = small_cluster().await;
-    let c = Client::builder()
-        .url(&members[0].server.url())
-        .cluster(true)
-        .read_from_replicas(true)
-        .cluster_refresh_interval(Some(Duration::from_millis(300)))
-        .command_timeout(Duration::from_secs(5))
-        .reconnect_backoff(Duration::from_millis(10), Duration::from_millis(200))
-        .build()
-        .unwrap();
-    c.ready().await.unwrap();
+    let c = connected(&[&members[0]], |b| {
+        b.read_from_replicas(true).cluster_refresh_interval(Some(Duration::from_millis(300)))
+    })
+    .await;
     let keys: Vec<String> = (0..300).map(|i| format!("replica-read:{i}")).collect();
     c.mset(keys.iter().map(|k| (k, k))).await.unwrap();
     // The replicas have every key before reading starts.
@@ -521,10 +487,9 @@ async fn reads_from_replicas_outlive_a_replica() {
     members[4].server.stop();
     tokio::time::sleep(Duration::from_secs(1)).await;
     // A new replica of that shard: found without any error to prompt a refresh.
-    let server = OwnServer::cluster_node_with_timeout(2000);
-    let admin = crate::support::client_for(&server.url(), tredis::Protocol::Resp3).await;
-    let bus = u64::from(server.cluster_port().unwrap());
-    members[1].admin.cluster_meet("127.0.0.1", u64::from(server.port())).cluster_bus_port(bus).await.unwrap();
+    let newcomer = Member::start().await;
+    members[1].meet(&newcomer).await;
+    let admin = &newcomer.admin;
     wait_until("the newcomer knows the cluster", || async {
         admin.cluster_info().await.unwrap().known_nodes >= 7
     })
@@ -535,7 +500,7 @@ async fn reads_from_replicas_outlive_a_replica() {
     })
     .await;
     let found = within(Duration::from_secs(5), || async {
-        crate::support::command_stat(&admin, "get", "calls").await > 0
+        crate::support::command_stat(admin, "get", "calls").await > 0
     })
     .await;
     stop.store(true, Ordering::Relaxed);
@@ -557,14 +522,11 @@ async fn reads_from_replicas_outlive_a_replica() {
 async fn the_whole_cluster_restarts() {
     let _one = one_at_a_time().await;
     let mut members = small_cluster().await;
-    let c = Client::builder()
-        .url(&members[0].server.url())
-        .cluster(true)
-        .command_timeout(Duration::from_secs(2))
-        .reconnect_backoff(Duration::from_millis(10), Duration::from_millis(500))
-        .build()
-        .unwrap();
-    c.ready().await.unwrap();
+    let c = connected(&[&members[0]], |b| {
+        b.command_timeout(Duration::from_secs(2))
+            .reconnect_backoff(Duration::from_millis(10), Duration::from_millis(500))
+    })
+    .await;
     let keys: Vec<String> = (0..30).map(|i| format!("restart:{i}")).collect();
     for k in &keys {
         c.incr(k).await.unwrap();
@@ -619,13 +581,7 @@ async fn a_hung_primary_stalls_only_its_shard() {
     for m in &members {
         m.admin.config_set([("cluster-require-full-coverage", "no")]).await.unwrap();
     }
-    let c = Client::builder()
-        .url(&members[1].server.url())
-        .cluster(true)
-        .command_timeout(Duration::from_millis(500))
-        .build()
-        .unwrap();
-    c.ready().await.unwrap();
+    let c = connected(&[&members[1]], |b| b.command_timeout(Duration::from_millis(500))).await;
     let hung_shard = |k: &str| tredis::key_slot(k) <= 5460;
     let stop = Arc::new(AtomicBool::new(false));
     // Writers of the other shards note each latency; one writer of the hung shard notes errors.
@@ -707,13 +663,7 @@ async fn a_hung_primary_stalls_only_its_shard() {
 async fn a_cluster_scan_stays_on_its_node() {
     let _one = one_at_a_time().await;
     let mut members = small_cluster().await;
-    let c = Client::builder()
-        .url(&members[1].server.url())
-        .cluster(true)
-        .connect_timeout(Duration::from_secs(1))
-        .build()
-        .unwrap();
-    c.ready().await.unwrap();
+    let c = connected(&[&members[1]], |b| b.connect_timeout(Duration::from_secs(1))).await;
     let keys: Vec<String> = (0..3_000).map(|i| format!("scan-node:{i}")).collect();
     c.mset(keys.iter().map(|k| (k, "v"))).await.unwrap();
     let mut stream = c.scan(0).count(20).stream();

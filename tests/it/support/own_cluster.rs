@@ -26,28 +26,39 @@ pub struct Member {
     pub id: String,
 }
 
+impl Member {
+    /// A new cluster node (node timeout 2 s) that knows no other yet.
+    pub async fn start() -> Member {
+        let server = OwnServer::cluster_node_with_timeout(2000);
+        let admin = super::client_for(&server.url(), Protocol::Resp3).await;
+        let id = admin.cluster_myid().await.unwrap();
+        Member { server, admin, id }
+    }
+
+    /// Introduces `other` to this node's cluster (CLUSTER MEET).
+    pub async fn meet(&self, other: &Member) {
+        let bus = u64::from(other.server.cluster_port().unwrap());
+        self.admin
+            .cluster_meet("127.0.0.1", u64::from(other.server.port()))
+            .cluster_bus_port(bus)
+            .await
+            .unwrap();
+    }
+}
+
 /// Three primaries with a third of the slots each, and a replica of each: members `i` and
 /// `i + 3` form shard `i`. Three primaries are the fewest that can elect a replica of a dead
 /// one (a majority of primaries must agree).
 pub async fn small_cluster() -> Vec<Member> {
     let mut members = Vec::new();
     for _ in 0..6 {
-        let server = OwnServer::cluster_node_with_timeout(2000);
-        let admin = super::client_for(&server.url(), Protocol::Resp3).await;
-        let id = admin.cluster_myid().await.unwrap();
-        members.push(Member { server, admin, id });
+        members.push(Member::start().await);
     }
     for (i, range) in [(0, 5460), (5461, 10922), (10923, 16383)].into_iter().enumerate() {
         members[i].admin.cluster_addslotsrange([range]).await.unwrap();
     }
     for m in &members[1..] {
-        let bus = u64::from(m.server.cluster_port().unwrap());
-        members[0]
-            .admin
-            .cluster_meet("127.0.0.1", u64::from(m.server.port()))
-            .cluster_bus_port(bus)
-            .await
-            .unwrap();
+        members[0].meet(m).await;
     }
     wait_until("every node knows every other", || async {
         let mut all = true;
