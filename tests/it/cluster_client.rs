@@ -66,13 +66,19 @@ async fn routes_by_slot_as_the_server_computes_it() {
     for (node, me) in primaries().await {
         for k in &keys {
             let slot = tredis::key_slot(k);
+            // That slot may be on its way to another node (the migration test): a plain
+            // client of one node would get ASK there.
+            if slot == tredis::key_slot("{migrating}") {
+                continue;
+            }
             if me.slots.iter().any(|&(a, b)| a <= slot && slot <= b) {
                 assert_eq!(node.get(k).await.unwrap().as_deref(), Some(k.as_bytes()), "{k} on {}", me.port);
                 found += 1;
             }
         }
     }
-    assert_eq!(found, keys.len());
+    let moving = keys.iter().filter(|k| tredis::key_slot(k) == tredis::key_slot("{migrating}")).count();
+    assert_eq!(found, keys.len() - moving);
     for k in &keys {
         assert_eq!(c.get(k).await.unwrap().as_deref(), Some(k.as_bytes()));
     }
@@ -178,9 +184,8 @@ async fn follows_ask_and_moved_during_a_migration() {
     for k in [&keys[0], &keys[15]] {
         assert_eq!(c.get(k).await.unwrap().as_deref(), Some(k.as_bytes()), "{k} changed");
     }
-    src.migrate_keys("127.0.0.1", u64::from(dst_me.port), 0, Duration::from_secs(5), &keys[10..])
-        .await
-        .unwrap();
+    // The rest, and any key another test put in the slot.
+    migrate_slot_keys(src, dst_me.port, slot64).await;
     for n in [dst, src] {
         n.cluster_setslot(slot64, ClusterSetslotState::Node(dst_me.id.clone().into())).await.unwrap();
     }
@@ -198,12 +203,23 @@ async fn follows_ask_and_moved_during_a_migration() {
     src.cluster_setslot(slot64, ClusterSetslotState::Importing(dst_me.id.clone().into())).await.unwrap();
     let mut all = keys.clone();
     all.extend([format!("{tag}counter"), tx_a, tx_b]);
-    dst.migrate_keys("127.0.0.1", u64::from(src_me.port), 0, Duration::from_secs(5), &all).await.unwrap();
+    migrate_slot_keys(dst, src_me.port, slot64).await;
     for n in [src, dst] {
         n.cluster_setslot(slot64, ClusterSetslotState::Node(src_me.id.clone().into())).await.unwrap();
     }
     assert_eq!(c.get(format!("{tag}counter")).await.unwrap().as_deref(), Some(&b"20"[..]));
     assert_eq!(c.del(&all).await.unwrap(), all.len() as u64);
+}
+
+/// Moves every key of `slot` from `from` to the node at `port`.
+async fn migrate_slot_keys(from: &Client, port: u16, slot: u64) {
+    loop {
+        let keys = from.cluster_getkeysinslot(slot, 100).await.unwrap();
+        if keys.is_empty() {
+            return;
+        }
+        from.migrate_keys("127.0.0.1", u64::from(port), 0, Duration::from_secs(5), &keys).await.unwrap();
+    }
 }
 
 /// Commands that run on several nodes: split by slot (MGET, MSET, DEL ...) or sent to every
