@@ -280,11 +280,27 @@ async fn a_stale_sentinel_is_passed_over() {
 /// primary wakes up it still believes it is the primary until the Sentinels demote it; no
 /// write may be acknowledged by it then, as its writes are about to be thrown away
 /// (reliability scenario 18).
+///
+/// The client listens for `+switch-master` on its first Sentinel, which here is a deaf one:
+/// it accepts the subscription and never speaks. So the client must find the new primary
+/// itself: its timed-out requests make it ask the Sentinels.
 #[tokio::test]
 async fn a_stopped_primary_is_replaced() {
     let _state = support::sentinel_exclusive().await;
+    let deaf = support::fake::Fake::start(|mut conn, _| async move {
+        while let Some(cmd) = conn.command().await {
+            if cmd[0].eq_ignore_ascii_case(b"SUBSCRIBE") {
+                conn.send(b"*3\r\n$9\r\nsubscribe\r\n$14\r\n+switch-master\r\n:1\r\n").await;
+            } else {
+                conn.send(b"-ERR this Sentinel only listens\r\n").await;
+            }
+        }
+    })
+    .await;
+    let mut hosts = vec![deaf.url()];
+    hosts.extend(support::sentinel_urls());
     let c = Client::builder()
-        .hosts(support::sentinel_urls())
+        .hosts(hosts)
         .sentinel(support::sentinel_name())
         .command_timeout(Duration::from_secs(1))
         .reconnect_backoff(Duration::from_millis(10), Duration::from_millis(200))

@@ -50,6 +50,9 @@ struct Inner {
     /// With Sentinel: dropped with the client, which stops the `+switch-master` watcher.
     _sentinel_watch: Option<oneshot::Sender<()>>,
     next: AtomicUsize,
+    /// With Sentinel: when a timeout last made the client ask the Sentinels where the
+    /// primary is.
+    last_sentinel_check: Mutex<Option<std::time::Instant>>,
     /// Connections of their own for blocking commands, WATCH and blocking pipelines.
     dedicated: Arc<Dedicated>,
     cfg: Arc<Config>,
@@ -384,6 +387,9 @@ impl Client {
     }
 }
 
+/// At most one check with the Sentinels per this interval, however many requests time out.
+const SENTINEL_CHECK_INTERVAL: Duration = Duration::from_millis(250);
+
 /// How many times a cluster transaction is sent again after its slot moved.
 const MAX_TX_REDIRECTS: u32 = 5;
 
@@ -450,6 +456,28 @@ impl Executor for Client {
             return Rerouted::Sent(primary.submit(request, info, timeout));
         }
         Rerouted::No(request)
+    }
+
+    fn timed_out(&self) {
+        let Some(name) = &self.inner.cfg.sentinel else { return };
+        {
+            let mut last = self.inner.last_sentinel_check.lock().unwrap_or_else(|e| e.into_inner());
+            if last.is_some_and(|at| at.elapsed() < SENTINEL_CHECK_INTERVAL) {
+                return;
+            }
+            *last = Some(std::time::Instant::now());
+        }
+        // The Sentinels announce a failover (`+switch-master`) only once it is complete, and
+        // the announcement may be missed: a primary that stopped answering is checked at once.
+        let (cfg, name, inner) = (self.inner.cfg.clone(), name.clone(), Arc::downgrade(&self.inner));
+        tokio::spawn(async move {
+            let Ok(primary) = crate::connection::sentinel::primary(&cfg, &name).await else { return };
+            let Some(inner) = inner.upgrade() else { return };
+            if inner.conns.iter().any(|c| c.addr().is_some_and(|a| a != primary)) {
+                crate::log::debug!("the Sentinels name {} as the primary now; moving there", primary);
+                inner.relocate();
+            }
+        });
     }
 
     fn relocate(&self) -> bool {
@@ -792,6 +820,7 @@ impl Builder {
             cluster,
             _sentinel_watch: watching.as_ref().map(|_| stop),
             next: AtomicUsize::new(0),
+            last_sentinel_check: Mutex::new(None),
             dedicated,
             cfg: Arc::new(cfg),
         });

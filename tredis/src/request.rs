@@ -57,6 +57,11 @@ pub trait Executor: Target {
         Rerouted::No(request)
     }
 
+    /// A request got no reply in time: the server may hang, and with Sentinel, may have been
+    /// replaced without the client hearing of it.
+    #[doc(hidden)]
+    fn timed_out(&self) {}
+
     /// A READONLY reply said the server is no longer the primary: move to the new one.
     /// Returns whether a retry can reach a different server.
     #[doc(hidden)]
@@ -276,7 +281,7 @@ impl<E: Executor + ?Sized, R: Decode> Future for ReplyFuture<'_, E, R> {
         loop {
             if let Some(delay) = this.delay.as_mut().as_pin_mut() {
                 if delay.poll(cx).is_pending() {
-                    return this.poll_deadline(cx);
+                    return this.poll_deadline_of(cx);
                 }
                 this.delay.set(None);
                 let request = this.retry.take().expect("a retry has its request");
@@ -287,7 +292,7 @@ impl<E: Executor + ?Sized, R: Decode> Future for ReplyFuture<'_, E, R> {
             }
             let answer = match this.pending.poll_answer(cx) {
                 Poll::Ready(a) => a,
-                Poll::Pending => return this.poll_deadline(cx),
+                Poll::Pending => return this.poll_deadline_of(cx),
             };
             let err = match answer.result {
                 Ok(Value::Error(e) | Value::BulkError(e)) => Error::server(&e).with_command(name),
@@ -364,6 +369,17 @@ impl<'c, E: ?Sized, R> ReplyFuture<'c, E, R> {
     pub(crate) fn pinned(mut self, node: ScanNode) -> Self {
         self.pinned = Some(node);
         self
+    }
+}
+
+impl<E: Executor + ?Sized, R: Decode> ReplyFutureProj<'_, '_, E, R> {
+    /// As [`poll_deadline`](Self::poll_deadline), telling the executor of a timeout.
+    fn poll_deadline_of(&mut self, cx: &mut Context<'_>) -> Poll<Result<R::Output, Error>> {
+        let r = self.poll_deadline(cx);
+        if r.is_ready() {
+            self.exec.timed_out();
+        }
+        r
     }
 }
 

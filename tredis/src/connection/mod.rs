@@ -93,6 +93,8 @@ pub(crate) struct Shared {
     /// write, so the move happens with the next request (a READONLY retry comes at once),
     /// without a wake-up of its own on the hot path.
     relocating: AtomicBool,
+    /// The server of the current (or last) connection; written once per connect.
+    addr: std::sync::Mutex<Option<Addr>>,
 }
 
 impl Shared {
@@ -142,6 +144,7 @@ impl Connection {
             start: Notify::new(),
             state,
             relocating: AtomicBool::new(false),
+            addr: std::sync::Mutex::new(None),
         });
         tokio::spawn(run(cfg.clone(), shared.clone(), rx, first));
         Connection { tx, shared, cfg }
@@ -197,6 +200,11 @@ impl Connection {
     /// replies makes one move.
     pub(crate) fn relocate(&self) {
         self.shared.relocating.store(true, Ordering::Release);
+    }
+
+    /// The server it is (or was last) connected to.
+    pub(crate) fn addr(&self) -> Option<Addr> {
+        self.shared.addr.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// True while a connection is established.
@@ -421,6 +429,7 @@ async fn run(cfg: Arc<Config>, shared: Arc<Shared>, mut rx: mpsc::UnboundedRecei
         // A move asked for while connecting is done: this connection passed the ROLE check.
         shared.relocating.store(false, Ordering::Release);
         log::debug!("connected to {} ({:?})", est.addr, est.session.protocol);
+        *shared.addr.lock().unwrap_or_else(|e| e.into_inner()) = Some(est.addr.clone());
         let inflight = Arc::new(Inflight::default());
         let (done_tx, done_rx) = oneshot::channel();
         let reader = tokio::spawn(reader::run(

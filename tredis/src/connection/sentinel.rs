@@ -88,6 +88,18 @@ pub(crate) async fn ask_primary(sentinel: &Addr, name: &str, cfg: &Config) -> Re
     }
 }
 
+/// The primary `name` as the first Sentinel to answer names it.
+pub(crate) async fn primary(cfg: &Config, name: &str) -> Result<Addr, Error> {
+    let mut last = Error::connect("no Sentinel is configured");
+    for sentinel in &cfg.hosts {
+        match ask_primary(sentinel, name, cfg).await {
+            Ok(addr) => return Ok(addr),
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
+}
+
 /// The replicas of `name` that the first Sentinel to answer deems healthy (SENTINEL
 /// REPLICAS): not down, not disconnected, their link to the primary up.
 pub(crate) async fn replicas(cfg: &Config, name: &str) -> Result<Vec<Addr>, Error> {
