@@ -313,15 +313,20 @@ impl Client {
         };
         let mut node = match c.route_batch(bytes.as_bytes(), infos) {
             Ok(node) => node,
-            Err(e) => return BatchAnswer { values: Vec::new(), error: Some(e.with_command(info.name)) },
+            Err(e) => {
+                return BatchAnswer {
+                    values: Vec::new(),
+                    error: Some(e.with_command(info.name)),
+                    request: None,
+                }
+            }
         };
         // A transaction the server refused whole (EXECABORT) because its slot moved, or is
         // moving, ran nowhere: it is sent again whole where the slot now is.
         let is_tx = blocking == Blocking::No && bytes.as_bytes().starts_with(crate::transaction::MULTI);
         let (mut bytes, mut ask, mut redirects) = (bytes, false, 0);
         loop {
-            let keep = (is_tx && redirects < MAX_TX_REDIRECTS).then(|| bytes.clone());
-            let answer = if ask {
+            let mut answer = if ask {
                 let mut buf = Vec::with_capacity(bytes.as_bytes().len() + 20);
                 buf.extend_from_slice(b"*1\r\n$6\r\nASKING\r\n");
                 buf.extend_from_slice(bytes.as_bytes());
@@ -330,17 +335,20 @@ impl Client {
                 if !a.values.is_empty() {
                     a.values.remove(0);
                 }
+                a.request = Some(bytes);
                 a
             } else {
                 self.send_batch(Some(&node), bytes, n, info, blocking, timeout).await
             };
-            let Some(again) = keep else { return answer };
-            match c.tx_redirect(&answer) {
-                Some((next, asked)) => {
+            if !is_tx || redirects >= MAX_TX_REDIRECTS {
+                return answer;
+            }
+            match (c.tx_redirect(&answer), answer.request.take()) {
+                (Some((next, asked)), Some(again)) => {
                     (node, ask, bytes) = (next, asked, again);
                     redirects += 1;
                 }
-                None => return answer,
+                _ => return answer,
             }
         }
     }
@@ -369,13 +377,18 @@ impl Client {
         };
         let answer = match timeout {
             Some(t) => tokio::time::timeout(t, rx).await.unwrap_or_else(|_| {
-                Ok(BatchAnswer { values: Vec::new(), error: Some(Error::timeout(t).with_command(info.name)) })
+                Ok(BatchAnswer {
+                    values: Vec::new(),
+                    error: Some(Error::timeout(t).with_command(info.name)),
+                    request: None,
+                })
             }),
             None => rx.await,
         };
         let answer = answer.unwrap_or_else(|_| BatchAnswer {
             values: Vec::new(),
             error: Some(Error::indeterminate("the connection task stopped")),
+            request: None,
         });
         if let Some(conn) = conn {
             // A connection whose batch was cut short may still block; it is closed instead.

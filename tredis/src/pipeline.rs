@@ -56,7 +56,7 @@ impl<'c> Pipeline<'c> {
             }
         }
         let answer = if buf.sent == 0 {
-            crate::connection::BatchAnswer { values: Vec::new(), error: None }
+            crate::connection::BatchAnswer { values: Vec::new(), error: None, request: None }
         } else {
             let bytes = Encoded::concat(std::mem::take(&mut buf.bytes));
             self.client.run_batch(bytes, buf.sent, &PIPELINE, buf.blocking, &buf.infos).await

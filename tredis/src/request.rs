@@ -212,7 +212,7 @@ impl Pending {
                 let batch = ready!(Pin::new(rx).poll(cx));
                 let request = request.take();
                 Poll::Ready(match batch {
-                    Ok(BatchAnswer { mut values, error: None }) if values.len() == 2 => {
+                    Ok(BatchAnswer { mut values, error: None, .. }) if values.len() == 2 => {
                         Answer { result: Ok(values.pop().expect("two replies")), request }
                     }
                     Ok(BatchAnswer { error: Some(e), .. }) => Answer { result: Err(e), request },

@@ -26,6 +26,9 @@ pub(crate) struct Answer {
 pub(crate) struct BatchAnswer {
     pub values: Vec<Value>,
     pub error: Option<Error>,
+    /// The batch's bytes, handed back when the connection had them (to send them again where
+    /// that is safe: a cluster transaction refused whole).
+    pub request: Option<Encoded>,
 }
 
 /// Where the replies of a request go.
@@ -52,7 +55,7 @@ impl ReplyTo {
                 let _ = tx.send(Answer { result: Err(err), request: Some(request) });
             }
             ReplyTo::Many(_, tx) => {
-                let _ = tx.send(BatchAnswer { values: Vec::new(), error: Some(err) });
+                let _ = tx.send(BatchAnswer { values: Vec::new(), error: Some(err), request: Some(request) });
             }
         }
     }
@@ -67,8 +70,18 @@ pub(crate) struct Request {
 
 /// A written request waiting for its replies.
 pub(crate) enum Waiter {
-    One { tx: oneshot::Sender<Answer>, request: Encoded, info: &'static CommandInfo },
-    Many { want: usize, got: Vec<Value>, tx: oneshot::Sender<BatchAnswer>, info: &'static CommandInfo },
+    One {
+        tx: oneshot::Sender<Answer>,
+        request: Encoded,
+        info: &'static CommandInfo,
+    },
+    Many {
+        want: usize,
+        got: Vec<Value>,
+        tx: oneshot::Sender<BatchAnswer>,
+        request: Encoded,
+        info: &'static CommandInfo,
+    },
 }
 
 impl Waiter {
@@ -80,9 +93,12 @@ impl Waiter {
                     request: Some(request),
                 });
             }
-            Waiter::Many { got, tx, info, .. } => {
-                let _ = tx
-                    .send(BatchAnswer { values: got, error: Some(err.duplicate().with_command(info.name)) });
+            Waiter::Many { got, tx, info, request, .. } => {
+                let _ = tx.send(BatchAnswer {
+                    values: got,
+                    error: Some(err.duplicate().with_command(info.name)),
+                    request: Some(request),
+                });
             }
         }
     }
@@ -91,7 +107,7 @@ impl Waiter {
 /// A waiter whose replies are complete, ready to be answered outside the lock.
 pub(crate) enum Ready {
     One(oneshot::Sender<Answer>, Encoded, Value),
-    Many(oneshot::Sender<BatchAnswer>, Vec<Value>),
+    Many(oneshot::Sender<BatchAnswer>, Vec<Value>, Encoded),
 }
 
 impl Ready {
@@ -101,8 +117,8 @@ impl Ready {
             Ready::One(tx, request, value) => {
                 let _ = tx.send(Answer { result: Ok(value), request: Some(request) });
             }
-            Ready::Many(tx, values) => {
-                let _ = tx.send(BatchAnswer { values, error: None });
+            Ready::Many(tx, values, request) => {
+                let _ = tx.send(BatchAnswer { values, error: None, request: Some(request) });
             }
         }
     }
@@ -143,7 +159,9 @@ impl Inflight {
         let n = batch.len();
         q.waiters.extend(batch.drain(..).map(|r| match r.reply {
             ReplyTo::One(tx) => Waiter::One { tx, request: r.bytes, info: r.info },
-            ReplyTo::Many(want, tx) => Waiter::Many { want, got: Vec::with_capacity(want), tx, info: r.info },
+            ReplyTo::Many(want, tx) => {
+                Waiter::Many { want, got: Vec::with_capacity(want), tx, request: r.bytes, info: r.info }
+            }
         }));
         self.len.fetch_add(n, Ordering::Relaxed);
         true
@@ -166,8 +184,8 @@ impl Inflight {
                 Some(Waiter::Many { want, got, .. }) => {
                     got.push(v);
                     if got.len() == *want {
-                        if let Some(Waiter::Many { tx, got, .. }) = q.waiters.pop_front() {
-                            out.push(Ready::Many(tx, got));
+                        if let Some(Waiter::Many { tx, got, request, .. }) = q.waiters.pop_front() {
+                            out.push(Ready::Many(tx, got, request));
                             done += 1;
                         }
                     }
