@@ -5,17 +5,11 @@ use tredis::commands::bitmap::BitfieldOverflow;
 use tredis::prelude::*;
 
 use crate::both;
+use crate::support::assert_argument_error;
 use crate::support::assert_server_error;
 
 fn b(s: &[u8]) -> Bytes {
     Bytes::copy_from_slice(s)
-}
-
-#[track_caller]
-fn assert_argument_error<T: std::fmt::Debug>(result: Result<T, tredis::Error>, command: &str) {
-    let e = result.expect_err("expected an argument error");
-    assert_eq!(e.kind(), ErrorKind::Argument, "{e}");
-    assert!(e.to_string().contains(command), "{e}");
 }
 
 both!(

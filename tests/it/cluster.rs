@@ -3,14 +3,12 @@
 //! the commands under test. Each step is checked under RESP2 and RESP3, since the records
 //! (SHARDS, LINKS, SLOTS metadata) are maps in one and flat arrays in the other.
 
-use std::future::Future;
-use std::time::{Duration, Instant};
-
 use tredis::commands::cluster::ClusterSetslotState;
 use tredis::prelude::*;
 use tredis::reply::{ClusterNode, Role};
 use tredis::{Bytes, Protocol};
 
+use crate::support::wait_until;
 use crate::support::{self, assert_server_error, server::OwnServer};
 
 /// A node of the test cluster with a client of each protocol.
@@ -38,19 +36,6 @@ impl Node {
 
     async fn me(&self) -> ClusterNode {
         self.c().cluster_nodes().await.unwrap().into_iter().find(ClusterNode::is_myself).expect("myself")
-    }
-}
-
-/// Polls `check` until it holds; the cluster bus converges in the background.
-async fn eventually<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    let start = Instant::now();
-    while !check().await {
-        assert!(start.elapsed() < Duration::from_secs(30), "timed out waiting until {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
@@ -92,7 +77,7 @@ async fn cluster_commands() {
     a.c().cluster_addslots([0u64, 1]).await.unwrap();
     a.c().cluster_addslotsrange([(16000, 16383)]).await.unwrap();
     assert_eq!(a.me().await.slots, vec![(0, 16383)]);
-    eventually("the one-node cluster is ok", || async { a.c().cluster_info().await.unwrap().is_ok() }).await;
+    wait_until("the one-node cluster is ok", || async { a.c().cluster_info().await.unwrap().is_ok() }).await;
     let info = a.c().cluster_info().await.unwrap();
     assert_eq!((info.slots_assigned, info.slots_ok, info.slots_pfail, info.slots_fail), (16384, 16384, 0, 0));
     assert_eq!((info.size, info.current_epoch), (1, info.my_epoch));
@@ -123,7 +108,7 @@ async fn cluster_commands() {
             .await
             .unwrap();
     }
-    eventually("every node knows every other", || async {
+    wait_until("every node knows every other", || async {
         let mut all = true;
         for n in [&a, &b, &c] {
             all &= n.c().cluster_info().await.unwrap().known_nodes == 3;
@@ -132,13 +117,13 @@ async fn cluster_commands() {
     })
     .await;
     b.c().cluster_replicate(&a.id).await.unwrap();
-    eventually("b replicates a", || async {
+    wait_until("b replicates a", || async {
         matches!(b.c().role().await.unwrap(), Role::Replica { ref state, .. } if state == "connected")
     })
     .await;
-    eventually("a sees its replica", || async { !a.c().cluster_replicas(&a.id).await.unwrap().is_empty() })
+    wait_until("a sees its replica", || async { !a.c().cluster_replicas(&a.id).await.unwrap().is_empty() })
         .await;
-    eventually("a lists b beside itself for its slots", || async {
+    wait_until("a lists b beside itself for its slots", || async {
         #[allow(deprecated)]
         let slots = a.c().cluster_slots().await.unwrap();
         slots.first().is_some_and(|r| r.nodes.len() == 2)
@@ -196,7 +181,7 @@ async fn cluster_commands() {
 
     // A replica redirects reads until READONLY, on that connection.
     let replica = &b.clients[0];
-    eventually("the replica has the keys", || async {
+    wait_until("the replica has the keys", || async {
         replica.readonly().await.unwrap();
         let got = replica.get("foo").await;
         replica.readwrite().await.unwrap();
@@ -232,7 +217,7 @@ async fn cluster_commands() {
     }
     assert_eq!(c.me().await.slots, vec![(empty as u16, empty as u16)]);
     assert!(a.me().await.migrating.is_empty() && c.me().await.importing.is_empty());
-    eventually("b learns the slot moved", || async {
+    wait_until("b learns the slot moved", || async {
         b.c().cluster_nodes().await.unwrap().iter().any(|n| n.id == c.id && !n.slots.is_empty())
     })
     .await;
@@ -244,10 +229,10 @@ async fn cluster_commands() {
 
     // A manual failover to the replica, then a takeover back.
     b.c().cluster_failover().await.unwrap();
-    eventually("b is the primary", || async { b.me().await.is_primary() }).await;
-    eventually("a is its replica", || async { a.me().await.is_replica() }).await;
+    wait_until("b is the primary", || async { b.me().await.is_primary() }).await;
+    wait_until("a is its replica", || async { a.me().await.is_replica() }).await;
     a.c().cluster_failover().takeover().await.unwrap();
-    eventually("a is the primary again", || async { a.me().await.is_primary() }).await;
+    wait_until("a is the primary again", || async { a.me().await.is_primary() }).await;
     assert_server_error(a.c().cluster_failover().force().await, "ERR");
 
     // c forgets b, flushes its (empty) slot table, and resets to a fresh identity.

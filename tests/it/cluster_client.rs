@@ -318,14 +318,7 @@ async fn gets_served() -> HashMap<u16, u64> {
     let mut out = HashMap::new();
     for url in nodes() {
         let c = support::client_for(&url, Protocol::Resp3).await;
-        let info = c.info().sections("commandstats").await.unwrap();
-        let calls = info
-            .get("cmdstat_get")
-            .and_then(|v| v.split(',').next())
-            .and_then(|c| c.strip_prefix("calls="))
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(0);
-        out.insert(support::host_port(&url).1, calls);
+        out.insert(support::host_port(&url).1, support::command_stat(&c, "get", "calls").await);
     }
     out
 }

@@ -12,7 +12,8 @@ use tredis::prelude::*;
 use tredis::reply::Role;
 use tredis::{Client, ErrorKind};
 
-use crate::support::own_cluster::{one_at_a_time, small_cluster, wait_until, within, Member};
+use crate::support::own_cluster::{one_at_a_time, small_cluster, Member};
+use crate::support::{wait_until, within};
 
 async fn is_primary(m: &Member) -> bool {
     m.admin.cluster_nodes().await.is_ok_and(|n| n.iter().any(|n| n.is_myself() && n.is_primary()))

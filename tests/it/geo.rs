@@ -7,10 +7,7 @@ use tredis::reply::GeoHit;
 
 use crate::both;
 use crate::support::assert_server_error;
-
-fn b(s: &str) -> Bytes {
-    Bytes::copy_from_slice(s.as_bytes())
-}
+use crate::support::b;
 
 /// Palermo and Catania, as in the Redis documentation, and two points on the edge of a box.
 const PALERMO: (f64, f64) = (13.361389, 38.115556);

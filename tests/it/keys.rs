@@ -7,11 +7,8 @@ use tredis::prelude::*;
 use tredis::reply::MigrateOutcome;
 
 use crate::both;
+use crate::support::b;
 use crate::support::{self, assert_server_error};
-
-fn b(s: &str) -> Bytes {
-    Bytes::copy_from_slice(s.as_bytes())
-}
 
 /// `DUMP` of the list [3, 1, 2, 10] and of the set {a, b, c}, made by redis 7.0; newer servers
 /// restore older payloads.

@@ -2,19 +2,11 @@
 
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use tredis::commands::list::{Position, Side};
 use tredis::prelude::*;
 
 use crate::both;
-
-fn b(s: &str) -> Bytes {
-    Bytes::copy_from_slice(s.as_bytes())
-}
-
-fn bs(items: &[&str]) -> Vec<Bytes> {
-    items.iter().map(|s| b(s)).collect()
-}
+use crate::support::{b, bs};
 
 both!(
     async fn push_pop_and_range(c, k) {

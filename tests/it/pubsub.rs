@@ -3,17 +3,13 @@
 
 use std::time::Duration;
 
-use bytes::Bytes;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tredis::prelude::*;
 
 use crate::both;
 use crate::support;
-
-fn b(s: &str) -> Bytes {
-    Bytes::copy_from_slice(s.as_bytes())
-}
+use crate::support::b;
 
 fn bulk(s: &str) -> String {
     format!("${}\r\n{s}\r\n", s.len())

@@ -12,6 +12,7 @@ use tredis::prelude::*;
 use tredis::reply::Role;
 use tredis::{Client, ErrorKind, Protocol};
 
+use crate::support::wait_until;
 use crate::support::{self, server::OwnServer};
 
 /// A primary and a replica of it, in sync.
@@ -33,18 +34,6 @@ async fn pair() -> (OwnServer, OwnServer) {
     })
     .await;
     (primary, replica)
-}
-
-async fn wait_until<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let start = Instant::now();
-    while !check().await {
-        assert!(start.elapsed() < Duration::from_secs(20), "timed out waiting until {what}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
 }
 
 fn hosts_client(hosts: &[String], protocol: Protocol) -> Client {

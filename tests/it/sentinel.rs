@@ -13,6 +13,7 @@ use tredis::reply::Role;
 use tredis::{Client, ErrorKind, Protocol};
 
 use crate::support;
+use crate::support::wait_until;
 
 fn sentinel_client(protocol: Protocol) -> Client {
     Client::builder()
@@ -36,18 +37,6 @@ fn sentinel_cli(args: &[&str]) -> String {
 fn primary_port() -> u16 {
     let out = sentinel_cli(&["SENTINEL", "GET-MASTER-ADDR-BY-NAME", &support::sentinel_name()]);
     out.lines().nth(1).and_then(|p| p.trim().parse().ok()).unwrap_or_else(|| panic!("no primary: {out}"))
-}
-
-async fn wait_until<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let start = Instant::now();
-    while !check().await {
-        assert!(start.elapsed() < Duration::from_secs(30), "timed out waiting until {what}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
 }
 
 #[tokio::test]
@@ -182,11 +171,6 @@ fn replica_port() -> u16 {
     lines[at + 1].trim().parse().unwrap()
 }
 
-/// How many times a server ran `command`, from its INFO commandstats.
-async fn calls(server: &Client, command: &str) -> u64 {
-    crate::support::command_stat(server, command, "calls").await
-}
-
 /// Reads go to the replica the Sentinels name, writes to the primary.
 #[tokio::test]
 async fn reads_from_the_replica_the_sentinels_name() {
@@ -204,13 +188,24 @@ async fn reads_from_the_replica_the_sentinels_name() {
         .build()
         .unwrap();
     c.ready().await.unwrap();
-    let (reads_before, writes_before) = (calls(&replica, "strlen").await, calls(&primary, "append").await);
+    let (reads_before, writes_before) = (
+        support::command_stat(&replica, "strlen", "calls").await,
+        support::command_stat(&primary, "append", "calls").await,
+    );
     for _ in 0..20 {
         c.append("sentinel:replica-read", "x").await.unwrap();
         c.strlen("sentinel:replica-read").await.unwrap();
     }
-    assert_eq!(calls(&replica, "strlen").await - reads_before, 20, "reads went elsewhere");
-    assert_eq!(calls(&primary, "append").await - writes_before, 20, "writes went elsewhere");
+    assert_eq!(
+        support::command_stat(&replica, "strlen", "calls").await - reads_before,
+        20,
+        "reads went elsewhere"
+    );
+    assert_eq!(
+        support::command_stat(&primary, "append", "calls").await - writes_before,
+        20,
+        "writes went elsewhere"
+    );
 }
 
 /// With every Sentinel down, connecting fails at once with a clear error, naming each
@@ -259,7 +254,7 @@ async fn a_stale_sentinel_is_passed_over() {
     })
     .await;
     let replica = support::client_for(&format!("redis://127.0.0.1:{stale_port}"), Protocol::Resp3).await;
-    let roles_before = calls(&replica, "role").await;
+    let roles_before = support::command_stat(&replica, "role", "calls").await;
     // The replica runs the SETs its primary passes on, so a SET sent to it shows as refused.
     let refused_before = crate::support::command_stat(&replica, "set", "rejected_calls").await;
     let mut hosts = vec![stale.url()];
@@ -267,7 +262,10 @@ async fn a_stale_sentinel_is_passed_over() {
     let c = Client::builder().hosts(hosts).sentinel(support::sentinel_name()).build().unwrap();
     c.set("sentinel:stale", "v").await.unwrap();
     assert!(matches!(c.role().await.unwrap(), Role::Master { .. }));
-    assert!(calls(&replica, "role").await > roles_before, "the named replica was not even tried");
+    assert!(
+        support::command_stat(&replica, "role", "calls").await > roles_before,
+        "the named replica was not even tried"
+    );
     assert_eq!(
         crate::support::command_stat(&replica, "set", "rejected_calls").await,
         refused_before,

@@ -7,19 +7,7 @@ use tredis::prelude::*;
 
 use crate::both;
 use crate::support::assert_server_error;
-
-fn b(s: &str) -> Bytes {
-    Bytes::copy_from_slice(s.as_bytes())
-}
-
-fn bs(items: &[&str]) -> Vec<Bytes> {
-    items.iter().map(|s| b(s)).collect()
-}
-
-fn sorted(mut v: Vec<Bytes>) -> Vec<Bytes> {
-    v.sort();
-    v
-}
+use crate::support::{b, bs, sorted};
 
 both!(
     async fn add_remove_and_members(c, k) {

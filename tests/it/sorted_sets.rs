@@ -9,14 +9,7 @@ use tredis::prelude::*;
 
 use crate::both;
 use crate::support::assert_server_error;
-
-fn b(s: &str) -> Bytes {
-    Bytes::copy_from_slice(s.as_bytes())
-}
-
-fn bs(items: &[&str]) -> Vec<Bytes> {
-    items.iter().map(|s| b(s)).collect()
-}
+use crate::support::{assert_argument_error, b, bs};
 
 fn ps(items: &[(&str, f64)]) -> Vec<(Bytes, f64)> {
     items.iter().map(|(m, s)| (b(m), *s)).collect()
@@ -34,13 +27,6 @@ async fn letters(c: &tredis::Client, key: &str) -> Result<(), tredis::Error> {
     let added = c.zadd(key, ["a", "b", "c", "d", "e", "f"].map(|m| (0.0, m))).await?;
     assert_eq!(added, 6);
     Ok(())
-}
-
-#[track_caller]
-fn assert_argument_error<T: std::fmt::Debug>(result: Result<T, tredis::Error>, command: &str) {
-    let e = result.expect_err("expected an argument error");
-    assert_eq!(e.kind(), ErrorKind::Argument, "{e}");
-    assert!(e.to_string().contains(command), "{e}");
 }
 
 both!(

@@ -10,10 +10,7 @@ use tredis::Protocol;
 
 use crate::both;
 use crate::support::{self, assert_server_error, Keys};
-
-fn b(s: &str) -> Bytes {
-    Bytes::copy_from_slice(s.as_bytes())
-}
+use crate::support::{assert_argument_error, b};
 
 fn id(ms: u64, seq: u64) -> StreamId {
     StreamId::new(ms, seq)
@@ -42,12 +39,6 @@ fn protocol_of(k: &Keys) -> Protocol {
     } else {
         Protocol::Resp3
     }
-}
-
-fn assert_argument_error<T: std::fmt::Debug>(result: Result<T, tredis::Error>, needle: &str) {
-    let e = result.expect_err("expected an argument error");
-    assert_eq!(e.kind(), ErrorKind::Argument, "{e}");
-    assert!(e.to_string().contains(needle), "{e}");
 }
 
 both!(

@@ -2,15 +2,11 @@
 
 use std::time::{Duration, SystemTime};
 
-use bytes::Bytes;
 use tredis::prelude::*;
 
 use crate::both;
 use crate::support::assert_server_error;
-
-fn b(s: &str) -> Bytes {
-    Bytes::copy_from_slice(s.as_bytes())
-}
+use crate::support::b;
 
 both!(
     async fn set_and_get(c, k) {

@@ -3,16 +3,12 @@
 
 use std::time::Duration;
 
-use bytes::Bytes;
 use tredis::prelude::*;
 use tredis::Protocol;
 
 use crate::both;
+use crate::support::b;
 use crate::support::{self, server::OwnServer};
-
-fn b(s: &str) -> Bytes {
-    Bytes::copy_from_slice(s.as_bytes())
-}
 
 both!(
     async fn pipeline_results_as_tuple_and_vec(c, k) {

@@ -8,6 +8,8 @@ pub mod server;
 
 use std::time::Duration;
 
+use bytes::Bytes;
+
 use tokio::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use tredis::{Client, Protocol};
 
@@ -232,4 +234,53 @@ pub async fn command_stat(server: &Client, command: &str, figure: &str) -> u64 {
         .get(&format!("cmdstat_{command}"))
         .and_then(|s| s.split(',').find_map(|f| f.strip_prefix(prefix.as_str())))
         .map_or(0, |n| n.parse().unwrap())
+}
+
+/// `s` as `Bytes`, as replies carry it.
+pub fn b(s: &str) -> Bytes {
+    Bytes::copy_from_slice(s.as_bytes())
+}
+
+/// Each of `items` as `Bytes`.
+pub fn bs(items: &[&str]) -> Vec<Bytes> {
+    items.iter().map(|s| b(s)).collect()
+}
+
+/// `v`, sorted: for replies whose order the server does not fix.
+pub fn sorted(mut v: Vec<Bytes>) -> Vec<Bytes> {
+    v.sort();
+    v
+}
+
+/// The request failed before it was sent, with an argument error that mentions `needle`.
+#[track_caller]
+pub fn assert_argument_error<T: std::fmt::Debug>(result: Result<T, tredis::Error>, needle: &str) {
+    let e = result.expect_err("expected an argument error");
+    assert_eq!(e.kind(), tredis::ErrorKind::Argument, "{e}");
+    assert!(e.to_string().contains(needle), "{e}");
+}
+
+/// Polls `check` until it holds; fails the test after 30 s, saying what it waited for.
+pub async fn wait_until<F, Fut>(what: &str, check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    assert!(within(Duration::from_secs(30), check).await, "timed out waiting until {what}");
+}
+
+/// Polls `check` until it holds, for at most `limit`; whether it did.
+pub async fn within<F, Fut>(limit: Duration, mut check: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let start = std::time::Instant::now();
+    while !check().await {
+        if start.elapsed() > limit {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    true
 }

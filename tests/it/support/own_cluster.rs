@@ -1,12 +1,11 @@
 //! A cluster of the test's own: 3 primaries and a replica of each, for tests that fail
 //! nodes over, crash them or move slots, which the shared test cluster must not suffer.
 
-use std::time::{Duration, Instant};
-
 use tredis::prelude::*;
 use tredis::{Client, Protocol};
 
 use super::server::OwnServer;
+use super::wait_until;
 
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
@@ -88,33 +87,4 @@ pub async fn small_cluster() -> Vec<Member> {
     })
     .await;
     members
-}
-
-/// Polls `check` until it holds, for at most 30 s.
-pub async fn wait_until<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let start = Instant::now();
-    while !check().await {
-        assert!(start.elapsed() < Duration::from_secs(30), "timed out waiting until {what}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
-/// Polls `check` until it holds, for at most `limit`; whether it did.
-pub async fn within<F, Fut>(limit: Duration, mut check: F) -> bool
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let start = Instant::now();
-    while !check().await {
-        if start.elapsed() > limit {
-            return false;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    true
 }

@@ -69,12 +69,12 @@ pub(crate) struct Cluster {
 }
 
 impl Cluster {
-    /// Starts with every slot on the first seed and, with `auto_connect`, a refresh at once.
+    /// Starts with every slot on the first seed, and a refresh at once: a cluster always
+    /// connects in the background, as its nodes are only known once it has.
     pub(crate) fn new(cfg: Config) -> Arc<Cluster> {
         let cfg = Config { auto_connect: true, ..cfg };
         let seed = Arc::new(Node::new(cfg.hosts[0].clone(), &cfg));
         let known = HashMap::from([(seed.addr.clone(), seed.clone())]);
-        let start = cfg.auto_connect;
         let cluster = Arc::new(Cluster {
             id: IDS.fetch_add(1, Ordering::Relaxed),
             current: RwLock::new(Arc::new(Topology::seed(seed))),
@@ -87,9 +87,7 @@ impl Cluster {
             closed: AtomicBool::new(false),
             cfg,
         });
-        if start {
-            cluster.schedule_refresh();
-        }
+        cluster.schedule_refresh();
         if let Some(every) = cluster.cfg.cluster_refresh {
             tokio::spawn(refresh_every(Arc::downgrade(&cluster), every));
         }

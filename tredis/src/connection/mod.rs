@@ -303,10 +303,14 @@ async fn attempt(addr: &Addr, cfg: &Config) -> Result<Established, Error> {
 /// Tries every candidate in turn, starting with the one that worked last: the hosts, or with
 /// Sentinel, the servers the Sentinels name.
 async fn connect(cfg: &Config, first: &mut usize) -> Result<Established, Error> {
-    let candidates = match (&cfg.sentinel, cfg.role) {
-        (Some(name), Wanted::Replica) => sentinel::replicas(cfg, name).await?,
+    let replicas;
+    let candidates: &[Addr] = match (&cfg.sentinel, cfg.role) {
+        (Some(name), Wanted::Replica) => {
+            replicas = sentinel::replicas(cfg, name).await?;
+            &replicas
+        }
         (Some(name), _) => return connect_via_sentinels(cfg, name, first).await,
-        (None, _) => cfg.hosts.clone(),
+        (None, _) => &cfg.hosts,
     };
     let mut last = Error::connect("no hosts are configured");
     let mut refused = Vec::new();
