@@ -34,15 +34,22 @@ async fn garbage_after(n: usize, garbage: &'static [u8]) -> Fake {
     .await
 }
 
-/// Every in-flight request fails with a protocol error, and the client recovers.
+/// A written request whose reply could not be read: indeterminate, caused by a protocol error.
+fn assert_broken_stream(e: &tredis::Error, what: &str) {
+    assert_eq!(e.kind(), ErrorKind::Indeterminate, "{what}: {e}");
+    assert!(e.to_string().contains("GET"), "{what}: {e}");
+    let cause = std::error::Error::source(e).and_then(|s| s.downcast_ref::<tredis::Error>());
+    assert_eq!(cause.map(tredis::Error::kind), Some(ErrorKind::Protocol), "{what}: the cause of {e}");
+}
+
+/// Every in-flight request fails as indeterminate (it was written; the stream broke before
+/// its reply), with the protocol error as cause, and the client recovers.
 async fn assert_protocol_error_then_recovery(garbage: &'static [u8], what: &str) {
     let fake = garbage_after(3, garbage).await;
     let c = client(&fake).await;
     let (a, b, d) = tokio::join!(c.get("a"), c.get("b"), c.get("c"));
     for r in [a, b, d] {
-        let e = r.expect_err(what);
-        assert_eq!(e.kind(), ErrorKind::Protocol, "{what}: {e}");
-        assert!(e.to_string().contains("GET"), "{what}: {e}");
+        assert_broken_stream(&r.expect_err(what), what);
     }
     // A fresh connection serves the next request.
     let v = timeout(LIMIT, c.get("x")).await.expect("no hang").unwrap();
@@ -87,7 +94,7 @@ async fn forged_aggregate_length_then_eof() {
     .await;
     let c = client(&fake).await;
     let e = timeout(LIMIT, c.get("a")).await.unwrap().unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::Protocol, "{e}");
+    assert_broken_stream(&e, "forged length");
     assert!(timeout(LIMIT, c.get("b")).await.unwrap().is_ok());
 }
 
@@ -99,10 +106,9 @@ async fn eof_mid_frame_is_an_error_not_a_hang() {
     })
     .await;
     let c = client(&fake).await;
-    let (a, b) = tokio::join!(c.get("a"), c.get("b"));
+    let (a, b) = timeout(LIMIT, async { tokio::join!(c.get("a"), c.get("b")) }).await.expect("no hang");
     for r in [a, b] {
-        let e = r.unwrap_err();
-        assert_eq!(e.kind(), ErrorKind::Protocol, "{e}");
+        assert_broken_stream(&r.unwrap_err(), "EOF mid-frame");
     }
     assert!(timeout(LIMIT, c.get("c")).await.unwrap().is_ok());
 }
@@ -143,25 +149,70 @@ async fn wrong_reply_shape_is_a_typed_error_and_the_connection_stays() {
     assert_eq!(fake.accepted.load(std::sync::atomic::Ordering::SeqCst), 1, "no reconnect was needed");
 }
 
+/// A reply nobody asked for, when a request is in flight: the connection is out of step, so
+/// the replies of that read are not trusted (indeterminate), and the connection is remade.
 #[tokio::test]
 async fn unsolicited_reply_closes_the_connection() {
     let fake = Fake::first_then_echo(|mut conn: Conn| async move {
-        conn.send(b"+SURPRISE\r\n").await;
+        conn.commands(1).await;
+        // The reply to the GET, and one more.
+        conn.send(b"$1\r\na\r\n+SURPRISE\r\n").await;
         tokio::time::sleep(Duration::from_secs(30)).await;
     })
     .await;
     let c = client(&fake).await;
-    // The connection is dropped as out of step; the request goes to a fresh one.
-    let mut tries = 0;
-    loop {
-        tries += 1;
-        match timeout(LIMIT, c.get("z")).await.unwrap() {
-            Ok(v) => {
-                assert_eq!(v.as_deref(), Some(&b"z"[..]));
-                break;
+    let e = timeout(LIMIT, c.get("a")).await.expect("no hang").unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Indeterminate, "{e}");
+    assert!(e.to_string().contains("out of step"), "{e}");
+    let v = timeout(LIMIT, c.get("z")).await.expect("no hang").unwrap();
+    assert_eq!(v.as_deref(), Some(&b"z"[..]));
+}
+
+/// Bytes a server sends right after its handshake replies (after HELLO under RESP3, after
+/// the closing PING under RESP2) never reach a caller as an answer: the handshake sees the
+/// connection out of step and makes another.
+#[tokio::test]
+async fn extra_reply_after_the_handshake_never_reaches_a_caller() {
+    for protocol in [Protocol::Resp3, Protocol::Resp2] {
+        let fake = Fake::first_then_echo(move |mut conn: Conn| async move {
+            conn.raw();
+            let first = conn.command().await.unwrap();
+            if first[0] == "HELLO" {
+                conn.send(b"%1\r\n$5\r\nproto\r\n:3\r\n$5\r\nWRONG\r\n").await;
+            } else {
+                assert_eq!(first[0], "PING");
+                let echo = format!("${}\r\n{}\r\n", first[1].len(), String::from_utf8_lossy(&first[1]));
+                conn.send(format!("{echo}$5\r\nWRONG\r\n").as_bytes()).await;
             }
-            Err(e) => assert!(tries < 3, "{e}"),
+            tokio::time::sleep(Duration::from_secs(30)).await;
+        })
+        .await;
+        let c = Client::builder()
+            .url(&fake.url())
+            .protocol(protocol)
+            .reconnect_backoff(Duration::from_millis(5), Duration::from_millis(20))
+            .build()
+            .unwrap();
+        let mut refused = 0;
+        loop {
+            match timeout(LIMIT, c.get("k")).await.expect("no hang") {
+                Ok(v) => {
+                    assert_eq!(
+                        v.as_deref(),
+                        Some(&b"k"[..]),
+                        "{protocol:?}: another reply reached the caller"
+                    );
+                    break;
+                }
+                Err(e) => {
+                    assert!(e.is_unexecuted(), "{protocol:?}: {e}");
+                    assert!(e.to_string().contains("out of step"), "{protocol:?}: {e}");
+                    refused += 1;
+                    assert!(refused < 3, "{protocol:?}: {e}");
+                }
+            }
         }
+        assert_eq!(fake.accepted.load(std::sync::atomic::Ordering::SeqCst), 2, "{protocol:?}");
     }
 }
 

@@ -294,7 +294,9 @@ async fn late_reply_after_a_timeout() {
     admin.mset(keys.iter().map(|k| (k, k))).await.unwrap();
     admin.client_pause(Duration::from_millis(400)).await.unwrap();
     let e = c.get(&keys[0]).await.unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::Timeout, "{e}");
+    // Written, so it may have run: indeterminate, caused by the deadline.
+    assert_eq!(e.kind(), ErrorKind::Indeterminate, "{e}");
+    assert!(e.is_timeout(), "{e}");
     tokio::time::sleep(Duration::from_millis(400)).await;
     let mut gets = Vec::new();
     for k in &keys {
@@ -327,10 +329,10 @@ async fn full_wait_queue_fails_fast() {
     for _ in 0..100 {
         queued.push(std::future::IntoFuture::into_future(c.ping()));
     }
-    let start = std::time::Instant::now();
-    let e = c.ping().await.unwrap_err();
+    // At once, not after the next reconnection attempt, seconds away.
+    let e =
+        tokio::time::timeout(Duration::from_secs(2), c.ping()).await.expect("refused at once").unwrap_err();
     assert_eq!(e.kind(), ErrorKind::QueueFull, "{e}");
-    assert!(start.elapsed() < Duration::from_millis(50));
     c.close().await;
     for q in queued {
         assert!(q.await.is_err());

@@ -11,6 +11,7 @@ use crate::cluster::Cluster;
 use crate::command::{Blocking, CommandInfo, Encoded};
 use crate::config::{parse_url, Addr, CloseEvent, Config, Protocol, Wanted};
 use crate::connection::{Answer, BatchAnswer, Connection};
+use crate::deadline::Deadline;
 use crate::request::{Executor, Pending, ReqOpts, Sealed, Target};
 use crate::resp::Limits;
 use crate::Error;
@@ -96,12 +97,12 @@ impl Dedicated {
         self: &Arc<Self>,
         bytes: Encoded,
         info: &'static CommandInfo,
-        timeout: Option<Duration>,
+        deadline: Option<Deadline>,
     ) -> Pending {
         let conn = self.checkout();
         let dedicated = self.clone();
         let (tx, rx) = oneshot::channel::<Answer>();
-        let mut inner = conn.submit(bytes, info, None);
+        let mut inner = conn.submit(bytes, info, deadline);
         tokio::spawn(async move {
             let mut tx = tx;
             tokio::select! {
@@ -112,7 +113,7 @@ impl Dedicated {
                 _ = tx.closed() => drop(conn),
             }
         });
-        Pending::waiting(rx, timeout)
+        Pending::waiting(rx, deadline)
     }
 
     pub(crate) fn close_idle(&self) -> Vec<Connection> {
@@ -275,14 +276,18 @@ impl Client {
         self.conn()
     }
 
-    /// How long to wait for a request: its own timeout, else the block time plus the grace
-    /// period for blocking commands, else the default command timeout.
-    pub(crate) fn timeout_for(&self, blocking: Blocking, opts: &ReqOpts) -> Option<Duration> {
-        opts.timeout.or(match blocking {
+    /// A request's deadline: the one it already has (a retry), else its own timeout from
+    /// now, else the block time plus the grace period for blocking commands, else the
+    /// default command timeout.
+    pub(crate) fn deadline_for(&self, blocking: Blocking, opts: &ReqOpts) -> Option<Deadline> {
+        if opts.deadline.is_some() {
+            return opts.deadline;
+        }
+        Deadline::after(opts.timeout.or(match blocking {
             Blocking::No => self.inner.cfg.command_timeout,
-            Blocking::For(d) => Some(d + self.inner.cfg.blocking_grace),
+            Blocking::For(d) => d.checked_add(self.inner.cfg.blocking_grace),
             Blocking::Forever => None,
-        })
+        }))
     }
 
     /// Sends a batch on one connection as a unit: a dedicated one if any command blocks.
@@ -294,8 +299,8 @@ impl Client {
         infos: &[&'static CommandInfo],
     ) -> Option<Vec<Result<crate::resp::Value, Error>>> {
         let c = self.inner.cluster.as_ref()?;
-        let timeout = self.timeout_for(Blocking::No, &ReqOpts::default());
-        Some(c.run_pipeline(bytes, infos, timeout).await)
+        let deadline = self.deadline_for(Blocking::No, &ReqOpts::default());
+        Some(c.run_pipeline(bytes, infos, deadline).await)
     }
 
     /// `infos` are those of the commands in `bytes`, for routing them in a cluster.
@@ -307,9 +312,9 @@ impl Client {
         blocking: Blocking,
         infos: &[&'static CommandInfo],
     ) -> BatchAnswer {
-        let timeout = self.timeout_for(blocking, &ReqOpts::default());
+        let deadline = self.deadline_for(blocking, &ReqOpts::default());
         let Some(c) = &self.inner.cluster else {
-            return self.send_batch(None, bytes, n, info, blocking, timeout).await;
+            return self.send_batch(None, bytes, n, info, blocking, deadline).await;
         };
         let mut node = match c.route_batch(bytes.as_bytes(), infos) {
             Ok(node) => node,
@@ -331,14 +336,14 @@ impl Client {
                 buf.extend_from_slice(b"*1\r\n$6\r\nASKING\r\n");
                 buf.extend_from_slice(bytes.as_bytes());
                 let mut a =
-                    self.send_batch(Some(&node), Encoded::concat(buf), n + 1, info, blocking, timeout).await;
+                    self.send_batch(Some(&node), Encoded::concat(buf), n + 1, info, blocking, deadline).await;
                 if !a.values.is_empty() {
                     a.values.remove(0);
                 }
                 a.request = Some(bytes);
                 a
             } else {
-                self.send_batch(Some(&node), bytes, n, info, blocking, timeout).await
+                self.send_batch(Some(&node), bytes, n, info, blocking, deadline).await
             };
             if !is_tx || redirects >= MAX_TX_REDIRECTS {
                 return answer;
@@ -362,30 +367,21 @@ impl Client {
         n: usize,
         info: &'static CommandInfo,
         blocking: Blocking,
-        timeout: Option<Duration>,
+        deadline: Option<Deadline>,
     ) -> BatchAnswer {
         let dedicated = node.map_or(&self.inner.dedicated, |n| &n.dedicated);
         let (rx, conn) = match blocking {
             Blocking::No => {
                 let conn = node.map_or_else(|| self.conn(), |n| n.conn());
-                (conn.submit_batch(bytes, n, info), None)
+                (conn.submit_batch(bytes, n, info, deadline), None)
             }
             _ => {
                 let conn = dedicated.checkout();
-                (conn.submit_batch(bytes, n, info), Some(conn))
+                (conn.submit_batch(bytes, n, info, deadline), Some(conn))
             }
         };
-        let answer = match timeout {
-            Some(t) => tokio::time::timeout(t, rx).await.unwrap_or_else(|_| {
-                Ok(BatchAnswer {
-                    values: Vec::new(),
-                    error: Some(Error::timeout(t).with_command(info.name)),
-                    request: None,
-                })
-            }),
-            None => rx.await,
-        };
-        let answer = answer.unwrap_or_else(|_| BatchAnswer {
+        // The connection answers by the deadline.
+        let answer = rx.await.unwrap_or_else(|_| BatchAnswer {
             values: Vec::new(),
             error: Some(Error::indeterminate("the connection task stopped")),
             request: None,
@@ -445,17 +441,24 @@ impl Executor for Client {
     ) -> Pending {
         match cmd {
             Ok(bytes) => {
-                let timeout = self.timeout_for(bytes.blocking(), opts);
-                Cluster::submit_to(&node.0, bytes, info, timeout)
+                let deadline = self.deadline_for(bytes.blocking(), opts);
+                Cluster::submit_to(&node.0, bytes, info, deadline)
             }
             Err(e) => Pending::failed(e.with_command(info.name)),
         }
     }
 
-    fn reroute(&self, err: &Error, request: Encoded, info: &'static CommandInfo) -> crate::request::Rerouted {
+    fn reroute(
+        &self,
+        err: &Error,
+        request: Encoded,
+        info: &'static CommandInfo,
+        opts: &ReqOpts,
+    ) -> crate::request::Rerouted {
         use crate::request::Rerouted;
+        let deadline = opts.deadline;
         if let Some(c) = &self.inner.cluster {
-            return c.reroute(err, request, info);
+            return c.reroute(err, request, info, deadline);
         }
         // A read that a replica could not answer (it went down, or is loading or cut off
         // from its primary) is answered by the primary: reading twice is harmless. Not when
@@ -465,8 +468,7 @@ impl Executor for Client {
                 || matches!(err.code(), Some("MASTERDOWN" | "LOADING"));
         let primary = self.conn();
         if !self.inner.replicas.is_empty() && info.reads_only() && replica_failed && primary.is_connected() {
-            let timeout = self.timeout_for(Blocking::No, &ReqOpts::default());
-            return Rerouted::Sent(primary.submit(request, info, timeout));
+            return Rerouted::Sent(primary.submit(request, info, deadline));
         }
         Rerouted::No(request)
     }
@@ -511,13 +513,13 @@ impl Executor for Client {
             Err(e) => return Pending::failed(e.with_command(info.name)),
         };
         let blocking = bytes.blocking();
-        let timeout = self.timeout_for(blocking, opts);
+        let deadline = self.deadline_for(blocking, opts);
         if let Some(c) = &self.inner.cluster {
-            return c.submit(bytes, info, timeout);
+            return c.submit(bytes, info, deadline);
         }
         match blocking {
-            Blocking::No => self.conn_for(info).submit(bytes, info, timeout),
-            _ => self.inner.dedicated.submit(bytes, info, timeout),
+            Blocking::No => self.conn_for(info).submit(bytes, info, deadline),
+            _ => self.inner.dedicated.submit(bytes, info, deadline),
         }
     }
 }
@@ -611,13 +613,38 @@ impl Builder {
         self
     }
 
-    /// Time allowed for each reply (default: none). A late reply is discarded, never handed
-    /// to another caller.
-    pub fn command_timeout(mut self, t: Duration) -> Builder {
-        if t.is_zero() {
+    /// The deadline of each request (default 30 s), counted from when it is made and covering
+    /// the wait for a connection, redirections and retries; `None`: no deadline. Blocking
+    /// commands wait their own block time plus [`blocking_grace`](Builder::blocking_grace)
+    /// instead, and [`Req::with_timeout`](crate::Req::with_timeout) sets one request's.
+    ///
+    /// A request not yet written by its deadline fails with
+    /// [`ErrorKind::Timeout`](crate::ErrorKind::Timeout) (it did not run); one written fails
+    /// as [`ErrorKind::Indeterminate`](crate::ErrorKind::Indeterminate), and its late reply
+    /// is discarded, never handed to another caller. A connection whose oldest request is
+    /// overdue while nothing at all came back for a second is deemed dead and replaced.
+    ///
+    /// Why 30 s: long enough for any command a shared connection should carry, and for a
+    /// cluster failover to complete while requests wait (`cluster-node-timeout` is 15 s by
+    /// default); short enough that a hung server surfaces as an error. redis-rs's 500 ms
+    /// fails slow commands that are working; Lettuce uses 60 s.
+    pub fn command_timeout(mut self, t: impl Into<Option<Duration>>) -> Builder {
+        let t = t.into();
+        if t.is_some_and(|t| t.is_zero()) {
             self.fail(Error::config("command_timeout must be above zero"));
         }
-        self.cfg.command_timeout = Some(t);
+        self.cfg.command_timeout = t;
+        self
+    }
+
+    /// How long a connection may sit idle before it is sent a PING (default 5 s), so that a
+    /// dead server or a half-open link is found, and the connection replaced, before a
+    /// caller waits on it; `None`: never. TCP keepalive is on as well.
+    pub fn health_check_interval(mut self, every: Option<Duration>) -> Builder {
+        if every.is_some_and(|d| d.is_zero()) {
+            self.fail(Error::config("health_check_interval must be above zero"));
+        }
+        self.cfg.health_check = every;
         self
     }
 

@@ -250,6 +250,12 @@ pub(crate) enum Wanted {
     Replica,
 }
 
+/// The default deadline of a request. Long enough for any command a shared connection should
+/// carry, and for a failover to complete while requests wait (a cluster's `cluster-node-timeout`
+/// is 15 s by default); short enough that a hung server surfaces as an error instead of a
+/// hang. (redis-rs's 500 ms fails slow commands that are working; Lettuce uses 60 s.)
+pub(crate) const DEFAULT_COMMAND_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Everything a connection needs to (re)connect and serve.
 #[derive(Clone)]
 pub(crate) struct Config {
@@ -261,6 +267,8 @@ pub(crate) struct Config {
     pub protocol: Protocol,
     pub connect_timeout: Duration,
     pub command_timeout: Option<Duration>,
+    /// A PING on a connection idle this long, to find a dead link before a caller does.
+    pub health_check: Option<Duration>,
     pub limits: Limits,
     pub auto_connect: bool,
     pub on_close: Option<OnClose>,
@@ -296,7 +304,8 @@ impl Default for Config {
             client_name: None,
             protocol: Protocol::Resp3,
             connect_timeout: Duration::from_secs(5),
-            command_timeout: None,
+            command_timeout: Some(DEFAULT_COMMAND_TIMEOUT),
+            health_check: Some(Duration::from_secs(5)),
             limits: Limits::default(),
             auto_connect: true,
             on_close: None,

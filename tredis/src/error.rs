@@ -1,6 +1,7 @@
 //! The one error type of tredis: what went wrong, and what the caller can do about it.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Every failure of tredis. Cheap to move (one pointer); inspect it with [`Error::kind`].
@@ -12,7 +13,8 @@ struct Inner {
     kind: ErrorKind,
     message: String,
     command: Option<&'static str>,
-    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    /// Shared, so that every waiter failed by one cause keeps it.
+    source: Option<Arc<dyn std::error::Error + Send + Sync>>,
 }
 
 /// What kind of failure an [`Error`] is.
@@ -21,10 +23,12 @@ struct Inner {
 pub enum ErrorKind {
     /// No connection could be made to any configured host (refused, unreachable, timed out).
     Connect,
-    /// The connection was lost after the request was written and before its reply arrived:
-    /// it may or may not have run. Retry only what is idempotent. (A request not yet written
+    /// The request was written and no reply came: the connection was lost, broke (a
+    /// protocol error), was closed, or the request's deadline passed. It may or may not have
+    /// run; retry only what is idempotent. [`Error::source`](std::error::Error::source) gives
+    /// the cause, and [`Error::is_timeout`] tells a deadline apart. (A request not yet written
     /// when its connection is lost is never failed for it: it goes out on the next
-    /// connection, or fails with [`ErrorKind::Connect`] if none can be made.)
+    /// connection, or fails with an error for which [`Error::is_unexecuted`] holds.)
     Indeterminate,
     /// The server rejected the credentials (or demands some).
     Auth,
@@ -34,13 +38,16 @@ pub enum ErrorKind {
     InvalidClusterCommand,
     /// The server sent something that is not valid RESP, or a reply of the wrong shape.
     Protocol,
-    /// No reply arrived in time.
+    /// The request's deadline passed before it could be written (no connection was ready in
+    /// time): it did not run. A request written and unanswered by its deadline is
+    /// [`ErrorKind::Indeterminate`] instead; [`Error::is_timeout`] is true for both.
     Timeout,
     /// An argument was rejected before anything was sent.
     Argument,
     /// A URL or option of the client configuration is invalid.
     Config,
-    /// The client was closed.
+    /// The client was closed before the request was written: it did not run. (Requests
+    /// written before the close and unanswered are [`ErrorKind::Indeterminate`].)
     Closed,
     /// Too many requests are waiting for a connection.
     QueueFull,
@@ -79,16 +86,55 @@ impl Error {
     }
 
     /// True when the request provably did not run on the server, so retrying cannot apply it
-    /// twice: it never left the client, or the server's reply proves it was not executed.
+    /// twice: it never left the client (no connection, closed, queue full, a bad argument,
+    /// its deadline passed while it waited to be written, or the credentials were refused),
+    /// or the server's reply proves it was not executed (MOVED, ASK, TRYAGAIN, CLUSTERDOWN,
+    /// LOADING, MASTERDOWN, READONLY, NOAUTH, EXECABORT, a WATCH transaction aborted).
+    ///
+    /// Every failed request is either this or [`ErrorKind::Indeterminate`], apart from
+    /// errors about a reply that did arrive: a server error reply, or a reply of the wrong
+    /// shape ([`ErrorKind::Protocol`]).
     pub fn is_unexecuted(&self) -> bool {
         match self.inner.kind {
-            ErrorKind::Connect | ErrorKind::QueueFull | ErrorKind::Argument => true,
+            ErrorKind::Connect
+            | ErrorKind::QueueFull
+            | ErrorKind::Argument
+            | ErrorKind::Config
+            | ErrorKind::Closed
+            | ErrorKind::Timeout
+            | ErrorKind::Auth
+            | ErrorKind::Aborted
+            | ErrorKind::InvalidClusterCommand => true,
             ErrorKind::Redis => matches!(
                 self.code(),
-                Some("MOVED" | "ASK" | "TRYAGAIN" | "CLUSTERDOWN" | "LOADING" | "MASTERDOWN" | "READONLY")
+                Some(
+                    "MOVED"
+                        | "ASK"
+                        | "TRYAGAIN"
+                        | "CLUSTERDOWN"
+                        | "LOADING"
+                        | "MASTERDOWN"
+                        | "READONLY"
+                        | "EXECABORT"
+                )
             ),
+            ErrorKind::Indeterminate | ErrorKind::Protocol => false,
+        }
+    }
+
+    /// True when the request's deadline passed: before it was written
+    /// ([`ErrorKind::Timeout`]), or after, with no reply ([`ErrorKind::Indeterminate`]).
+    pub fn is_timeout(&self) -> bool {
+        match self.inner.kind {
+            ErrorKind::Timeout => true,
+            ErrorKind::Indeterminate => self.cause().is_some_and(|c| c.kind() == ErrorKind::Timeout),
             _ => false,
         }
+    }
+
+    /// The tredis error that caused this one, if any.
+    fn cause(&self) -> Option<&Error> {
+        self.inner.source.as_deref().and_then(|s| (s as &(dyn std::error::Error + 'static)).downcast_ref())
     }
 
     /// Names the command the error concerns, unless one is named already.
@@ -100,8 +146,21 @@ impl Error {
     }
 
     pub(crate) fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Error {
-        self.inner.source = Some(Box::new(source));
+        self.inner.source = Some(Arc::new(source));
         self
+    }
+
+    /// A written request left without its reply because of `cause` (a protocol error, the
+    /// client closing ...): [`ErrorKind::Indeterminate`] saying `detail`, with `cause` as its
+    /// source.
+    pub(crate) fn unanswered(detail: impl Into<String>, cause: Error) -> Error {
+        Error::new(ErrorKind::Indeterminate, detail).with_source(cause)
+    }
+
+    /// A written request whose deadline passed without a reply.
+    pub(crate) fn overdue(after: Duration) -> Error {
+        let cause = Error::timeout(after);
+        Error::new(ErrorKind::Indeterminate, format!("no reply within {after:?}")).with_source(cause)
     }
 
     /// An error reply of the server; NOAUTH and WRONGPASS become [`ErrorKind::Auth`].
@@ -159,10 +218,11 @@ impl Error {
         Error::new(ErrorKind::QueueFull, limit.to_string())
     }
 
-    /// A copy for another waiter of the same failure; the source is kept as text.
+    /// A copy for another waiter of the same failure, with the same source.
     pub(crate) fn duplicate(&self) -> Error {
         let mut e = Error::new(self.inner.kind, self.inner.message.clone());
         e.inner.command = self.inner.command;
+        e.inner.source.clone_from(&self.inner.source);
         e
     }
 }
@@ -173,7 +233,7 @@ impl fmt::Display for Error {
         let cmd = self.inner.command.unwrap_or("the request");
         match self.inner.kind {
             ErrorKind::Connect => write!(f, "could not connect: {m}; check that redis-server runs at that address and accepts connections"),
-            ErrorKind::Indeterminate => write!(f, "connection lost after {cmd} was sent and before its reply ({m}); it may or may not have run, so retry only if it is idempotent"),
+            ErrorKind::Indeterminate => write!(f, "{cmd} was sent but its reply never came ({m}); it may or may not have run, so retry only if it is idempotent"),
             ErrorKind::Auth => write!(f, "authentication failed: {m}; check the user name and password of the URL or builder"),
             ErrorKind::Redis => match self.inner.command {
                 Some(c) => write!(f, "{m} (server error replying to {c})"),
@@ -181,7 +241,7 @@ impl fmt::Display for Error {
             },
             ErrorKind::InvalidClusterCommand => write!(f, "{cmd} cannot run on a cluster: {m}"),
             ErrorKind::Protocol => write!(f, "protocol error in the reply to {cmd}: {m}"),
-            ErrorKind::Timeout => write!(f, "{cmd} got no reply within {m}; the server may be slow or blocked, or the timeout too short"),
+            ErrorKind::Timeout => write!(f, "{cmd} could not be sent within {m}, as no connection was ready; it did not run"),
             ErrorKind::Argument => write!(f, "invalid argument to {cmd}: {m}; nothing was sent"),
             ErrorKind::Config => write!(f, "invalid client configuration: {m}"),
             ErrorKind::Closed => write!(f, "the client was closed; {cmd} was not sent"),
@@ -224,6 +284,18 @@ mod tests {
         assert_eq!(Error::server(b"NOAUTH Authentication required.").kind(), ErrorKind::Auth);
         assert!(Error::server(b"MOVED 3999 127.0.0.1:6381").is_unexecuted());
         assert!(!Error::indeterminate("eof").is_unexecuted());
+        assert!(Error::closed().is_unexecuted() && Error::timeout(Duration::from_secs(1)).is_unexecuted());
+        let late = Error::overdue(Duration::from_secs(1)).with_command("GET");
+        assert_eq!(late.kind(), ErrorKind::Indeterminate);
+        assert!(late.is_timeout() && !late.is_unexecuted());
+        assert!(late.duplicate().is_timeout(), "a copy keeps its cause");
+        assert!(
+            late.to_string().contains("GET was sent but its reply never came (no reply within 1s)"),
+            "{late}"
+        );
+        let broken = Error::unanswered("bad byte", Error::protocol("bad byte"));
+        assert!(!broken.is_timeout());
+        assert!(std::error::Error::source(&broken).is_some());
         assert_eq!(std::mem::size_of::<Error>(), std::mem::size_of::<usize>());
     }
 }

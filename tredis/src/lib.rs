@@ -39,6 +39,7 @@ pub mod command;
 pub mod commands;
 mod config;
 mod connection;
+mod deadline;
 mod error;
 mod log;
 mod pipeline;

@@ -1,6 +1,7 @@
 //! [`Req`]: a generated command bound to what will run it. Awaiting it sends the command,
-//! waits for the reply within the timeout, retries where that is provably safe, and decodes
-//! the reply with the command's decoder.
+//! waits for the reply, retries where that is provably safe, and decodes the reply with the
+//! command's decoder. Its deadline is fixed at the first send and kept by every retry; the
+//! connection holding the request answers it by then (see [`crate::deadline`]).
 
 use std::future::{Future, IntoFuture};
 use std::marker::PhantomData;
@@ -13,6 +14,7 @@ use tokio::time::Sleep;
 
 use crate::command::{Command, CommandInfo, Encoded};
 use crate::connection::{Answer, BatchAnswer};
+use crate::deadline::Deadline;
 use crate::reply::Decode;
 use crate::resp::Value;
 use crate::Error;
@@ -53,7 +55,13 @@ pub trait Executor: Target {
 
     /// A cluster redirection (MOVED, ASK) or a stale slot map: where to send the request now.
     #[doc(hidden)]
-    fn reroute(&self, _err: &Error, request: Encoded, _info: &'static CommandInfo) -> Rerouted {
+    fn reroute(
+        &self,
+        _err: &Error,
+        request: Encoded,
+        _info: &'static CommandInfo,
+        _opts: &ReqOpts,
+    ) -> Rerouted {
         Rerouted::No(request)
     }
 
@@ -108,12 +116,14 @@ pub enum Rerouted {
     No(Encoded),
 }
 
-/// Per-request settings: idempotence and timeout.
+/// Per-request settings: idempotence, timeout, and the deadline once the request was sent.
 #[derive(Debug, Clone, Copy, Default)]
 #[doc(hidden)]
 pub struct ReqOpts {
     pub(crate) idempotent: bool,
     pub(crate) timeout: Option<Duration>,
+    /// Fixed by the first send; retries keep it.
+    pub(crate) deadline: Option<Deadline>,
 }
 
 /// A command request: chain its options, then `.await` it.
@@ -146,7 +156,8 @@ impl<'c, E: ?Sized, C> Req<'c, E, C> {
         self
     }
 
-    /// A timeout for this request alone, instead of the client's default.
+    /// A timeout for this request alone, instead of the client's default: its deadline, which
+    /// covers the wait for a connection, redirections and retries.
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.opts.timeout = Some(timeout);
         self
@@ -164,11 +175,11 @@ impl<'c, E: Executor + ?Sized, C: Command> IntoFuture for Req<'c, E, C> {
     }
 }
 
-/// The raw answer to a submitted command, and how long to wait for it.
+/// The raw answer to a submitted command, and its deadline.
 #[doc(hidden)]
 pub struct Pending {
     state: PendingState,
-    timeout: Option<Duration>,
+    deadline: Option<Deadline>,
 }
 
 enum PendingState {
@@ -181,17 +192,22 @@ enum PendingState {
 impl Pending {
     /// A request that failed before it was sent.
     pub(crate) fn failed(e: Error) -> Pending {
-        Pending { state: PendingState::Failed(Some(e)), timeout: None }
+        Pending { state: PendingState::Failed(Some(e)), deadline: None }
     }
 
-    /// A request waiting for its answer, for at most `timeout` (none: no limit).
-    pub(crate) fn waiting(rx: oneshot::Receiver<Answer>, timeout: Option<Duration>) -> Pending {
-        Pending { state: PendingState::Waiting(rx), timeout }
+    /// A request waiting for its answer, which whoever holds the request gives by
+    /// `deadline`.
+    pub(crate) fn waiting(rx: oneshot::Receiver<Answer>, deadline: Option<Deadline>) -> Pending {
+        Pending { state: PendingState::Waiting(rx), deadline }
     }
 
     /// The answer to a request sent after ASKING, in one batch.
-    pub(crate) fn asked(rx: oneshot::Receiver<BatchAnswer>, request: Encoded) -> Pending {
-        Pending { state: PendingState::Asked(rx, Some(request)), timeout: None }
+    pub(crate) fn asked(
+        rx: oneshot::Receiver<BatchAnswer>,
+        request: Encoded,
+        deadline: Option<Deadline>,
+    ) -> Pending {
+        Pending { state: PendingState::Asked(rx, Some(request)), deadline }
     }
 
     /// The answer, once it arrives.
@@ -245,8 +261,9 @@ pin_project_lite::pin_project! {
         // Where every attempt must go (a page of a cluster-wide SCAN); none: wherever the
         // executor routes it.
         pinned: Option<ScanNode>,
-        #[pin]
-        deadline: Option<Sleep>,
+        // An attempt was written and not answered (an idempotent request is being sent
+        // again): however later attempts fail, the request may have run.
+        maybe_ran: bool,
         #[pin]
         delay: Option<Sleep>,
         _reply: PhantomData<fn() -> R>,
@@ -254,8 +271,9 @@ pin_project_lite::pin_project! {
 }
 
 impl<'c, E: ?Sized, R> ReplyFuture<'c, E, R> {
-    pub(crate) fn new(exec: &'c E, pending: Pending, info: &'static CommandInfo, opts: ReqOpts) -> Self {
-        let deadline = pending.timeout.map(tokio::time::sleep);
+    pub(crate) fn new(exec: &'c E, pending: Pending, info: &'static CommandInfo, mut opts: ReqOpts) -> Self {
+        // Retries keep the first send's deadline.
+        opts.deadline = opts.deadline.or(pending.deadline);
         ReplyFuture {
             exec,
             pending,
@@ -265,7 +283,7 @@ impl<'c, E: ?Sized, R> ReplyFuture<'c, E, R> {
             relocated: false,
             retry: None,
             pinned: None,
-            deadline,
+            maybe_ran: false,
             delay: None,
             _reply: PhantomData,
         }
@@ -281,10 +299,15 @@ impl<E: Executor + ?Sized, R: Decode> Future for ReplyFuture<'_, E, R> {
         loop {
             if let Some(delay) = this.delay.as_mut().as_pin_mut() {
                 if delay.poll(cx).is_pending() {
-                    return this.poll_deadline_of(cx);
+                    return Poll::Pending;
                 }
                 this.delay.set(None);
                 let request = this.retry.take().expect("a retry has its request");
+                // The request is in hand: this attempt never ran.
+                if let Some(d) = this.opts.deadline.filter(|d| d.passed(tokio::time::Instant::now())) {
+                    let err = Error::timeout(d.after).with_command(name);
+                    return Poll::Ready(Err(fate(err, *this.maybe_ran)));
+                }
                 *this.pending = match this.pinned {
                     Some(node) => this.exec.submit_to(node, Ok(request), this.info, this.opts),
                     None => this.exec.submit(Ok(request), this.info, this.opts),
@@ -292,7 +315,7 @@ impl<E: Executor + ?Sized, R: Decode> Future for ReplyFuture<'_, E, R> {
             }
             let answer = match this.pending.poll_answer(cx) {
                 Poll::Ready(a) => a,
-                Poll::Pending => return this.poll_deadline_of(cx),
+                Poll::Pending => return Poll::Pending,
             };
             let err = match answer.result {
                 Ok(Value::Error(e) | Value::BulkError(e)) => Error::server(&e).with_command(name),
@@ -311,19 +334,25 @@ impl<E: Executor + ?Sized, R: Decode> Future for ReplyFuture<'_, E, R> {
                         R::decode(ok).map_err(|e| Error::protocol(e.to_string()).with_command(name)),
                     );
                 }
-                Err(e) => e.with_command(name),
+                Err(e) => {
+                    if e.is_timeout() {
+                        // The server may hang; with Sentinel, it may have been replaced.
+                        this.exec.timed_out();
+                    }
+                    e.with_command(name)
+                }
             };
             // A cluster says where the request belongs (MOVED, ASK), or that its map is stale.
             let mut request = answer.request;
             let mut later = false;
             if let Some(r) = request.take() {
                 if *this.attempts >= MAX_ATTEMPTS {
-                    return Poll::Ready(Err(err));
+                    return Poll::Ready(Err(fate(err, *this.maybe_ran)));
                 }
                 // A pinned request has nowhere else to go.
                 let rerouted = match this.pinned {
                     Some(_) => Rerouted::No(r),
-                    None => this.exec.reroute(&err, r, this.info),
+                    None => this.exec.reroute(&err, r, this.info, this.opts),
                 };
                 match rerouted {
                     Rerouted::Sent(pending) => {
@@ -346,21 +375,45 @@ impl<E: Executor + ?Sized, R: Decode> Future for ReplyFuture<'_, E, R> {
                 && (moved
                     || later
                     || retry_later(err.code())
-                    || (this.opts.idempotent && err.kind() == crate::ErrorKind::Indeterminate));
+                    // Not once its deadline passed: the deadline is the request's, not each
+                    // attempt's.
+                    || (this.opts.idempotent
+                        && err.kind() == crate::ErrorKind::Indeterminate
+                        && !err.is_timeout()));
             match (again, request) {
                 (true, Some(request)) => {
                     *this.attempts += 1;
+                    *this.maybe_ran |= err.kind() == crate::ErrorKind::Indeterminate;
                     let wait = if moved || err.kind() == crate::ErrorKind::Indeterminate {
                         Duration::ZERO
                     } else {
                         Duration::from_millis(25u64 << (*this.attempts).min(6))
                     };
                     *this.retry = Some(request);
-                    this.delay.set(Some(tokio::time::sleep(wait)));
+                    let mut at = tokio::time::Instant::now() + wait;
+                    if let Some(d) = this.opts.deadline {
+                        at = at.min(d.at);
+                    }
+                    this.delay.set(Some(tokio::time::sleep_until(at)));
                 }
-                _ => return Poll::Ready(Err(err)),
+                _ => return Poll::Ready(Err(fate(err, *this.maybe_ran))),
             }
         }
+    }
+}
+
+/// The error a request ends with: when an earlier attempt was written and not answered, the
+/// request may have run, whatever the last attempt says.
+fn fate(err: Error, maybe_ran: bool) -> Error {
+    if !maybe_ran || err.kind() == crate::ErrorKind::Indeterminate {
+        return err;
+    }
+    let command = err.command();
+    let detail = format!("an earlier attempt was sent and not answered, and the last one failed: {err}");
+    let e = Error::unanswered(detail, err);
+    match command {
+        Some(c) => e.with_command(c),
+        None => e,
     }
 }
 
@@ -369,31 +422,5 @@ impl<'c, E: ?Sized, R> ReplyFuture<'c, E, R> {
     pub(crate) fn pinned(mut self, node: ScanNode) -> Self {
         self.pinned = Some(node);
         self
-    }
-}
-
-impl<E: Executor + ?Sized, R: Decode> ReplyFutureProj<'_, '_, E, R> {
-    /// As [`poll_deadline`](Self::poll_deadline), telling the executor of a timeout.
-    fn poll_deadline_of(&mut self, cx: &mut Context<'_>) -> Poll<Result<R::Output, Error>> {
-        let r = self.poll_deadline(cx);
-        if r.is_ready() {
-            self.exec.timed_out();
-        }
-        r
-    }
-}
-
-impl<E: ?Sized, R: Decode> ReplyFutureProj<'_, '_, E, R> {
-    /// Pending, unless the deadline passed. The request then stays in flight and its late
-    /// reply is discarded, never handed to another caller: replies are matched by position,
-    /// and this waiter is closed.
-    fn poll_deadline(&mut self, cx: &mut Context<'_>) -> Poll<Result<R::Output, Error>> {
-        let expired = self.deadline.as_mut().as_pin_mut().is_some_and(|d| d.poll(cx).is_ready());
-        if !expired {
-            return Poll::Pending;
-        }
-        let after = self.pending.timeout.unwrap_or_default();
-        self.pending.state = PendingState::Failed(None);
-        Poll::Ready(Err(Error::timeout(after).with_command(self.info.name)))
     }
 }

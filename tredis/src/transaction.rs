@@ -69,15 +69,11 @@ impl<'c> Transaction<'c> {
         let bytes = Encoded::concat(std::mem::take(&mut buf.bytes));
         let answer = match &self.conn {
             Some((conn, _)) => {
-                let rx = conn.submit_batch(bytes, n, &TRANSACTION);
-                let timeout = self.client.timeout_for(Blocking::No, &ReqOpts::default());
-                match timeout {
-                    Some(t) => tokio::time::timeout(t, rx)
-                        .await
-                        .map_err(|_| Error::timeout(t).with_command("EXEC"))?,
-                    None => rx.await,
-                }
-                .map_err(|_| Error::indeterminate("the connection task stopped").with_command("EXEC"))?
+                let deadline = self.client.deadline_for(Blocking::No, &ReqOpts::default());
+                // The connection answers by the deadline.
+                conn.submit_batch(bytes, n, &TRANSACTION, deadline)
+                    .await
+                    .map_err(|_| Error::indeterminate("the connection task stopped").with_command("EXEC"))?
             }
             None => self.client.run_batch(bytes, n, &TRANSACTION, Blocking::No, &buf.infos).await,
         };
@@ -119,7 +115,8 @@ impl Drop for Transaction<'_> {
         let unwatch = crate::commands::TransactionsTxCommands::unwatch(self).cmd;
         let Ok(bytes) = crate::command::Command::encode(unwatch) else { return };
         let info = <crate::commands::transactions::Unwatch as crate::command::Command>::INFO;
-        let mut pending = conn.submit(bytes, info, Some(std::time::Duration::from_secs(5)));
+        let deadline = crate::deadline::Deadline::after(Some(std::time::Duration::from_secs(5)));
+        let mut pending = conn.submit(bytes, info, deadline);
         runtime.spawn(async move {
             let answer = std::future::poll_fn(|cx| pending.poll_answer_raw(cx)).await;
             if matches!(answer.result, Ok(Value::Simple(_))) {
@@ -147,7 +144,7 @@ impl Executor for Transaction<'_> {
     ) -> Pending {
         match &self.conn {
             Some((conn, _)) => match cmd {
-                Ok(bytes) => conn.submit(bytes, info, self.client.timeout_for(Blocking::No, opts)),
+                Ok(bytes) => conn.submit(bytes, info, self.client.deadline_for(Blocking::No, opts)),
                 Err(e) => Pending::failed(e.with_command(info.name)),
             },
             None => self.client.submit(cmd, info, opts),

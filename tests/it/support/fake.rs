@@ -81,15 +81,36 @@ pub struct Conn {
     stream: TcpStream,
     buf: BytesMut,
     decoder: Decoder,
+    /// Answer the PING that ends the client's handshake without showing it to the script.
+    auto_sync: bool,
 }
 
 impl Conn {
     fn new(stream: TcpStream) -> Conn {
-        Conn { stream, buf: BytesMut::new(), decoder: Decoder::new(Limits::default()) }
+        Conn { stream, buf: BytesMut::new(), decoder: Decoder::new(Limits::default()), auto_sync: true }
     }
 
-    /// The next command, as its arguments; `None` when the client closed.
+    /// From now on, the handshake's closing PING is shown to the script like any command
+    /// (for scripts that misbehave during the handshake).
+    pub fn raw(&mut self) {
+        self.auto_sync = false;
+    }
+
+    /// The next command, as its arguments; `None` when the client closed. The PING with
+    /// which the client ends its handshake is answered here, unless [`Conn::raw`].
     pub async fn command(&mut self) -> Option<Vec<Bytes>> {
+        loop {
+            let cmd = self.next_command().await?;
+            if self.auto_sync && cmd.len() == 2 && cmd[0].eq_ignore_ascii_case(b"PING") {
+                let echo = format!("${}\r\n{}\r\n", cmd[1].len(), String::from_utf8_lossy(&cmd[1]));
+                self.send(echo.as_bytes()).await;
+                continue;
+            }
+            return Some(cmd);
+        }
+    }
+
+    async fn next_command(&mut self) -> Option<Vec<Bytes>> {
         loop {
             if let Some(v) = self.decoder.decode(&mut self.buf).expect("the client sends valid RESP") {
                 let Value::Array(items) = v else { panic!("a command is an array") };
@@ -127,12 +148,14 @@ impl Conn {
     }
 
     /// Answers every command it reads as a well-behaved server would for GET of a key equal to
-    /// its value (`GET x` -> `x`), PING, and anything else with `+OK`, until the client leaves.
+    /// its value (`GET x` -> `x`), PING, HELLO (as a RESP3 server), and anything else with
+    /// `+OK`, until the client leaves.
     pub async fn echo_server(mut self) {
         while let Some(cmd) = self.command().await {
             let reply = match cmd[0].to_ascii_uppercase().as_slice() {
                 b"GET" => format!("${}\r\n{}\r\n", cmd[1].len(), String::from_utf8_lossy(&cmd[1])),
                 b"PING" => "+PONG\r\n".to_string(),
+                b"HELLO" => "%1\r\n$5\r\nproto\r\n:3\r\n".to_string(),
                 _ => "+OK\r\n".to_string(),
             };
             self.send(reply.as_bytes()).await;

@@ -4,6 +4,7 @@
 
 pub mod fake;
 pub mod own_cluster;
+pub mod proxy;
 pub mod server;
 
 use std::time::Duration;

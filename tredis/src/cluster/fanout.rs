@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::oneshot;
+use tokio::time::Instant;
 
 use super::keys::Args;
 use super::slots::slot;
@@ -17,6 +18,7 @@ use super::topology::Node;
 use super::{send, Cluster};
 use crate::command::{CommandInfo, Encoded, FindKeys};
 use crate::connection::Answer;
+use crate::deadline::Deadline;
 use crate::request::{Pending, Rerouted};
 use crate::resp::{bulk, Value};
 use crate::Error;
@@ -95,10 +97,10 @@ pub(crate) fn broadcast(
     nodes: Vec<Arc<Node>>,
     request: Encoded,
     info: &'static CommandInfo,
-    timeout: Option<Duration>,
+    deadline: Option<Deadline>,
 ) -> Pending {
-    let parts = nodes.iter().map(|n| (send(n, request.clone(), info, None), request.clone())).collect();
-    gather(cluster, parts, info, timeout, move |values| merge(response_policy(info), values))
+    let parts = nodes.iter().map(|n| (send(n, request.clone(), info, deadline), request.clone())).collect();
+    gather(cluster, parts, info, deadline, move |values| merge(response_policy(info), values))
 }
 
 /// Splits a `multi_shard` request whose keys span slots into one request per slot.
@@ -106,7 +108,7 @@ pub(crate) fn split(
     cluster: &Arc<Cluster>,
     request: &Encoded,
     info: &'static CommandInfo,
-    timeout: Option<Duration>,
+    deadline: Option<Deadline>,
 ) -> Option<Pending> {
     // MSETNX sets all keys or none; split, it could set some.
     if info.name == "MSETNX" {
@@ -150,12 +152,12 @@ pub(crate) fn split(
         }
         let sub = Encoded::concat(buf);
         let node = topology.shard(*s).map_or_else(|| topology.any_primary(usize::from(*s)), |sh| &sh.primary);
-        parts.push((send(node, sub.clone(), info, None), sub));
+        parts.push((send(node, sub.clone(), info, deadline), sub));
         groups_of_part.push(groups.clone());
     }
     let total = (args.len() - first) / step;
     let policy = response_policy(info);
-    Some(gather(cluster, parts, info, timeout, move |values| {
+    Some(gather(cluster, parts, info, deadline, move |values| {
         if policy != ResponsePolicy::Default {
             return merge(policy, values);
         }
@@ -180,7 +182,7 @@ fn gather(
     cluster: &Arc<Cluster>,
     parts: Vec<(Pending, Encoded)>,
     info: &'static CommandInfo,
-    timeout: Option<Duration>,
+    deadline: Option<Deadline>,
     merge: impl FnOnce(Vec<Value>) -> Value + Send + 'static,
 ) -> Pending {
     let (tx, rx) = oneshot::channel();
@@ -189,7 +191,7 @@ fn gather(
         let mut values = Vec::with_capacity(parts.len());
         let mut failure = None;
         for (pending, request) in parts {
-            match settle(&cluster, pending, request, info).await {
+            match settle(&cluster, pending, request, info, deadline).await {
                 Ok(v) => values.push(v),
                 Err(e) => {
                     failure.get_or_insert(e);
@@ -202,7 +204,7 @@ fn gather(
         };
         let _ = tx.send(Answer { result, request: None });
     });
-    Pending::waiting(rx, timeout)
+    Pending::waiting(rx, deadline)
 }
 
 /// The reply of one part (of a split command, or of a pipeline), after following MOVED and
@@ -214,6 +216,7 @@ pub(super) async fn settle(
     mut pending: Pending,
     request: Encoded,
     info: &'static CommandInfo,
+    deadline: Option<Deadline>,
 ) -> Result<Value, Error> {
     let mut request = Some(request);
     for attempt in 1..=SETTLE_ATTEMPTS {
@@ -226,7 +229,7 @@ pub(super) async fn settle(
             Err(e) => (e.duplicate(), Err(e)),
         };
         let Some(r) = answer.request.or_else(|| request.take()) else { return reply };
-        let again = match cluster.reroute(&err, r, info) {
+        let again = match cluster.reroute(&err, r, info, deadline) {
             Rerouted::Sent(p) => {
                 pending = p;
                 continue;
@@ -238,9 +241,18 @@ pub(super) async fn settle(
         if attempt == SETTLE_ATTEMPTS {
             return reply;
         }
-        tokio::time::sleep(Duration::from_millis(25u64 << attempt.min(6))).await;
+        let mut at = Instant::now() + Duration::from_millis(25u64 << attempt.min(6));
+        if let Some(d) = deadline {
+            if d.passed(Instant::now()) {
+                // In hand, so never ran (an earlier attempt that was written and unanswered
+                // ended the loop as Indeterminate).
+                return Err(Error::timeout(d.after).with_command(info.name));
+            }
+            at = at.min(d.at);
+        }
+        tokio::time::sleep_until(at).await;
         request = Some(again.clone());
-        pending = cluster.submit(again, info, None);
+        pending = cluster.submit(again, info, deadline);
     }
     Err(Error::protocol("redirected too many times").with_command(info.name))
 }

@@ -24,6 +24,7 @@ use tokio::time::Instant;
 use crate::command::{Blocking, CmdBuf, CommandInfo, Encoded, Flags};
 use crate::config::{Addr, Config};
 use crate::connection::BatchAnswer;
+use crate::deadline::Deadline;
 use crate::log;
 use crate::reply::{Array, ClusterSlotRange, Decode};
 use crate::request::{Pending, Rerouted};
@@ -126,7 +127,7 @@ impl Cluster {
         self: &Arc<Self>,
         request: Encoded,
         info: &'static CommandInfo,
-        timeout: Option<Duration>,
+        deadline: Option<Deadline>,
     ) -> Pending {
         if refused(info) {
             return Pending::failed(
@@ -142,7 +143,7 @@ impl Cluster {
                 } else {
                     topology.nodes().cloned().collect()
                 };
-                return fanout::broadcast(self, nodes, request, info, timeout);
+                return fanout::broadcast(self, nodes, request, info, deadline);
             }
             RequestPolicy::Special => {
                 return Pending::failed(
@@ -171,7 +172,7 @@ impl Cluster {
             }
             KeySlot::Cross => {
                 if policy == RequestPolicy::MultiShard {
-                    if let Some(p) = fanout::split(self, &request, info, timeout) {
+                    if let Some(p) = fanout::split(self, &request, info, deadline) {
                         return p;
                     }
                 }
@@ -183,7 +184,7 @@ impl Cluster {
                 );
             }
         };
-        send(node, request, info, timeout)
+        send(node, request, info, deadline)
     }
 
     /// Follows a redirection, or says to retry once the map is fresh.
@@ -192,18 +193,19 @@ impl Cluster {
         err: &Error,
         request: Encoded,
         info: &'static CommandInfo,
+        deadline: Option<Deadline>,
     ) -> Rerouted {
         let target = |msg: &str| msg.split(' ').nth(2).and_then(|a| parse_addr(a, self.cfg.hosts.first()));
         match err.code() {
             Some("MOVED") => match err.server_message().and_then(target) {
                 Some(addr) => {
                     self.schedule_refresh();
-                    Rerouted::Sent(send(&self.node(addr), request, info, None))
+                    Rerouted::Sent(send(&self.node(addr), request, info, deadline))
                 }
                 None => Rerouted::No(request),
             },
             Some("ASK") => match err.server_message().and_then(target) {
-                Some(addr) => Rerouted::Sent(asking(&self.node(addr), request, info)),
+                Some(addr) => Rerouted::Sent(asking(&self.node(addr), request, info, deadline)),
                 None => Rerouted::No(request),
             },
             // A replica that was our primary, or a cluster that lost a shard: the map is old.
@@ -331,13 +333,9 @@ impl Cluster {
 
     async fn query(&self, node: &Node) -> Result<Vec<ClusterSlotRange>, Error> {
         let request = CmdBuf::new(b"$7\r\nCLUSTER\r\n$5\r\nSLOTS\r\n", 2).finish()?;
-        let mut pending = node.conn().submit(request, &CLUSTER_SLOTS, None);
-        let answer = tokio::time::timeout(
-            self.cfg.connect_timeout,
-            std::future::poll_fn(|cx| pending.poll_answer_raw(cx)),
-        )
-        .await
-        .map_err(|_| Error::timeout(self.cfg.connect_timeout).with_command(CLUSTER_SLOTS.name))?;
+        let deadline = Deadline::after(Some(self.cfg.connect_timeout));
+        let mut pending = node.conn().submit(request, &CLUSTER_SLOTS, deadline);
+        let answer = std::future::poll_fn(|cx| pending.poll_answer_raw(cx)).await;
         match answer.result? {
             Value::Error(e) | Value::BulkError(e) => Err(Error::server(&e).with_command(CLUSTER_SLOTS.name)),
             v => Array::<ClusterSlotRange>::decode(v)
@@ -449,19 +447,19 @@ impl Cluster {
         node: &Node,
         request: Encoded,
         info: &'static CommandInfo,
-        timeout: Option<Duration>,
+        deadline: Option<Deadline>,
     ) -> Pending {
-        send(node, request, info, timeout)
+        send(node, request, info, deadline)
     }
 
     /// A pipeline: each command routed on its own (the writers still coalesce the commands
     /// bound for one node into few writes), redirections followed, results in order. The
-    /// pipeline's timeout bounds the whole; commands not answered by then fail with it.
+    /// pipeline's deadline bounds the whole: each command has it.
     pub(crate) async fn run_pipeline(
         self: &Arc<Self>,
         bytes: &[u8],
         infos: &[&'static CommandInfo],
-        timeout: Option<Duration>,
+        deadline: Option<Deadline>,
     ) -> Vec<Result<Value, Error>> {
         let mut rest = bytes;
         let mut parts = Vec::with_capacity(infos.len());
@@ -469,19 +467,11 @@ impl Cluster {
             let Some(len) = Args::of(rest).map(Args::byte_len) else { break };
             let one = Encoded::concat(rest[..len].to_vec());
             rest = &rest[len..];
-            parts.push((self.submit(one.clone(), info, None), one, *info));
+            parts.push((self.submit(one.clone(), info, deadline), one, *info));
         }
-        let deadline = timeout.map(|t| (Instant::now() + t, t));
         let mut results = Vec::with_capacity(parts.len());
         for (pending, request, info) in parts {
-            let settled = fanout::settle(self, pending, request, info);
-            let r = match deadline {
-                Some((at, t)) => tokio::time::timeout_at(at, settled)
-                    .await
-                    .unwrap_or_else(|_| Err(Error::timeout(t).with_command(info.name))),
-                None => settled.await,
-            };
-            results.push(r);
+            results.push(fanout::settle(self, pending, request, info, deadline).await);
         }
         results
     }
@@ -505,18 +495,18 @@ async fn refresh_every(cluster: Weak<Cluster>, every: Duration) {
     }
 }
 
-fn send(node: &Node, request: Encoded, info: &'static CommandInfo, timeout: Option<Duration>) -> Pending {
+fn send(node: &Node, request: Encoded, info: &'static CommandInfo, deadline: Option<Deadline>) -> Pending {
     match request.blocking() {
-        Blocking::No => node.conn().submit(request, info, timeout),
-        _ => node.dedicated.submit(request, info, timeout),
+        Blocking::No => node.conn().submit(request, info, deadline),
+        _ => node.dedicated.submit(request, info, deadline),
     }
 }
 
 /// ASKING and the request, back to back on one connection, so that ASKING applies to it.
-fn asking(node: &Node, request: Encoded, info: &'static CommandInfo) -> Pending {
+fn asking(node: &Node, request: Encoded, info: &'static CommandInfo, deadline: Option<Deadline>) -> Pending {
     let mut buf = Vec::with_capacity(request.as_bytes().len() + 20);
     buf.extend_from_slice(b"*1\r\n$6\r\nASKING\r\n");
     buf.extend_from_slice(request.as_bytes());
-    let rx = node.conn().submit_batch(Encoded::concat(buf), 2, info);
-    Pending::asked(rx, request)
+    let rx = node.conn().submit_batch(Encoded::concat(buf), 2, info, deadline);
+    Pending::asked(rx, request, deadline)
 }

@@ -192,7 +192,35 @@ pub(crate) async fn run(rd: &mut ReadHalf, wr: &mut WriteHalf, cfg: &Config) -> 
         let reply = wire.call(CmdBuf::new(b"$8\r\nREADONLY\r\n", 1)).await?;
         expect_ok(reply, "READONLY")?;
     }
+    in_step(&mut wire).await?;
     Ok(Session { protocol, leftover: wire.buf })
+}
+
+/// The payload of the PING that ends the handshake.
+const SYNC: &[u8] = b"tredis-handshake-done";
+
+/// Proves the connection is in step before callers use it: a PING whose echo must be the
+/// next reply, with nothing after it. A server that sent something nobody asked for (an extra
+/// reply after HELLO, say) would otherwise hand it to the first caller as its answer.
+async fn in_step(wire: &mut Wire<'_>) -> Result<(), Error> {
+    let mut c = CmdBuf::new(b"$4\r\nPING\r\n", 1);
+    c.arg(SYNC);
+    let reply = wire.call(c).await?;
+    if let Value::Error(_) | Value::BulkError(_) = reply {
+        let msg = text(&reply);
+        return Err(if is_auth_error(&msg) {
+            Error::auth(msg)
+        } else {
+            Error::connect(format!("PING failed: {msg}"))
+        });
+    }
+    let echoed = matches!(&reply, Value::Bulk(b) | Value::Simple(b) if b == SYNC);
+    if !echoed || !wire.buf.is_empty() {
+        return Err(Error::connect(
+            "the server sent a reply nobody asked for during the handshake; the connection is out of step",
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -3,14 +3,21 @@
 //! The writer appends a whole batch under one lock; the reader hands out the replies of one read
 //! under one lock. So the lock is taken per batch, never per command. When the connection
 //! dies, every waiter is failed once, and nothing can be appended afterwards.
+//!
+//! A waiter whose deadline passes is answered at once ([`Inflight::expire`]) but keeps its
+//! place: its reply is still on its way and must be matched, then dropped, so that no later
+//! caller receives it.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use tokio::sync::oneshot;
 
+use tokio::time::Instant;
+
 use crate::command::{CommandInfo, Encoded};
+use crate::deadline::{self, Deadline};
 use crate::resp::Value;
 use crate::Error;
 
@@ -37,6 +44,8 @@ pub(crate) enum ReplyTo {
     One(oneshot::Sender<Answer>),
     /// A batch of `n` commands, sent as one unit so that nothing interleaves with it.
     Many(usize, oneshot::Sender<BatchAnswer>),
+    /// The connection's own request (a health-check PING): its reply is dropped.
+    Internal,
 }
 
 impl ReplyTo {
@@ -45,6 +54,7 @@ impl ReplyTo {
         match self {
             ReplyTo::One(tx) => tx.is_closed(),
             ReplyTo::Many(_, tx) => tx.is_closed(),
+            ReplyTo::Internal => false,
         }
     }
 
@@ -57,6 +67,7 @@ impl ReplyTo {
             ReplyTo::Many(_, tx) => {
                 let _ = tx.send(BatchAnswer { values: Vec::new(), error: Some(err), request: Some(request) });
             }
+            ReplyTo::Internal => {}
         }
     }
 }
@@ -66,39 +77,66 @@ pub(crate) struct Request {
     pub bytes: Encoded,
     pub reply: ReplyTo,
     pub info: &'static CommandInfo,
+    pub deadline: Option<Deadline>,
 }
 
-/// A written request waiting for its replies.
+/// A written request waiting for its replies. `tx` is `None` once nobody waits any more (the
+/// deadline passed and the caller was answered, or the connection's own PING): the reply is
+/// then matched and dropped.
 pub(crate) enum Waiter {
     One {
-        tx: oneshot::Sender<Answer>,
+        tx: Option<oneshot::Sender<Answer>>,
         request: Encoded,
         info: &'static CommandInfo,
+        deadline: Option<Deadline>,
     },
     Many {
         want: usize,
         got: Vec<Value>,
-        tx: oneshot::Sender<BatchAnswer>,
+        tx: Option<oneshot::Sender<BatchAnswer>>,
         request: Encoded,
         info: &'static CommandInfo,
+        deadline: Option<Deadline>,
     },
 }
 
 impl Waiter {
-    fn fail(self, err: &Error) {
+    fn deadline(&self) -> Option<Deadline> {
         match self {
-            Waiter::One { tx, request, info } => {
-                let _ = tx.send(Answer {
-                    result: Err(err.duplicate().with_command(info.name)),
-                    request: Some(request),
-                });
+            Waiter::One { deadline, .. } | Waiter::Many { deadline, .. } => *deadline,
+        }
+    }
+
+    /// Whether a caller still waits for it.
+    fn waited_for(&self) -> bool {
+        match self {
+            Waiter::One { tx, .. } => tx.is_some(),
+            Waiter::Many { tx, .. } => tx.is_some(),
+        }
+    }
+
+    /// Answers the caller with `err` (the request bytes are handed back, for a retry where
+    /// that is safe), leaving the waiter in place to absorb its replies.
+    fn answer_err(&mut self, err: &Error) {
+        match self {
+            Waiter::One { tx, request, info, .. } => {
+                if let Some(tx) = tx.take() {
+                    let request = std::mem::replace(request, Encoded::concat(Vec::new()));
+                    let _ = tx.send(Answer {
+                        result: Err(err.duplicate().with_command(info.name)),
+                        request: Some(request),
+                    });
+                }
             }
             Waiter::Many { got, tx, info, request, .. } => {
-                let _ = tx.send(BatchAnswer {
-                    values: got,
-                    error: Some(err.duplicate().with_command(info.name)),
-                    request: Some(request),
-                });
+                if let Some(tx) = tx.take() {
+                    let request = std::mem::replace(request, Encoded::concat(Vec::new()));
+                    let _ = tx.send(BatchAnswer {
+                        values: std::mem::take(got),
+                        error: Some(err.duplicate().with_command(info.name)),
+                        request: Some(request),
+                    });
+                }
             }
         }
     }
@@ -108,6 +146,8 @@ impl Waiter {
 pub(crate) enum Ready {
     One(oneshot::Sender<Answer>, Encoded, Value),
     Many(oneshot::Sender<BatchAnswer>, Vec<Value>, Encoded),
+    /// Nobody waits for these replies any more.
+    Dropped,
 }
 
 impl Ready {
@@ -120,6 +160,24 @@ impl Ready {
             Ready::Many(tx, values, request) => {
                 let _ = tx.send(BatchAnswer { values, error: None, request: Some(request) });
             }
+            Ready::Dropped => {}
+        }
+    }
+
+    /// Fails the waiter instead: its reply cannot be trusted.
+    pub(crate) fn fail(self, err: &Error) {
+        match self {
+            Ready::One(tx, request, _) => {
+                let _ = tx.send(Answer { result: Err(err.duplicate()), request: Some(request) });
+            }
+            Ready::Many(tx, _, request) => {
+                let _ = tx.send(BatchAnswer {
+                    values: Vec::new(),
+                    error: Some(err.duplicate()),
+                    request: Some(request),
+                });
+            }
+            Ready::Dropped => {}
         }
     }
 }
@@ -128,6 +186,9 @@ impl Ready {
 struct Queue {
     waiters: VecDeque<Waiter>,
     closed: bool,
+    /// No waiter's deadline is earlier (some may be later: it is only lowered on push, and
+    /// raised again by a scan), so that most ticks skip the scan.
+    earliest: Option<Instant>,
 }
 
 /// The in-flight queue of one connection.
@@ -135,6 +196,8 @@ struct Queue {
 pub(crate) struct Inflight {
     queue: Mutex<Queue>,
     len: AtomicUsize,
+    /// Reads that completed a waiter, ever: the health check's sign of progress.
+    progress: AtomicU64,
 }
 
 impl Inflight {
@@ -157,11 +220,26 @@ impl Inflight {
             return false;
         }
         let n = batch.len();
-        q.waiters.extend(batch.drain(..).map(|r| match r.reply {
-            ReplyTo::One(tx) => Waiter::One { tx, request: r.bytes, info: r.info },
-            ReplyTo::Many(want, tx) => {
-                Waiter::Many { want, got: Vec::with_capacity(want), tx, request: r.bytes, info: r.info }
+        for d in batch.iter().filter_map(|r| r.deadline) {
+            if q.earliest.map_or(true, |e| d.at < e) {
+                q.earliest = Some(d.at);
             }
+        }
+        q.waiters.extend(batch.drain(..).map(|r| match r.reply {
+            ReplyTo::One(tx) => {
+                Waiter::One { tx: Some(tx), request: r.bytes, info: r.info, deadline: r.deadline }
+            }
+            ReplyTo::Internal => {
+                Waiter::One { tx: None, request: r.bytes, info: r.info, deadline: r.deadline }
+            }
+            ReplyTo::Many(want, tx) => Waiter::Many {
+                want,
+                got: Vec::with_capacity(want),
+                tx: Some(tx),
+                request: r.bytes,
+                info: r.info,
+                deadline: r.deadline,
+            },
         }));
         self.len.fetch_add(n, Ordering::Relaxed);
         true
@@ -177,15 +255,19 @@ impl Inflight {
                 None => return false,
                 Some(Waiter::One { .. }) => {
                     if let Some(Waiter::One { tx, request, .. }) = q.waiters.pop_front() {
-                        out.push(Ready::One(tx, request, v));
+                        out.push(tx.map_or(Ready::Dropped, |tx| Ready::One(tx, request, v)));
                         done += 1;
                     }
                 }
-                Some(Waiter::Many { want, got, .. }) => {
-                    got.push(v);
-                    if got.len() == *want {
+                Some(Waiter::Many { want, got, tx, .. }) => {
+                    // A batch nobody waits for only counts its replies.
+                    *want -= 1;
+                    if tx.is_some() {
+                        got.push(v);
+                    }
+                    if *want == 0 {
                         if let Some(Waiter::Many { tx, got, request, .. }) = q.waiters.pop_front() {
-                            out.push(Ready::Many(tx, got, request));
+                            out.push(tx.map_or(Ready::Dropped, |tx| Ready::Many(tx, got, request)));
                             done += 1;
                         }
                     }
@@ -193,7 +275,39 @@ impl Inflight {
             }
         }
         self.len.fetch_sub(done, Ordering::Relaxed);
+        if done > 0 {
+            self.progress.fetch_add(1, Ordering::Relaxed);
+        }
         true
+    }
+
+    /// How many reads completed a waiter so far.
+    pub(crate) fn progress(&self) -> u64 {
+        self.progress.load(Ordering::Relaxed)
+    }
+
+    /// Answers every waiter whose deadline passed at `now` ([`Error::overdue`]: it was
+    /// written, so it may have run).
+    pub(crate) fn expire(&self, now: Instant) {
+        let mut q = self.lock();
+        if q.earliest.map_or(true, |e| e > now) {
+            return;
+        }
+        let mut earliest: Option<Instant> = None;
+        for w in q.waiters.iter_mut().filter(|w| w.waited_for()) {
+            match w.deadline() {
+                Some(d) if d.passed(now) => w.answer_err(&Error::overdue(d.after)),
+                Some(d) if earliest.map_or(true, |e| d.at < e) => earliest = Some(d.at),
+                _ => {}
+            }
+        }
+        q.earliest = earliest;
+    }
+
+    /// Whether the oldest waiter's deadline passed at `now`: every other reply waits behind
+    /// its reply.
+    pub(crate) fn front_overdue(&self, now: Instant) -> bool {
+        deadline::passed(self.lock().waiters.front().and_then(Waiter::deadline), now)
     }
 
     /// Fails every waiter and refuses later batches.
@@ -204,8 +318,8 @@ impl Inflight {
             q.waiters.drain(..).collect()
         };
         self.len.store(0, Ordering::Relaxed);
-        for w in waiters {
-            w.fail(err);
+        for mut w in waiters {
+            w.answer_err(err);
         }
     }
 }

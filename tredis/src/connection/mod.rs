@@ -4,12 +4,17 @@
 //! A background task owns the socket. It connects (trying each configured host), replays the
 //! handshake, then runs the writer (this task) and a reader task until the connection fails; then
 //! it reconnects with backoff. Callers only push onto an unbounded channel whose length is
-//! bounded by a counter while no connection is up. Every request gets exactly one answer:
+//! bounded by a counter of the requests not yet written. Every request gets exactly one
+//! answer, and only this task knows which applies, so it alone gives the failures:
 //!
 //! - not yet written when the connection fails: kept and sent on the next connection;
 //! - written, no reply yet: [`ErrorKind::Indeterminate`](crate::ErrorKind::Indeterminate),
-//!   never replayed;
-//! - no connection could be made: [`ErrorKind::Connect`](crate::ErrorKind::Connect).
+//!   never replayed, with the cause as its source;
+//! - no connection could be made: [`ErrorKind::Connect`](crate::ErrorKind::Connect);
+//! - its deadline passed: [`ErrorKind::Timeout`](crate::ErrorKind::Timeout) if it was not
+//!   written yet, else `Indeterminate` (see [`crate::deadline`]);
+//! - the client closed: [`ErrorKind::Closed`](crate::ErrorKind::Closed) if it was not written
+//!   yet, else `Indeterminate`.
 //!
 //! With several hosts, only the primary is accepted (ROLE). When a caller learns that the
 //! connection now leads to a replica (a READONLY reply), [`Connection::relocate`] stops writing,
@@ -34,6 +39,7 @@ use tokio::sync::{mpsc, oneshot, watch, Notify};
 
 use crate::command::{CommandInfo, Encoded};
 use crate::config::{Addr, CloseEvent, Config, Wanted};
+use crate::deadline::Deadline;
 use crate::log;
 use crate::request::Pending;
 use crate::Error;
@@ -82,12 +88,16 @@ enum State {
 
 /// What callers and the connection task share.
 pub(crate) struct Shared {
+    /// Requests submitted and neither written nor answered yet.
     queued: AtomicUsize,
     connected: AtomicBool,
     started: AtomicBool,
     closed: AtomicBool,
     close: Notify,
     start: Notify,
+    /// Ends a reconnect backoff early: a failover was announced, so waiting longer only
+    /// delays the callers.
+    wake: Notify,
     state: watch::Sender<State>,
     /// Set by `relocate` until the next connection is made. The writer checks it before each
     /// write, so the move happens with the next request (a READONLY retry comes at once),
@@ -142,6 +152,7 @@ impl Connection {
             closed: AtomicBool::new(false),
             close: Notify::new(),
             start: Notify::new(),
+            wake: Notify::new(),
             state,
             relocating: AtomicBool::new(false),
             addr: std::sync::Mutex::new(None),
@@ -150,17 +161,18 @@ impl Connection {
         Connection { tx, shared, cfg }
     }
 
-    /// Queues a command; the returned future resolves to its answer.
+    /// Queues a command; the returned future resolves to its answer, by `deadline` at the
+    /// latest.
     #[inline]
     pub(crate) fn submit(
         &self,
         bytes: Encoded,
         info: &'static CommandInfo,
-        timeout: Option<Duration>,
+        deadline: Option<Deadline>,
     ) -> Pending {
         let (tx, rx) = oneshot::channel();
-        self.enqueue(Request { bytes, reply: ReplyTo::One(tx), info });
-        Pending::waiting(rx, timeout)
+        self.enqueue(Request { bytes, reply: ReplyTo::One(tx), info, deadline });
+        Pending::waiting(rx, deadline)
     }
 
     /// Queues `n` commands encoded back to back, as one unit: nothing interleaves with them.
@@ -169,9 +181,10 @@ impl Connection {
         bytes: Encoded,
         n: usize,
         info: &'static CommandInfo,
+        deadline: Option<Deadline>,
     ) -> oneshot::Receiver<BatchAnswer> {
         let (tx, rx) = oneshot::channel();
-        self.enqueue(Request { bytes, reply: ReplyTo::Many(n, tx), info });
+        self.enqueue(Request { bytes, reply: ReplyTo::Many(n, tx), info, deadline });
         rx
     }
 
@@ -184,8 +197,10 @@ impl Connection {
             let e = Error::connect("not connected: auto_connect is off, so call `Client::ready()` first");
             return refuse(request, e);
         }
+        // Bounded whether connected or not: a server that stops reading must not make the
+        // client buffer without end.
         let queued = self.shared.queued.fetch_add(1, Ordering::Relaxed);
-        if queued >= self.cfg.max_queued && !self.shared.connected.load(Ordering::Relaxed) {
+        if queued >= self.cfg.max_queued {
             self.shared.dequeued(1);
             return refuse(request, Error::queue_full(self.cfg.max_queued));
         }
@@ -200,6 +215,12 @@ impl Connection {
     /// replies makes one move.
     pub(crate) fn relocate(&self) {
         self.shared.relocating.store(true, Ordering::Release);
+        self.wake();
+    }
+
+    /// Ends a reconnect backoff now: a failover was announced, the server may be back.
+    pub(crate) fn wake(&self) {
+        self.shared.wake.notify_one();
     }
 
     /// The server it is (or was last) connected to.
@@ -240,7 +261,8 @@ impl Connection {
     }
 
     /// Closes the connection: queued requests fail with `Closed`, in-flight ones with
-    /// `Indeterminate`. Resolves once the connection task has stopped.
+    /// `Indeterminate`. Resolves once the connection task has stopped, which it does at once,
+    /// whatever the socket does (even in the middle of a write the server does not read).
     pub(crate) async fn close(&self) {
         let mut rx = self.shared.state.subscribe();
         self.shared.closed.store(true, Ordering::Release);
@@ -270,13 +292,24 @@ fn fail_queued(
     shared: &Shared,
     err: &Error,
 ) {
+    while let Ok(r) = rx.try_recv() {
+        carry.push_back(r);
+    }
+    shared.dequeued(carry.len());
     for r in carry.drain(..) {
         r.reply.fail(err.duplicate().with_command(r.info.name), r.bytes);
     }
+}
+
+/// While no connection is up: answers the waiting requests whose deadline passed (they were
+/// never written) and lets go of those whose caller gave up.
+fn expire_queued(rx: &mut mpsc::UnboundedReceiver<Request>, carry: &mut VecDeque<Request>, shared: &Shared) {
     while let Ok(r) = rx.try_recv() {
-        shared.dequeued(1);
-        r.reply.fail(err.duplicate().with_command(r.info.name), r.bytes);
+        carry.push_back(r);
     }
+    let (before, mut now) = (carry.len(), None);
+    carry.retain_mut(|r| writer::sendable(r, &mut now));
+    shared.dequeued(before - carry.len());
 }
 
 /// An established, handshaken connection.
@@ -408,24 +441,39 @@ async fn run(cfg: Arc<Config>, shared: Arc<Shared>, mut rx: mpsc::UnboundedRecei
     let mut carry: VecDeque<Request> = VecDeque::new();
     let mut backoff = Backoff::new(cfg.backoff_min, cfg.backoff_max);
     let mut host = first;
+    let mut tick = writer::ticker();
     while !shared.started.load(Ordering::Acquire) {
         shared.start.notified().await;
     }
     // The task also ends when every handle was dropped (`rx.is_closed()`).
-    while !shared.closed.load(Ordering::Acquire) && !rx.is_closed() {
-        let attempt = tokio::select! {
-            _ = shared.closing() => break,
-            r = connect(&cfg, &mut host) => r,
+    'connect: while !shared.closed.load(Ordering::Acquire) && !rx.is_closed() {
+        // Requests that wait meanwhile are answered by their deadlines. A failover
+        // announced meanwhile starts the attempt anew: the server it waits on (a stopped
+        // one, say) is no longer the one to use.
+        let mut connecting = std::pin::pin!(connect(&cfg, &mut host));
+        let attempt = loop {
+            tokio::select! {
+                biased;
+                _ = shared.closing() => break 'connect,
+                r = &mut connecting => break r,
+                _ = shared.wake.notified() => continue 'connect,
+                _ = tick.tick() => expire_queued(&mut rx, &mut carry, &shared),
+            }
         };
         let est = match attempt {
             Ok(est) => est,
             Err(e) => {
                 shared.state.send_replace(State::Failed(Arc::new(e.duplicate())));
                 fail_queued(&mut rx, &mut carry, &shared, &e);
-                let delay = backoff.next_delay();
-                tokio::select! {
-                    _ = shared.closing() => break,
-                    _ = tokio::time::sleep(delay) => continue,
+                let mut delay = std::pin::pin!(tokio::time::sleep(backoff.next_delay()));
+                loop {
+                    tokio::select! {
+                        biased;
+                        _ = shared.closing() => break 'connect,
+                        _ = &mut delay => continue 'connect,
+                        _ = shared.wake.notified() => continue 'connect,
+                        _ = tick.tick() => expire_queued(&mut rx, &mut carry, &shared),
+                    }
                 }
             }
         };
@@ -446,10 +494,26 @@ async fn run(cfg: Arc<Config>, shared: Arc<Shared>, mut rx: mpsc::UnboundedRecei
         ));
         shared.connected.store(true, Ordering::Release);
         shared.state.send_replace(State::Ready);
-        let stopped = writer::serve(est.wr, inflight.clone(), done_rx, &mut rx, &mut carry, &shared).await;
+        let stopped = writer::serve(
+            est.wr,
+            inflight.clone(),
+            done_rx,
+            &mut rx,
+            &mut carry,
+            &shared,
+            &mut tick,
+            cfg.health_check,
+        )
+        .await;
         shared.connected.store(false, Ordering::Release);
         let err = match stopped {
             writer::Stopped::Lost(err) => err,
+            writer::Stopped::Closing => {
+                reader.abort();
+                let err = Error::unanswered("the client was closed before the reply came", Error::closed());
+                inflight.fail_all(&err);
+                break;
+            }
             writer::Stopped::Relocate => {
                 // Written requests still get their replies (READONLY ones retry elsewhere).
                 drained(&inflight, RELOCATE_DRAIN).await;
@@ -465,7 +529,7 @@ async fn run(cfg: Arc<Config>, shared: Arc<Shared>, mut rx: mpsc::UnboundedRecei
         };
         reader.abort();
         inflight.fail_all(&err);
-        if shared.closed.load(Ordering::Acquire) || err.kind() == crate::ErrorKind::Closed {
+        if shared.closed.load(Ordering::Acquire) {
             break;
         }
         log::warning!("connection to {} lost: {}", est.addr, err);

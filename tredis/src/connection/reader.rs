@@ -2,7 +2,13 @@
 //!
 //! Push frames (RESP3 `>`: pub/sub messages, tracking invalidations) never answer a request;
 //! they go to the push sink, if any. A reply with no waiter means the stream is out of step,
-//! so the connection is closed rather than risk handing a reply to the wrong caller.
+//! so the connection is closed rather than risk handing a reply to the wrong caller, and the
+//! replies of that read are not trusted either.
+//!
+//! Whatever ends the connection (EOF, a read error, bytes that are not RESP, a reply nobody
+//! asked for), the requests written on it and unanswered fail as
+//! [`ErrorKind::Indeterminate`](crate::ErrorKind::Indeterminate), with the cause as source:
+//! they reached the server, or may have.
 
 use std::sync::Arc;
 
@@ -31,8 +37,8 @@ pub(crate) async fn run(
     let mut dec = Decoder::new(limits);
     let mut values: Vec<Value> = Vec::new();
     let mut ready = Vec::new();
-    let err = 'read: loop {
-        loop {
+    let err = loop {
+        let broken = loop {
             match dec.decode(&mut buf) {
                 Ok(Some(Value::Push(p))) => {
                     if let Some(tx) = &pushes {
@@ -40,18 +46,27 @@ pub(crate) async fn run(
                     }
                 }
                 Ok(Some(v)) => values.push(v),
-                Ok(None) => break,
-                Err(e) => break 'read e,
+                Ok(None) => break None,
+                Err(e) => break Some(e),
             }
-        }
+        };
+        // The replies before a bad frame are whole and in order: they are answered first.
         if !values.is_empty() {
             if !inflight.complete(&mut values, &mut ready) {
-                break Error::protocol(
-                    "the server sent a reply that no request was waiting for; closing the connection",
+                let cause = Error::protocol("the server sent a reply that no request was waiting for");
+                let err = Error::unanswered(
+                    "the connection fell out of step: the server sent a reply nobody asked for",
+                    cause,
                 );
+                // Which reply was the extra one is unknown: none of this read is trusted.
+                ready.drain(..).for_each(|r| r.fail(&err));
+                break err;
             }
             // A caller who gave up (timeout, dropped future) is simply skipped.
             ready.drain(..).for_each(Ready::send);
+        }
+        if let Some(e) = broken {
+            break Error::unanswered(format!("the reply could not be read: {e}"), e);
         }
         if buf.capacity() - buf.len() < READ_CHUNK / 8 {
             buf.reserve(READ_CHUNK);
@@ -61,7 +76,10 @@ pub(crate) async fn run(
                 break Error::indeterminate("the server closed the connection")
             }
             // Part of a reply arrived: the stream is broken, not merely cut between replies.
-            Ok(0) => break Error::protocol("the server closed the connection in the middle of a reply"),
+            Ok(0) => {
+                let cause = Error::protocol("the server closed the connection in the middle of a reply");
+                break Error::unanswered("the server closed the connection in the middle of a reply", cause);
+            }
             Ok(_) => {}
             Err(e) => break Error::indeterminate(format!("read failed: {e}")),
         }

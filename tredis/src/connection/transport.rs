@@ -21,6 +21,7 @@ pub(crate) async fn open(addr: &Addr, limit: Duration) -> Result<(ReadHalf, Writ
                 let s = tokio::net::TcpStream::connect((host.as_str(), *port)).await?;
                 // Coalescing happens in the writer; Nagle would only add latency on top.
                 s.set_nodelay(true)?;
+                keepalive(&s)?;
                 let (r, w) = s.into_split();
                 Ok::<(ReadHalf, WriteHalf), std::io::Error>((Box::new(r), Box::new(w)))
             }
@@ -32,6 +33,17 @@ pub(crate) async fn open(addr: &Addr, limit: Duration) -> Result<(ReadHalf, Writ
         Ok(Err(e)) => Err(Error::connect(format!("{addr}: {e}")).with_source(e)),
         Err(_) => Err(Error::connect(format!("{addr}: no connection within {limit:?}"))),
     }
+}
+
+/// TCP keepalive: a peer that vanished (a host down, a cable cut, a NAT entry dropped) is
+/// found by the kernel after about a minute of silence even when no request is waiting.
+fn keepalive(s: &tokio::net::TcpStream) -> std::io::Result<()> {
+    let ka = socket2::TcpKeepalive::new()
+        .with_time(Duration::from_secs(30))
+        .with_interval(Duration::from_secs(10));
+    #[cfg(any(target_os = "linux", target_os = "android", target_vendor = "apple", target_os = "freebsd"))]
+    let ka = ka.with_retries(3);
+    socket2::SockRef::from(s).set_tcp_keepalive(&ka)
 }
 
 #[cfg(unix)]

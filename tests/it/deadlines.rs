@@ -1,0 +1,200 @@
+//! No caller waits forever, and every failure says what happened to the request: a black-holed
+//! link, a stopped server (reliability scenario 31), a half-open link (scenario 32), and the
+//! client closing with requests in flight. Each runs on a server of its own, behind the fault
+//! proxy where the network misbehaves.
+//!
+//! The figures (how late past its deadline the slowest call was, how soon the client was back)
+//! are printed; the assertions only catch hangs and wrong outcomes.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tredis::prelude::*;
+use tredis::{Client, Protocol};
+
+use crate::support::proxy::{Mode, Proxy};
+use crate::support::server::OwnServer;
+use crate::support::{within, Frozen};
+
+const DEADLINE: Duration = Duration::from_millis(500);
+
+/// Far more than any deadline here: only a hang exceeds it.
+const HANG: Duration = Duration::from_secs(20);
+
+fn client_for(url: &str, protocol: Protocol) -> Client {
+    Client::builder()
+        .url(url)
+        .protocol(protocol)
+        .command_timeout(DEADLINE)
+        .health_check_interval(Some(Duration::from_millis(200)))
+        .reconnect_backoff(Duration::from_millis(10), Duration::from_millis(200))
+        .connect_timeout(Duration::from_millis(500))
+        .build()
+        .unwrap()
+}
+
+fn host_port(url: &str) -> String {
+    url.trim_start_matches("redis://").trim_end_matches('/').to_string()
+}
+
+/// Runs 16 concurrent GETs and returns how far past `DEADLINE` the slowest one ended, after
+/// checking that each failed as a timeout (`Timeout` if never written, else
+/// `Indeterminate`), or, if the connection was found dead first, as unexecuted or
+/// indeterminate.
+async fn all_time_out(c: &Client, what: &str) -> Duration {
+    let calls = (0..16).map(|i| {
+        let c = c.clone();
+        tokio::spawn(async move {
+            let start = Instant::now();
+            let r = c.get(format!("deadline:{i}")).await;
+            (r, start.elapsed())
+        })
+    });
+    let mut late = Duration::ZERO;
+    for call in calls {
+        let (r, took) = tokio::time::timeout(HANG, call).await.expect("no hang").unwrap();
+        let e = r.expect_err(what);
+        assert!(e.is_unexecuted() || e.kind() == ErrorKind::Indeterminate, "{what}: after {took:?}: {e}");
+        assert!(!e.is_timeout() || matches!(e.kind(), ErrorKind::Timeout | ErrorKind::Indeterminate), "{e}");
+        late = late.max(took.saturating_sub(DEADLINE));
+    }
+    late
+}
+
+/// How long until a GET succeeds again.
+async fn back_after(c: &Client) -> Duration {
+    let start = Instant::now();
+    assert!(within(HANG, || async { c.ping().await.is_ok() }).await, "the client never came back");
+    start.elapsed()
+}
+
+#[tokio::test]
+async fn a_black_hole_ends_every_call_by_its_deadline() {
+    let server = OwnServer::start(&[]);
+    let proxy = Proxy::start(&host_port(&server.url())).await;
+    for protocol in [Protocol::Resp2, Protocol::Resp3] {
+        let c = client_for(&proxy.url(), protocol);
+        c.ready().await.unwrap();
+        proxy.set(Mode::BlackHole);
+        let late = all_time_out(&c, "black hole").await;
+        // New connections are swallowed too: the client keeps trying meanwhile.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        proxy.set(Mode::Pass);
+        let back = back_after(&c).await;
+        eprintln!("black hole ({protocol:?}): slowest call {late:?} past its deadline; back {back:?} after the link");
+        c.close().await;
+    }
+}
+
+#[tokio::test]
+async fn a_stopped_server_ends_every_call_by_its_deadline() {
+    // Scenario 31: the primary is SIGSTOPped for 3 s under INCR load.
+    let server = OwnServer::start(&[]);
+    let c = client_for(&server.url(), Protocol::Resp3);
+    c.ready().await.unwrap();
+    let key = "deadline:stopped";
+    c.del(key).await.unwrap();
+    let (acked, unknown, refused) =
+        (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+    let stop = Arc::new(AtomicBool::new(false));
+    let late = Arc::new(std::sync::Mutex::new(Duration::ZERO));
+    let writers: Vec<_> = (0..4)
+        .map(|_| {
+            let (c, acked, unknown, refused, stop, late) =
+                (c.clone(), acked.clone(), unknown.clone(), refused.clone(), stop.clone(), late.clone());
+            tokio::spawn(async move {
+                while !stop.load(Ordering::Relaxed) {
+                    let start = Instant::now();
+                    let r = c.incr(key).await;
+                    let took = start.elapsed();
+                    match r {
+                        Ok(_) => acked.fetch_add(1, Ordering::Relaxed),
+                        Err(e) if e.kind() == ErrorKind::Indeterminate => {
+                            unknown.fetch_add(1, Ordering::Relaxed)
+                        }
+                        Err(e) => {
+                            assert!(e.is_unexecuted(), "neither unexecuted nor indeterminate: {e}");
+                            refused.fetch_add(1, Ordering::Relaxed)
+                        }
+                    };
+                    let mut l = late.lock().unwrap();
+                    *l = (*l).max(took.saturating_sub(DEADLINE));
+                    assert!(took < HANG, "an INCR hung for {took:?}");
+                }
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let frozen = Frozen::freeze(server.pid().unwrap());
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    drop(frozen);
+    let back = back_after(&c).await;
+    stop.store(true, Ordering::Relaxed);
+    for w in writers {
+        tokio::time::timeout(HANG, w).await.expect("no hang").unwrap();
+    }
+    let stored: i64 =
+        c.get(key).await.unwrap().map_or(0, |v| std::str::from_utf8(&v).unwrap().parse().unwrap());
+    let (acked, unknown, refused) =
+        (acked.load(Ordering::Relaxed), unknown.load(Ordering::Relaxed), refused.load(Ordering::Relaxed));
+    eprintln!(
+        "stopped server: {acked} acknowledged, {unknown} indeterminate, {refused} not run, {stored} stored; slowest call {:?} past its deadline; back {back:?} after SIGCONT",
+        *late.lock().unwrap()
+    );
+    assert!(unknown > 0, "the stop left some INCRs without a reply");
+    assert!(stored as u64 >= acked, "an acknowledged INCR was lost");
+    assert!(stored as u64 <= acked + unknown, "an INCR ran that was reported as not run");
+}
+
+#[tokio::test]
+async fn a_half_open_link_is_found_and_replaced() {
+    // Scenario 32: the link goes silent (no FIN, no RST) while the client is idle.
+    let server = OwnServer::start(&[]);
+    let proxy = Proxy::start(&host_port(&server.url())).await;
+    let c = client_for(&proxy.url(), Protocol::Resp3);
+    c.ready().await.unwrap();
+    proxy.set(Mode::Silent);
+    // The idle health check finds the dead link; a call made meanwhile ends by its deadline.
+    let late = all_time_out(&c, "half-open link").await;
+    proxy.set(Mode::Pass);
+    let back = back_after(&c).await;
+    eprintln!("half-open link: slowest call {late:?} past its deadline; back {back:?} after the link");
+    assert!(proxy.accepted() >= 2, "the dead connection was replaced");
+}
+
+#[tokio::test]
+async fn close_answers_written_and_unwritten_requests_apart() {
+    let server = OwnServer::start(&[]);
+    let proxy = Proxy::start(&host_port(&server.url())).await;
+    let c = Client::builder().url(&proxy.url()).command_timeout(None).build().unwrap();
+    c.ready().await.unwrap();
+    // The server stops reading: the first requests fill the socket buffers (written, as far
+    // as the client knows), the later ones cannot be written.
+    proxy.set(Mode::Silent);
+    let big = vec![b'x'; 1 << 20];
+    let sets: Vec<_> = (0..32)
+        .map(|i| {
+            let (c, big) = (c.clone(), big.clone());
+            tokio::spawn(async move { c.set(format!("deadline:big:{i}"), big).await })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Bounded whatever the socket does: the writer is stuck in a write the server never reads.
+    tokio::time::timeout(HANG, c.close()).await.expect("close() returned");
+    let (mut written, mut unwritten) = (0, 0);
+    for s in sets {
+        let e = tokio::time::timeout(HANG, s).await.expect("no hang").unwrap().unwrap_err();
+        match e.kind() {
+            ErrorKind::Indeterminate => written += 1,
+            ErrorKind::Closed => {
+                assert!(e.is_unexecuted(), "{e}");
+                assert!(e.to_string().contains("was not sent"), "{e}");
+                unwritten += 1;
+            }
+            other => panic!("{other:?}: {e}"),
+        }
+    }
+    eprintln!("close with requests in flight: {written} indeterminate, {unwritten} closed unsent");
+    assert!(written > 0 && unwritten > 0, "{written} written, {unwritten} unwritten");
+}
