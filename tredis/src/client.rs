@@ -800,7 +800,8 @@ impl Builder {
                         || f.password != parts.password =>
                 {
                     return Err(Error::config(format!(
-                        "URL `{url}` names another database or other credentials than the first host"
+                        "URL `{}` names another database or other credentials than the first host",
+                        crate::config::redact(url)
                     )));
                 }
                 Some(_) => {}

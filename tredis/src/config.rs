@@ -48,8 +48,8 @@ pub enum Protocol {
     Resp3,
 }
 
-/// What one URL says.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+/// What one URL says. Its `Debug` shows `***` for the password.
+#[derive(Clone, PartialEq, Eq, Default)]
 pub struct UrlParts {
     /// The server address.
     pub addr: Option<Addr>,
@@ -65,23 +65,99 @@ pub struct UrlParts {
     pub client_name: Option<String>,
 }
 
-fn bad(url: &str, what: impl fmt::Display) -> Error {
-    Error::config(format!("URL `{}`: {what}", redact(url)))
+impl fmt::Debug for UrlParts {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UrlParts")
+            .field("addr", &self.addr)
+            .field("db", &self.db)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "***"))
+            .field("protocol", &self.protocol)
+            .field("client_name", &self.client_name)
+            .finish()
+    }
 }
 
-/// The URL with its password replaced, for messages.
-fn redact(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
+/// An error about `url` that shows neither its password nor, quoted in `what`, a piece of it.
+fn bad(url: &str, what: impl fmt::Display) -> Error {
+    let secrets = secret_ranges(url);
+    let what = what.to_string();
+    // Quoted pieces of the URL are odd-numbered between backticks; a piece found where a
+    // password may be (an unescaped `?` in one makes its tail look like a port) becomes `***`.
+    let from_secret = |piece: &str| {
+        (0..url.len())
+            .filter(|&i| url.as_bytes()[i..].starts_with(piece.as_bytes()))
+            .any(|i| secrets.iter().any(|s| i < s.end && s.start < i + piece.len()))
     };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    match rest[..authority_end].rfind('@') {
-        Some(at) => match rest[..at].split_once(':') {
-            Some((user, _)) => format!("{scheme}://{user}:***{}", &rest[at..]),
-            None => url.to_string(),
-        },
-        None => url.to_string(),
+    let what: Vec<&str> = what
+        .split('`')
+        .enumerate()
+        .map(|(i, part)| if i % 2 == 1 && !part.is_empty() && from_secret(part) { "***" } else { part })
+        .collect();
+    Error::config(format!("URL `{}`: {}", masked(url, &secrets), what.join("`")))
+}
+
+/// Options a URL may carry.
+const OPTIONS: [&str; 8] = ["db", "protocol", "resp", "client_name", "name", "user", "username", "password"];
+
+/// Byte ranges of `url` that may hold a password, chosen wide, since a URL that fails to parse
+/// may have been cut in the wrong places: the user info up to the last `@` of the URL (a
+/// password may hold `/`, `?`, `#` or `@` unescaped), but for a user name before its first
+/// `:`; and the value of each option whose name speaks of a password (`password=`, `pass=`,
+/// `token=` ...), up to the next known option (a password may hold `&` unescaped).
+fn secret_ranges(url: &str) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    let start = url.find("://").map_or(0, |i| i + 3);
+    if let Some(at) = url[start..].rfind('@').map(|i| start + i) {
+        let info = &url[start..at];
+        match info.find(':') {
+            Some(colon) if !info[..colon].contains(['/', '?', '#', '&', '=']) => {
+                out.push(start + colon + 1..at);
+            }
+            // The old `redis://password@host` form: all of it.
+            _ => out.push(start..at),
+        }
     }
+    let lower = url.to_ascii_lowercase();
+    for (i, _) in lower.match_indices(['?', '&']) {
+        let Some((key, _)) = lower[i + 1..].split_once('=') else { continue };
+        if key.contains(['&', '#'])
+            || !["pass", "pwd", "secret", "token", "auth"].iter().any(|w| key.contains(w))
+        {
+            continue;
+        }
+        let value = i + 1 + key.len() + 1;
+        let end = lower[value..]
+            .match_indices('&')
+            .map(|(j, _)| value + j)
+            .find(|&j| OPTIONS.iter().any(|o| lower[j + 1..].starts_with(&format!("{o}="))))
+            .unwrap_or(url.len());
+        out.push(value..end);
+    }
+    out.retain(|r| !r.is_empty());
+    out
+}
+
+/// `url` with each of `secrets` (ranges of it) shown as `***`.
+fn masked(url: &str, secrets: &[std::ops::Range<usize>]) -> String {
+    let mut shown = String::with_capacity(url.len());
+    let mut from = 0;
+    let mut sorted = secrets.to_vec();
+    sorted.sort_by_key(|r| r.start);
+    for r in sorted {
+        if r.start >= from {
+            shown.push_str(&url[from..r.start]);
+            shown.push_str("***");
+        }
+        from = from.max(r.end);
+    }
+    shown.push_str(&url[from.min(url.len())..]);
+    shown
+}
+
+/// The URL with anything that may be a password replaced by `***`, for messages.
+pub(crate) fn redact(url: &str) -> String {
+    masked(url, &secret_ranges(url))
 }
 
 fn percent_decode(url: &str, s: &str, what: &str) -> Result<String, Error> {
@@ -171,10 +247,7 @@ pub fn parse_url(url: &str) -> Result<UrlParts, Error> {
             "password" => parts.password = Some(v),
             "user" | "username" => parts.username = Some(v),
             other => {
-                return Err(bad(
-                    url,
-                    format!("unknown option `{other}`; known: db, protocol, client_name, user, password"),
-                ))
+                return Err(bad(url, format!("unknown option `{other}`; known: {}", OPTIONS.join(", "))))
             }
         }
     }
@@ -324,6 +397,19 @@ impl Default for Config {
     }
 }
 
+impl Config {
+    /// `text` with every password of the configuration in it replaced by `***`: for messages
+    /// that quote a server, which may echo what it was sent.
+    pub(crate) fn scrub(&self, text: &str) -> String {
+        let secrets = [self.password.as_deref(), self.sentinel_auth.as_ref().map(|(_, p)| p.as_str())];
+        secrets
+            .into_iter()
+            .flatten()
+            .filter(|s| !s.is_empty())
+            .fold(text.to_string(), |t, s| t.replace(s, "***"))
+    }
+}
+
 impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Config")
@@ -333,6 +419,8 @@ impl fmt::Debug for Config {
             .field("password", &self.password.as_ref().map(|_| "***"))
             .field("client_name", &self.client_name)
             .field("protocol", &self.protocol)
+            .field("sentinel", &self.sentinel)
+            .field("sentinel_auth", &self.sentinel_auth.as_ref().map(|(user, _)| (user, "***")))
             .finish_non_exhaustive()
     }
 }
@@ -387,5 +475,92 @@ mod tests {
         let e = err("redis://user:hunter2@h:bad");
         assert!(!e.contains("hunter2"), "password leaked: {e}");
         assert_eq!(parse_url("redis://h:bad").unwrap_err().kind(), crate::ErrorKind::Config);
+    }
+
+    /// Halves of the secret: a leaked fragment shows as well as the whole.
+    const HALVES: [&str; 2] = ["Qz7", "Kx4"];
+
+    fn assert_hidden(what: &str, shown: &str) {
+        for half in HALVES {
+            assert!(!shown.contains(half), "{what}: the password shows in {shown}");
+        }
+    }
+
+    #[test]
+    fn passwords_never_show_whatever_the_url_form() {
+        let urls = [
+            "redis://user:Qz7Kx4@host:6379/0",
+            "redis://Qz7Kx4@host",
+            "redis://:Qz7Kx4@host",
+            "redis://user:Qz7%2F%3F%40%23Kx4@host",
+            "redis://user:Qz7/Kx4@host/2",
+            "redis://user:Qz7?Kx4@host",
+            "redis://user:Qz7@Kx4@host",
+            "redis://user:Qz7#Kx4@host",
+            "redis://user:Qz7:Kx4@host",
+            "redis://host?password=Qz7Kx4&db=1",
+            "redis://host?db=1&password=Qz7%26Kx4",
+            "redis://host?db=1&password=Qz7&Kx4",
+            "redis://host?db=1&password=Qz7&Kx4=1",
+            "redis://host?PASSWORD=Qz7Kx4",
+            "redis://host?pass=Qz7Kx4",
+            "unix://user:Qz7Kx4@/tmp/redis.sock",
+            "unix://Qz7Kx4@/tmp/redis.sock?db=1",
+            "unix:///tmp/redis.sock?password=Qz7Kx4",
+            "redis+unix://user:Qz7Kx4@relative.sock",
+            "redis://user:Qz7Kx4@host:bad",
+            "redis://user:Qz7Kx4@host/x",
+            "redis://user:Qz7Kx4@host?bogus=1",
+            "redis://user:Qz7Kx4@host?protocol=9",
+            "redis://user:Qz7Kx4@[::1",
+            "redis://user:Qz7%zzKx4@host",
+            "redis://user:Qz7%FFKx4@host",
+            "redis://Qz7%zzKx4@host",
+            "http://user:Qz7Kx4@host",
+            "rediss://user:Qz7Kx4@host",
+            "user:Qz7Kx4@host:6379",
+            "redis://user:Qz7Kx4@host#frag",
+            "redis://user:Qz7Kx4@ho st",
+        ];
+        for url in urls {
+            assert_hidden(url, &redact(url));
+            match parse_url(url) {
+                Result::Ok(parts) => assert_hidden(url, &format!("{parts:?}")),
+                Err(e) => assert_hidden(url, &format!("{e} {e:?}")),
+            }
+        }
+        // What stays shows: the user name, the host and the options.
+        assert_eq!(redact("redis://me:Qz7Kx4@h:1/2?db=3"), "redis://me:***@h:1/2?db=3");
+        assert_eq!(redact("redis://Qz7Kx4@h"), "redis://***@h");
+        assert_eq!(redact("redis://h?db=1&password=Qz7&Kx4&name=x"), "redis://h?db=1&password=***&name=x");
+        let e = parse_url("redis://u:Qz7Kx4@h:bad").unwrap_err().to_string();
+        assert!(e.contains("redis://u:***@h:bad") && e.contains("port `bad`"), "{e}");
+        let e = parse_url("redis://u:Qz7?Kx4@h").unwrap_err().to_string();
+        assert!(e.contains("port `***`"), "{e}");
+    }
+
+    #[test]
+    fn builder_errors_and_config_debug_hide_passwords() {
+        let e = crate::Builder::default()
+            .hosts(["redis://u:Qz7Kx4@h1", "redis://u:Qz7%2FKx4@h2", "redis://Qz7Kx4@h3"])
+            .build()
+            .unwrap_err();
+        assert_hidden("two hosts", &format!("{e} {e:?}"));
+        assert!(e.to_string().contains("redis://u:***@h2"), "{e}");
+        let cfg = Config {
+            password: Some("Qz7Kx4".into()),
+            sentinel_auth: Some((Some("sentinel-user".into()), "Qz7Kx4".into())),
+            ..Config::default()
+        };
+        let shown = format!("{cfg:?}");
+        assert_hidden("Config", &shown);
+        assert!(shown.contains("sentinel-user"), "{shown}");
+        let echoed = "ERR unknown command 'HELLO', with args beginning with: '3' 'AUTH' 'default' 'Qz7Kx4'";
+        assert_hidden("scrub", &cfg.scrub(echoed));
+        let event = CloseEvent {
+            addr: Addr::Tcp { host: "h".into(), port: 1 },
+            error: Error::config(echoed).map_message(|m| cfg.scrub(m)),
+        };
+        assert_hidden("CloseEvent", &format!("{event:?} {}", event.error));
     }
 }

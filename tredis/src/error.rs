@@ -145,6 +145,12 @@ impl Error {
         self
     }
 
+    /// The same error with its message rewritten by `f` (to take secrets out of it).
+    pub(crate) fn map_message(mut self, f: impl FnOnce(&str) -> String) -> Error {
+        self.inner.message = f(&self.inner.message);
+        self
+    }
+
     pub(crate) fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Error {
         self.inner.source = Some(Arc::new(source));
         self

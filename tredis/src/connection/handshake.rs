@@ -121,8 +121,13 @@ pub(crate) async fn call_once(
     wire.call(cmd).await
 }
 
-/// Runs the handshake on a fresh connection.
+/// Runs the handshake on a fresh connection. Its errors hold no password, even one the
+/// server echoes back.
 pub(crate) async fn run(rd: &mut ReadHalf, wr: &mut WriteHalf, cfg: &Config) -> Result<Session, Error> {
+    exchange(rd, wr, cfg).await.map_err(|e| e.map_message(|m| cfg.scrub(m)))
+}
+
+async fn exchange(rd: &mut ReadHalf, wr: &mut WriteHalf, cfg: &Config) -> Result<Session, Error> {
     let mut wire = Wire { rd, wr, dec: Decoder::new(cfg.limits), buf: BytesMut::with_capacity(4096) };
     let mut protocol = Protocol::Resp2;
     let mut need_auth_and_name = true;
@@ -226,7 +231,45 @@ async fn in_step(wire: &mut Wire<'_>) -> Result<(), Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Addr;
     use bytes::Bytes;
+
+    /// A server (or proxy) that answers anything with an error quoting what it was sent, as
+    /// servers before 6.0 quote the arguments of an unknown command.
+    async fn echoing_server() -> Addr {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            while let Ok((mut s, _)) = listener.accept().await {
+                let mut buf = vec![0; 4096];
+                while let Ok(n @ 1..) = s.read(&mut buf).await {
+                    let quoted = String::from_utf8_lossy(&buf[..n]).replace("\r\n", " ");
+                    let _ = s.write_all(format!("-ERR bad request, args: {quoted}\r\n").as_bytes()).await;
+                }
+            }
+        });
+        Addr::Tcp { host: "127.0.0.1".into(), port }
+    }
+
+    #[tokio::test]
+    async fn an_echoed_password_never_shows_in_errors() {
+        let addr = echoing_server().await;
+        for protocol in [Protocol::Resp3, Protocol::Resp2] {
+            let cfg = Config { password: Some("Qz7Kx4".into()), protocol, ..Config::default() };
+            let (mut rd, mut wr) = super::super::transport::open(&addr, cfg.connect_timeout).await.unwrap();
+            let e = run(&mut rd, &mut wr, &cfg).await.err().expect("the handshake fails");
+            let shown = format!("{e} {e:?}");
+            assert!(shown.contains("AUTH") && !shown.contains("Qz7Kx4"), "{protocol:?}: {shown}");
+        }
+        let cfg = Config {
+            hosts: vec![addr.clone()],
+            sentinel_auth: Some((None, "Qz7Kx4".into())),
+            ..Config::default()
+        };
+        let e = super::super::sentinel::ask_primary(&addr, "mymaster", &cfg).await.unwrap_err();
+        let shown = format!("{e} {e:?}");
+        assert!(shown.contains("AUTH") && !shown.contains("Qz7Kx4"), "Sentinel: {shown}");
+    }
 
     fn role(fields: &[&str]) -> Value {
         Value::Array(fields.iter().map(|f| Value::Bulk(Bytes::from(f.to_string()))).collect())

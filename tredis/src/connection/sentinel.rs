@@ -23,10 +23,11 @@ async fn open(sentinel: &Addr, cfg: &Config) -> Result<(transport::ReadHalf, tra
             c.arg(user);
         }
         c.arg(password);
-        match handshake::call_once(&mut rd, &mut wr, cfg.limits, c).await? {
+        // A Sentinel may echo what it was sent: no message keeps the password.
+        match handshake::call_once(&mut rd, &mut wr, cfg.limits, c).await.map_err(|e| scrub(e, cfg))? {
             Value::Simple(ok) if &ok[..] == b"OK" => {}
             Value::Error(e) | Value::BulkError(e) => {
-                let text = String::from_utf8_lossy(&e);
+                let text = cfg.scrub(&String::from_utf8_lossy(&e));
                 return Err(Error::auth(format!("Sentinel {sentinel} refused the credentials: {text}")));
             }
             other => return Err(Error::protocol(format!("AUTH replied with {}", other.kind_name()))),
@@ -35,18 +36,23 @@ async fn open(sentinel: &Addr, cfg: &Config) -> Result<(transport::ReadHalf, tra
     Ok((rd, wr))
 }
 
+/// `e` without the passwords of `cfg`, for errors quoting what a Sentinel sent.
+fn scrub(e: Error, cfg: &Config) -> Error {
+    e.map_message(|m| cfg.scrub(m))
+}
+
 /// Sends one command to a Sentinel and reads its reply.
 async fn call(sentinel: &Addr, cfg: &Config, cmd: CmdBuf) -> Result<Value, Error> {
     let attempt = async {
         let (mut rd, mut wr) = open(sentinel, cfg).await?;
-        handshake::call_once(&mut rd, &mut wr, cfg.limits, cmd).await
+        handshake::call_once(&mut rd, &mut wr, cfg.limits, cmd).await.map_err(|e| scrub(e, cfg))
     };
     let reply = tokio::time::timeout(cfg.connect_timeout, attempt)
         .await
         .map_err(|_| Error::connect(format!("{sentinel}: no answer within {:?}", cfg.connect_timeout)))??;
     match reply {
         Value::Error(e) | Value::BulkError(e) => {
-            let text = String::from_utf8_lossy(&e).into_owned();
+            let text = cfg.scrub(&String::from_utf8_lossy(&e));
             // A Sentinel that wants a password says NOAUTH: name the missing option.
             if text.starts_with("NOAUTH") {
                 Err(Error::auth(format!(
@@ -181,7 +187,7 @@ async fn listen(
     let mut dec = Decoder::new(cfg.limits);
     let mut buf = BytesMut::with_capacity(1024);
     loop {
-        while let Some(v) = dec.decode(&mut buf)? {
+        while let Some(v) = dec.decode(&mut buf).map_err(|e| scrub(e, cfg))? {
             // ["message", "+switch-master", "<name> <old ip> <old port> <new ip> <new port>"]
             let Value::Array(items) = v else { continue };
             let is_ours = matches!(items.as_slice(), [Value::Bulk(kind), _, Value::Bulk(text)]

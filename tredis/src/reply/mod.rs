@@ -106,4 +106,6 @@ tuples! {
 }
 
 #[cfg(test)]
+mod fuzz;
+#[cfg(test)]
 mod tests;

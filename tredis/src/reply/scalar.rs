@@ -1,6 +1,6 @@
 //! Scalar decoders: status, integers, booleans, doubles, bytes, text, durations, TTLs.
 
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 
@@ -126,11 +126,22 @@ fn ttl(v: Value, unit: fn(u64) -> Duration) -> Result<Ttl, DecodeError> {
     }
 }
 
+/// The time `since` after the Unix epoch; an error, not a panic, when a hostile or broken
+/// server sends one that [`SystemTime`] cannot hold. `what` names the field for the message.
+pub(crate) fn unix_time(since: Duration, what: &str) -> Result<SystemTime, DecodeError> {
+    UNIX_EPOCH.checked_add(since).ok_or_else(|| {
+        DecodeError::new(format!(
+            "{what}: {} s after the Unix epoch is out of range for a time",
+            since.as_secs()
+        ))
+    })
+}
+
 fn expire_time(v: Value, unit: fn(u64) -> Duration) -> Result<ExpireTime, DecodeError> {
     match v {
         Value::Int(-2) => Result::Ok(ExpireTime::Missing),
         Value::Int(-1) => Result::Ok(ExpireTime::Persistent),
-        Value::Int(n) if n >= 0 => Result::Ok(ExpireTime::At(UNIX_EPOCH + unit(n as u64))),
+        Value::Int(n) if n >= 0 => unix_time(unit(n as u64), "expiry time").map(ExpireTime::At),
         other => Err(DecodeError::mismatch("an expiry time (-2, -1 or a Unix time)", &other)),
     }
 }

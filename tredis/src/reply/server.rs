@@ -1,10 +1,11 @@
 //! Server records: INFO, ROLE, SLOWLOG, ACL, COMMAND, MEMORY, MODULE and time.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 
 use super::record::map_record;
+use super::scalar::unix_time;
 use super::{Any, Array, Bulk, Decode, DecodeError, Double, Int, Str, UInt};
 use crate::resp::Value;
 
@@ -96,6 +97,11 @@ impl Decode for Role {
                 }
             }
         };
+        let port_num = |v: Value| -> Result<u16, DecodeError> {
+            let n = num(v)?;
+            u16::try_from(n)
+                .map_err(|_| DecodeError::new(format!("ROLE port {n} is out of range (0 to 65535)")))
+        };
         match role.as_str() {
             "master" => {
                 let offset = num(next()?)?;
@@ -103,14 +109,14 @@ impl Decode for Role {
                     .into_iter()
                     .map(|r| {
                         let (ip, port, off) = <(Str, Any, Any)>::decode(r)?;
-                        Ok((ip, num(port)? as u16, num(off)?))
+                        Ok((ip, port_num(port)?, num(off)?))
                     })
                     .collect::<Result<_, DecodeError>>()?;
                 Ok(Role::Master { offset, replicas })
             }
             "slave" | "replica" => {
                 let host = Str::decode(next()?)?;
-                let port = num(next()?)? as u16;
+                let port = port_num(next()?)?;
                 let state = Str::decode(next()?)?;
                 let offset = num(next()?)?;
                 Ok(Role::Replica { host, port, state, offset })
@@ -149,7 +155,7 @@ impl Decode for SlowlogEntry {
         let mut next = || it.next().expect("length checked");
         Ok(SlowlogEntry {
             id: UInt::decode(next())?,
-            at: UNIX_EPOCH + Duration::from_secs(UInt::decode(next())?),
+            at: unix_time(Duration::from_secs(UInt::decode(next())?), "SLOWLOG time")?,
             duration: Duration::from_micros(UInt::decode(next())?),
             args: Array::<Bulk>::decode(next())?,
             client_addr: Str::decode(next())?,
@@ -165,7 +171,7 @@ pub struct UnixSecs;
 impl Decode for UnixSecs {
     type Output = SystemTime;
     fn decode(v: Value) -> Result<SystemTime, DecodeError> {
-        Ok(UNIX_EPOCH + Duration::from_secs(UInt::decode(v)?))
+        unix_time(Duration::from_secs(UInt::decode(v)?), "LASTSAVE")
     }
 }
 
@@ -180,7 +186,11 @@ impl Decode for ServerTime {
         let bad = || DecodeError::new("TIME replied with a non-number");
         let secs: u64 = s.parse().map_err(|_| bad())?;
         let micros: u64 = us.parse().map_err(|_| bad())?;
-        Ok(UNIX_EPOCH + Duration::from_secs(secs) + Duration::from_micros(micros))
+        let since =
+            Duration::from_secs(secs).checked_add(Duration::from_micros(micros)).ok_or_else(|| {
+                DecodeError::new(format!("TIME replied {secs} s and {micros} µs, beyond any time"))
+            })?;
+        unix_time(since, "TIME")
     }
 }
 
@@ -330,7 +340,7 @@ impl Decode for LatencySample {
     type Output = (SystemTime, Duration);
     fn decode(v: Value) -> Result<Self::Output, DecodeError> {
         let (at, ms) = <(UInt, UInt)>::decode(v)?;
-        Ok((UNIX_EPOCH + Duration::from_secs(at), Duration::from_millis(ms)))
+        Ok((unix_time(Duration::from_secs(at), "LATENCY HISTORY time")?, Duration::from_millis(ms)))
     }
 }
 
@@ -353,7 +363,7 @@ impl Decode for LatencyEvent {
         let (event, at, latest, max) = <(Str, UInt, UInt, UInt)>::decode(v)?;
         Ok(LatencyEvent {
             event,
-            at: UNIX_EPOCH + Duration::from_secs(at),
+            at: unix_time(Duration::from_secs(at), "LATENCY LATEST time")?,
             latest: Duration::from_millis(latest),
             max: Duration::from_millis(max),
         })

@@ -85,3 +85,40 @@ fn records() {
     assert_eq!(m.matches, vec![LcsMatch { first: (4, 7), second: (5, 8), len: Some(4) }]);
     assert_eq!(KeyType::decode(Value::Simple("zset".into())), Result::Ok(KeyType::ZSet));
 }
+
+#[test]
+fn times_beyond_system_time_are_errors_not_panics() {
+    let time = |s: &str, us: &str| ServerTime::decode(Value::Array(vec![bulk(s), bulk(us)]));
+    let e = time("18446744073709551615", "0").unwrap_err();
+    assert!(e.to_string().contains("TIME") && e.to_string().contains("out of range"), "{e}");
+    let e = time("18446744073709551615", "18446744073709551615").unwrap_err();
+    assert!(e.to_string().contains("TIME"), "{e}");
+    assert!(time("1700000000", "5").is_ok());
+    // Whether these fit depends on the platform's `SystemTime`; they must not panic.
+    let _ = UnixSecs::decode(Value::Int(i64::MAX));
+    let _ = ExpireTimeSecs::decode(Value::Int(i64::MAX));
+    let _ = LatencyEvent::decode(Value::Array(vec![
+        bulk("x"),
+        Value::Int(i64::MAX),
+        Value::Int(1),
+        Value::Int(1),
+    ]));
+}
+
+#[test]
+fn role_ports_out_of_range_are_errors_not_truncated() {
+    let replica = |port: Value| {
+        Role::decode(Value::Array(vec![bulk("slave"), bulk("h"), port, bulk("connected"), Value::Int(1)]))
+    };
+    assert!(matches!(replica(Value::Int(6379)), Result::Ok(Role::Replica { port: 6379, .. })));
+    for bad in [Value::Int(65536 + 6379), Value::Int(-1), bulk("70000")] {
+        let e = replica(bad).unwrap_err();
+        assert!(e.to_string().contains("ROLE port"), "{e}");
+    }
+    let primary = Role::decode(Value::Array(vec![
+        bulk("master"),
+        Value::Int(1),
+        Value::Array(vec![Value::Array(vec![bulk("10.0.0.1"), bulk("65536"), bulk("0")])]),
+    ]));
+    assert!(primary.unwrap_err().to_string().contains("ROLE port 65536"));
+}

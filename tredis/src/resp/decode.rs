@@ -177,22 +177,25 @@ impl Decoder {
             if buf.get(pos) != Some(&b'$') {
                 break;
             }
-            // A length of at most 10 digits, then CRLF.
+            // A length of at most 10 digits, then CRLF. Counted in u64: 10 digits overflow a
+            // 32-bit usize.
             let mut i = pos + 1;
-            let mut n: usize = 0;
+            let mut n: u64 = 0;
             while i < buf.len() && buf[i].is_ascii_digit() && i - pos <= 10 {
-                n = n * 10 + usize::from(buf[i] - b'0');
+                n = n * 10 + u64::from(buf[i] - b'0');
                 i += 1;
             }
             if i == pos + 1
                 || i + 1 >= buf.len()
                 || buf[i] != b'\r'
                 || buf[i + 1] != b'\n'
-                || n > self.limits.max_bulk_len
+                || n > self.limits.max_bulk_len as u64
             {
                 // Incomplete, negative, or unusual: the general path decides.
                 break;
             }
+            // Fits: it is at most `max_bulk_len`.
+            let n = n as usize;
             let start = i + 2;
             let end = start + n;
             if end + 2 > buf.len() {
@@ -358,12 +361,13 @@ fn materialize(raw: Raw, frame: &Bytes) -> Value {
 
 /// Length of the line after the type byte, up to CRLF; `None` when the CRLF has not arrived.
 fn find_line(buf: &[u8], max: usize) -> Result<Option<usize>, Error> {
-    let window = &buf[1..buf.len().min(max + 3)];
+    // Saturating: a configured `max_line_len` of `usize::MAX` means no limit, not an overflow.
+    let window = &buf[1..buf.len().min(max.saturating_add(3))];
     match window.iter().position(|&b| b == b'\n') {
         Some(0) => Err(err("line feed without carriage return")),
         Some(i) if window[i - 1] == b'\r' => Ok(Some(i - 1)),
         Some(_) => Err(err("line feed without carriage return")),
-        None if buf.len() > max + 2 => Err(err(format!("line longer than {max} bytes"))),
+        None if buf.len() > max.saturating_add(2) => Err(err(format!("line longer than {max} bytes"))),
         None => Ok(None),
     }
 }

@@ -259,3 +259,14 @@ fn eof_mid_frame_leaves_an_incomplete_state() {
         assert_eq!(d.decode(&mut buf).unwrap(), None, "cut {cut}");
     }
 }
+
+#[test]
+fn limits_of_usize_max_mean_no_limit_not_an_overflow() {
+    let max = usize::MAX;
+    let unbounded = Limits { max_depth: max, max_bulk_len: max, max_elements: max, max_line_len: max };
+    let values =
+        decode_chunked(b"+OK\r\n*1\r\n$3\r\nabc\r\n%1\r\n+a\r\n:1\r\n$-1\r\n", 3, unbounded).unwrap();
+    assert_eq!(values.len(), 4);
+    let mut buf = BytesMut::from(&b"+still waiting for CRLF"[..]);
+    assert_eq!(Decoder::new(unbounded).decode(&mut buf).unwrap(), None);
+}
