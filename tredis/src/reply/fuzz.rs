@@ -440,7 +440,13 @@ fn resp_decoder_never_panics_or_spins_on_hostile_bytes() {
     let input = Arc::clone(&current);
     std::thread::spawn(move || {
         let cases = cases();
-        let tight = Limits { max_depth: 4, max_bulk_len: 16, max_elements: 32, max_line_len: 8 };
+        let tight = Limits {
+            max_depth: 4,
+            max_bulk_len: 16,
+            max_elements: 32,
+            max_line_len: 8,
+            max_reply_bytes: 4096,
+        };
         let (base, mut seen) = (seed_base(), [0; 2]);
         for round in 0..BYTE_ROUNDS {
             let seed = base.wrapping_add(round);

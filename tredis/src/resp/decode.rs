@@ -1,31 +1,93 @@
 //! The incremental RESP2/RESP3 decoder.
 //!
-//! Scalars are split off the read buffer as soon as they are complete (`split_to().freeze()`,
-//! a reference count, not a copy). Aggregates under construction live on an explicit stack, so
-//! nesting costs no recursion and a partial reply resumes where it stopped instead of being
-//! parsed again from its first byte.
+//! Payloads are split off the read buffer as soon as they are complete (`split_to().freeze()`,
+//! a reference count, not a copy; a run of bulk strings takes one split) and every value
+//! becomes its final [`Value`] at once, so a reply is never held in two forms. Aggregates under
+//! construction live on an explicit stack, so nesting costs no recursion and a partial reply
+//! resumes where it stopped instead of being parsed again from its first byte. Memory is
+//! charged to the reply when a header announces it, before any is reserved, and element
+//! vectors grow with the data received, up to exactly the announced count.
 
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 
 use super::Value;
 use crate::Error;
 
 /// Bounds on what a server may send in one reply.
+///
+/// A reply beyond any of them is a [`Protocol`](crate::ErrorKind::Protocol) error, and the
+/// connection closes. Set them with [`Builder::limits`](crate::Builder::limits), e.g.
+/// `Limits::default().max_reply_bytes(2 << 30)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
-    /// Deepest nesting of aggregates (arrays in arrays ...).
+    /// Deepest nesting of aggregates (arrays in arrays ...), default 128.
     pub max_depth: usize,
-    /// Longest bulk string, in bytes (the server's own default `proto-max-bulk-len` is 512 MiB).
+    /// Longest bulk string, in bytes (default 512 MiB, the server's own default
+    /// `proto-max-bulk-len`).
     pub max_bulk_len: usize,
-    /// Most values (scalars and aggregates) in one reply.
+    /// Most values (scalars and aggregates) in one reply, default 2^26.
     pub max_elements: usize,
-    /// Longest status, error or number line, in bytes.
+    /// Longest status, error or number line, in bytes, default 64 KiB.
     pub max_line_len: usize,
+    /// Most memory one reply may take, in bytes (default 640 MiB).
+    ///
+    /// A reply is charged every byte it takes on the wire (its payloads stay in the read
+    /// buffer, as views) plus `size_of::<Value>()` (40 bytes) for each element of each
+    /// aggregate, which is what its element vectors take. The charge is made when a header
+    /// announces a size, before anything is reserved for it: `*67108863` is refused after its
+    /// 12 bytes, not after gigabytes of element slots, and a bulk header beyond the budget
+    /// before its buffer is reserved.
+    ///
+    /// Why 640 MiB: it admits the largest value a server stores (512 MiB, its default
+    /// `proto-max-bulk-len`, as [`max_bulk_len`](field@Self::max_bulk_len)) with 128 MiB to
+    /// spare, and over 10 million small elements in one reply (an LRANGE, HGETALL or SMEMBERS
+    /// of millions of members; bigger collections are better paged with SCAN or ranges). Yet
+    /// what a broken or hostile server can make one reply cost stays well under 1 GiB. Raise
+    /// it for a trusted server that sends bigger replies.
+    pub max_reply_bytes: usize,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_depth: 128, max_bulk_len: 512 << 20, max_elements: 1 << 26, max_line_len: 64 << 10 }
+        Limits {
+            max_depth: 128,
+            max_bulk_len: 512 << 20,
+            max_elements: 1 << 26,
+            max_line_len: 64 << 10,
+            max_reply_bytes: 640 << 20,
+        }
+    }
+}
+
+impl Limits {
+    /// Sets [`max_depth`](field@Limits::max_depth).
+    pub fn max_depth(mut self, levels: usize) -> Limits {
+        self.max_depth = levels;
+        self
+    }
+
+    /// Sets [`max_bulk_len`](field@Limits::max_bulk_len).
+    pub fn max_bulk_len(mut self, bytes: usize) -> Limits {
+        self.max_bulk_len = bytes;
+        self
+    }
+
+    /// Sets [`max_elements`](field@Limits::max_elements).
+    pub fn max_elements(mut self, values: usize) -> Limits {
+        self.max_elements = values;
+        self
+    }
+
+    /// Sets [`max_line_len`](field@Limits::max_line_len).
+    pub fn max_line_len(mut self, bytes: usize) -> Limits {
+        self.max_line_len = bytes;
+        self
+    }
+
+    /// Sets [`max_reply_bytes`](field@Limits::max_reply_bytes): the memory budget of one reply.
+    pub fn max_reply_bytes(mut self, bytes: usize) -> Limits {
+        self.max_reply_bytes = bytes;
+        self
     }
 }
 
@@ -33,54 +95,96 @@ impl Default for Limits {
 #[derive(Debug)]
 pub struct Decoder {
     stack: Vec<Level>,
-    /// Bytes at the front of the buffer already parsed into the levels on the stack.
+    /// Bytes at the front of the buffer already parsed (headers, numbers): they leave it with
+    /// the next payload split off, or when the reply completes.
     pos: usize,
     limits: Limits,
+    /// Values of the reply in progress, against `max_elements`.
     elements: usize,
+    /// Bytes charged to the reply in progress, against `max_reply_bytes`.
+    charged: usize,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Agg {
+#[derive(Debug, Clone, Copy)]
+enum Seq {
     Array,
     Set,
     Push,
-    Map,
-    Attribute,
 }
 
-/// A byte range of the reply being parsed.
-#[derive(Debug, Clone, Copy)]
-struct Span {
-    start: usize,
-    end: usize,
-}
-
-/// A value whose payloads are still ranges of the read buffer.
+/// An aggregate under construction.
 #[derive(Debug)]
-enum Raw {
-    Simple(Span),
-    Error(Span),
-    Int(i64),
-    Bulk(Span),
-    Null,
-    Bool(bool),
-    Double(f64),
-    BigNumber(Span),
-    BulkError(Span),
-    Verbatim([u8; 3], Span),
-    Aggregate(Agg, Vec<Raw>),
+enum Level {
+    /// An array, set or push of `want` values.
+    Seq { kind: Seq, want: usize, items: Vec<Value> },
+    /// A map of `want` pairs; `key` waits for its value.
+    Map { want: usize, pairs: Vec<(Value, Value)>, key: Option<Value> },
+    /// An attribute: its values are counted and dropped (it annotates the next value).
+    Attribute { left: usize },
 }
 
-#[derive(Debug)]
-struct Level {
-    agg: Agg,
-    want: usize,
-    items: Vec<Raw>,
+impl Level {
+    /// Values still to come.
+    fn left(&self) -> usize {
+        match self {
+            Level::Seq { want, items, .. } => want - items.len(),
+            Level::Map { want, pairs, key } => 2 * (want - pairs.len()) - usize::from(key.is_some()),
+            Level::Attribute { left } => *left,
+        }
+    }
+
+    /// Adds the next value; `buffered` bytes wait to be parsed.
+    fn push(&mut self, v: Value, buffered: usize) {
+        match self {
+            Level::Seq { want, items, .. } => {
+                if items.len() == items.capacity() {
+                    grow(items, *want, buffered / 3, 1);
+                }
+                items.push(v);
+            }
+            Level::Map { want, pairs, key } => match key.take() {
+                None => *key = Some(v),
+                Some(k) => {
+                    if pairs.len() == pairs.capacity() {
+                        grow(pairs, *want, buffered / 6, 1);
+                    }
+                    pairs.push((k, v));
+                }
+            },
+            Level::Attribute { left } => *left -= 1,
+        }
+    }
+
+    /// The complete aggregate; `None` for attributes.
+    fn finish(self) -> Option<Value> {
+        match self {
+            Level::Seq { kind: Seq::Array, items, .. } => Some(Value::Array(items)),
+            Level::Seq { kind: Seq::Set, items, .. } => Some(Value::Set(items)),
+            Level::Seq { kind: Seq::Push, items, .. } => Some(Value::Push(items)),
+            Level::Map { pairs, .. } => Some(Value::Map(pairs)),
+            Level::Attribute { .. } => None,
+        }
+    }
+}
+
+/// Capacity for the items of an aggregate: what it announced, but never more than the bytes
+/// already received could hold (`fit` items), so a forged count does not allocate memory the
+/// data never fills.
+fn initial_capacity(want: usize, fit: usize) -> usize {
+    want.min(fit + 16)
+}
+
+/// Room for at least `need` more items: double, or what the bytes received could hold (`fit`),
+/// but never past `want`, so the final capacity is exact and has no slack.
+#[cold]
+fn grow<T>(items: &mut Vec<T>, want: usize, fit: usize, need: usize) {
+    let len = items.len();
+    items.reserve_exact((want - len).min(len.max(fit + 16)).max(need));
 }
 
 enum Step {
     Incomplete,
-    Value(Raw),
+    Value(Value),
     Open(Level),
 }
 
@@ -88,28 +192,29 @@ fn err(msg: impl Into<String>) -> Error {
     Error::protocol(msg)
 }
 
-/// Capacity to reserve for an aggregate: what it claims, but never more than what the bytes
-/// already received could hold, so a forged length cannot allocate memory the data never
-/// fills (every element takes at least 3 bytes).
-fn initial_capacity(n: usize, buffered: usize) -> usize {
-    n.min(buffered / 3 + 16)
-}
+/// Bulk strings parsed per split of the read buffer in [`Decoder::bulk_run`].
+const RUN: usize = 32;
 
 impl Decoder {
     /// A decoder with the given limits.
     pub fn new(limits: Limits) -> Decoder {
-        Decoder { stack: Vec::new(), pos: 0, limits, elements: 0 }
+        Decoder { stack: Vec::new(), pos: 0, limits, elements: 0, charged: 0 }
     }
 
     /// Capacity reserved for the innermost partial aggregate (tests of the allocation bound).
     #[cfg(test)]
     pub(super) fn partial_capacity(&self) -> usize {
-        self.stack.last().map_or(0, |l| l.items.capacity())
+        match self.stack.last() {
+            Some(Level::Seq { items, .. }) => items.capacity(),
+            Some(Level::Map { pairs, .. }) => pairs.capacity(),
+            _ => 0,
+        }
     }
 
     /// True when no value is partly decoded.
     pub fn is_idle(&self) -> bool {
-        self.stack.is_empty() && self.pos == 0
+        // Every byte parsed is charged, and the charge is cleared when a reply completes.
+        self.stack.is_empty() && self.charged == 0
     }
 
     /// Decodes the next complete value from `buf`, consuming its bytes. `Ok(None)` means more
@@ -119,7 +224,7 @@ impl Decoder {
             let mut value = match self.step(buf)? {
                 Step::Incomplete => return Ok(None),
                 Step::Value(v) => v,
-                Step::Open(level) if level.want == 0 => match finish(level) {
+                Step::Open(level) if level.left() == 0 => match level.finish() {
                     Some(v) => v,
                     None => continue,
                 },
@@ -139,13 +244,15 @@ impl Decoder {
             };
             loop {
                 let Some(top) = self.stack.last_mut() else {
-                    // One split and one freeze per reply; payloads become views of it.
-                    let frame = buf.split_to(self.pos).freeze();
-                    self.pos = 0;
+                    if self.pos > 0 {
+                        buf.advance(self.pos);
+                        self.pos = 0;
+                    }
                     self.elements = 0;
-                    return Ok(Some(materialize(value, &frame)));
+                    self.charged = 0;
+                    return Ok(Some(value));
                 };
-                top.items.push(value);
+                top.push(value, buf.len() - self.pos);
                 match self.complete_top(buf)? {
                     Some(v) => value = v,
                     // Incomplete, or an attribute (dropped: it annotates the next value).
@@ -157,59 +264,106 @@ impl Decoder {
 
     /// Takes what it can of the top aggregate in the fast path; once complete, pops it and
     /// returns it (`None` while incomplete, and for attributes).
-    fn complete_top(&mut self, buf: &[u8]) -> Result<Option<Raw>, Error> {
+    fn complete_top(&mut self, buf: &mut BytesMut) -> Result<Option<Value>, Error> {
         self.bulk_run(buf)?;
         let top = self.stack.last().expect("non-empty stack");
-        if top.items.len() < top.want {
+        if top.left() > 0 {
             return Ok(None);
         }
-        let level = self.stack.pop().expect("non-empty stack");
-        Ok(finish(level))
+        Ok(self.stack.pop().expect("non-empty stack").finish())
     }
 
-    /// The common case of big replies (LRANGE, MGET, SMEMBERS): a run of complete bulk
-    /// strings inside the current aggregate, parsed in one tight loop.
-    fn bulk_run(&mut self, buf: &[u8]) -> Result<(), Error> {
+    /// The common case of big replies (LRANGE, MGET, HGETALL): a run of complete bulk strings
+    /// inside the current aggregate, parsed in a tight loop, [`RUN`] at a time, each batch
+    /// split off the buffer once and handed out as views.
+    fn bulk_run(&mut self, buf: &mut BytesMut) -> Result<(), Error> {
         let Some(top) = self.stack.last_mut() else { return Ok(()) };
         let mut pos = self.pos;
-        let before = top.items.len();
-        while top.items.len() < top.want {
-            if buf.get(pos) != Some(&b'$') {
-                break;
-            }
-            // A length of at most 10 digits, then CRLF. Counted in u64: 10 digits overflow a
-            // 32-bit usize.
-            let mut i = pos + 1;
-            let mut n: u64 = 0;
-            while i < buf.len() && buf[i].is_ascii_digit() && i - pos <= 10 {
-                n = n * 10 + u64::from(buf[i] - b'0');
-                i += 1;
-            }
-            if i == pos + 1
-                || i + 1 >= buf.len()
-                || buf[i] != b'\r'
-                || buf[i + 1] != b'\n'
-                || n > self.limits.max_bulk_len as u64
-            {
-                // Incomplete, negative, or unusual: the general path decides.
-                break;
-            }
-            // Fits: it is at most `max_bulk_len`.
-            let n = n as usize;
-            let start = i + 2;
-            let end = start + n;
-            if end + 2 > buf.len() {
-                break;
-            }
-            if &buf[end..end + 2] != b"\r\n" {
-                return Err(err("bulk string not terminated by CRLF"));
-            }
-            top.items.push(Raw::Bulk(Span { start, end }));
-            pos = end + 2;
+        if buf.get(pos) != Some(&b'$') {
+            return Ok(());
         }
-        let added = top.items.len() - before;
+        let mut added = 0;
+        let mut parsed = 0;
+        let mut spans = [(0, 0); RUN];
+        loop {
+            let room = top.left().min(RUN);
+            let mut k = 0;
+            while k < room {
+                if buf.get(pos) != Some(&b'$') {
+                    break;
+                }
+                // A length of at most 10 digits, then CRLF. Counted in u64: 10 digits
+                // overflow a 32-bit usize.
+                let mut i = pos + 1;
+                let mut n: u64 = 0;
+                while i < buf.len() && buf[i].is_ascii_digit() && i - pos <= 10 {
+                    n = n * 10 + u64::from(buf[i] - b'0');
+                    i += 1;
+                }
+                if i == pos + 1
+                    || i + 1 >= buf.len()
+                    || buf[i] != b'\r'
+                    || buf[i + 1] != b'\n'
+                    || n > self.limits.max_bulk_len as u64
+                {
+                    // Incomplete, negative, or unusual: the general path decides.
+                    break;
+                }
+                // Fits: it is at most `max_bulk_len`.
+                let n = n as usize;
+                let start = i + 2;
+                let end = start + n;
+                if end + 2 > buf.len() {
+                    break;
+                }
+                if &buf[end..end + 2] != b"\r\n" {
+                    return Err(err("bulk string not terminated by CRLF"));
+                }
+                spans[k] = (start, end);
+                k += 1;
+                pos = end + 2;
+            }
+            if k == 0 {
+                break;
+            }
+            // Already received, so nothing is allocated for them: charged after the run.
+            parsed += pos - self.pos;
+            let frame = buf.split_to(pos).freeze();
+            pos = 0;
+            self.pos = 0;
+            let bulks = spans[..k].iter().map(|&(start, end)| Value::Bulk(frame.slice(start..end)));
+            match top {
+                Level::Seq { want, items, .. } => {
+                    if items.capacity() - items.len() < k {
+                        grow(items, *want, buf.len() / 3, k);
+                    }
+                    items.extend(bulks);
+                }
+                _ => bulks.for_each(|v| top.push(v, buf.len())),
+            }
+            added += k;
+            if k < room {
+                break;
+            }
+        }
         self.pos = pos;
-        self.count(added)
+        self.count(added)?;
+        self.charge(parsed)
+    }
+
+    /// The payload at `start..end` of `buf`, followed by CRLF, as a view of the buffer. The
+    /// buffer loses it, its CRLF and everything parsed before it.
+    fn take(&mut self, buf: &mut BytesMut, start: usize, end: usize) -> Bytes {
+        if start == end {
+            // An empty view would keep the read buffer alive.
+            self.pos = end + 2;
+            return Bytes::new();
+        }
+        let mut frame = buf.split_to(end + 2);
+        frame.advance(start);
+        frame.truncate(end - start);
+        self.pos = 0;
+        frame.freeze()
     }
 
     fn count(&mut self, n: usize) -> Result<(), Error> {
@@ -220,6 +374,24 @@ impl Decoder {
         Ok(())
     }
 
+    /// Charges `bytes` to the reply's memory budget.
+    fn charge(&mut self, bytes: usize) -> Result<(), Error> {
+        self.charged = self.charged.saturating_add(bytes);
+        if self.charged > self.limits.max_reply_bytes {
+            return Err(self.over_budget());
+        }
+        Ok(())
+    }
+
+    #[cold]
+    fn over_budget(&self) -> Error {
+        err(format!(
+            "reply needs more than {} bytes of memory (Limits::max_reply_bytes); for a trusted \
+             server, raise it with Builder::limits(Limits::default().max_reply_bytes(..))",
+            self.limits.max_reply_bytes
+        ))
+    }
+
     fn step(&mut self, buf: &mut BytesMut) -> Result<Step, Error> {
         let at = self.pos;
         let Some(&tag) = buf.get(at) else {
@@ -228,64 +400,87 @@ impl Decoder {
         let Some(len) = find_line(&buf[at..], self.limits.max_line_len)? else {
             return Ok(Step::Incomplete);
         };
-        let line = Span { start: at + 1, end: at + 1 + len };
-        let next = at + 1 + len + 2;
-        let text = &buf[line.start..line.end];
+        let (start, end) = (at + 1, at + 1 + len);
+        let next = end + 2;
+        let text = &buf[start..end];
         let v = match tag {
-            b'+' => Raw::Simple(line),
-            b'-' => Raw::Error(line),
-            b':' => Raw::Int(parse_int(text).ok_or_else(|| bad_line("integer", text))?),
-            b'_' if len == 0 => Raw::Null,
-            b'#' if len == 1 && (text[0] == b't' || text[0] == b'f') => Raw::Bool(text[0] == b't'),
+            b'+' | b'-' | b'(' => {
+                if tag == b'(' {
+                    let body = text.strip_prefix(b"-").unwrap_or(text);
+                    if body.is_empty() || !body.iter().all(u8::is_ascii_digit) {
+                        return Err(bad_line("big number", text));
+                    }
+                }
+                self.count(1)?;
+                self.charge(next - at)?;
+                let line = self.take(buf, start, end);
+                return Ok(Step::Value(match tag {
+                    b'+' => Value::Simple(line),
+                    b'-' => Value::Error(line),
+                    _ => Value::BigNumber(line),
+                }));
+            }
+            b':' => Value::Int(parse_int(text).ok_or_else(|| bad_line("integer", text))?),
+            b'_' if len == 0 => Value::Null,
+            b'#' if len == 1 && (text[0] == b't' || text[0] == b'f') => Value::Bool(text[0] == b't'),
             b'_' => return Err(bad_line("null", text)),
             b'#' => return Err(bad_line("boolean", text)),
-            b',' => Raw::Double(parse_double(text).ok_or_else(|| bad_line("double", text))?),
-            b'(' => {
-                let body = text.strip_prefix(b"-").unwrap_or(text);
-                if body.is_empty() || !body.iter().all(u8::is_ascii_digit) {
-                    return Err(bad_line("big number", text));
-                }
-                Raw::BigNumber(line)
-            }
-            b'$' | b'!' | b'=' => return self.blob(buf, tag, line, next),
+            b',' => Value::Double(parse_double(text).ok_or_else(|| bad_line("double", text))?),
+            b'$' | b'!' | b'=' => return self.blob(buf, tag, at, len),
             b'*' | b'~' | b'>' | b'%' | b'|' => {
                 let n = parse_int(text).ok_or_else(|| bad_line("length", text))?;
                 self.count(1)?;
-                self.pos = next;
                 if n == -1 && (tag == b'*' || tag == b'~') {
-                    return Ok(Step::Value(Raw::Null));
+                    self.charge(next - at)?;
+                    self.pos = next;
+                    return Ok(Step::Value(Value::Null));
                 }
                 if n < 0 || n as u64 > self.limits.max_elements as u64 {
                     return Err(err(format!("aggregate length {n} is negative or above the limit")));
                 }
                 let n = n as usize;
-                let (agg, want) = match tag {
-                    b'*' => (Agg::Array, n),
-                    b'~' => (Agg::Set, n),
-                    b'>' => (Agg::Push, n),
-                    b'%' => (Agg::Map, n * 2),
-                    _ => (Agg::Attribute, n * 2),
+                let values = if tag == b'%' || tag == b'|' { n.saturating_mul(2) } else { n };
+                // Charged now, before any slot is reserved.
+                self.charge((next - at).saturating_add(values.saturating_mul(size_of::<Value>())))?;
+                self.pos = next;
+                let buffered = buf.len() - next;
+                let seq = |kind| Level::Seq {
+                    kind,
+                    want: n,
+                    items: Vec::with_capacity(initial_capacity(n, buffered / 3)),
                 };
-                let capacity = initial_capacity(want, buf.len() - next);
-                return Ok(Step::Open(Level { agg, want, items: Vec::with_capacity(capacity) }));
+                return Ok(Step::Open(match tag {
+                    b'*' => seq(Seq::Array),
+                    b'~' => seq(Seq::Set),
+                    b'>' => seq(Seq::Push),
+                    b'%' => Level::Map {
+                        want: n,
+                        pairs: Vec::with_capacity(initial_capacity(n, buffered / 6)),
+                        key: None,
+                    },
+                    _ => Level::Attribute { left: values },
+                }));
             }
             other => {
                 return Err(err(format!("invalid type byte 0x{other:02x} ({:?})", other as char)));
             }
         };
         self.count(1)?;
+        self.charge(next - at)?;
         self.pos = next;
         Ok(Step::Value(v))
     }
 
     /// `$`, `!` and `=`: a length line, then that many bytes and CRLF.
-    fn blob(&mut self, buf: &mut BytesMut, tag: u8, line: Span, next: usize) -> Result<Step, Error> {
-        let text = &buf[line.start..line.end];
+    fn blob(&mut self, buf: &mut BytesMut, tag: u8, at: usize, len: usize) -> Result<Step, Error> {
+        let next = at + 1 + len + 2;
+        let text = &buf[at + 1..at + 1 + len];
         let n = parse_int(text).ok_or_else(|| bad_line("length", text))?;
         if n == -1 && tag == b'$' {
             self.count(1)?;
+            self.charge(next - at)?;
             self.pos = next;
-            return Ok(Step::Value(Raw::Null));
+            return Ok(Step::Value(Value::Null));
         }
         if n < 0 || n as u64 > self.limits.max_bulk_len as u64 {
             return Err(err(format!(
@@ -295,6 +490,10 @@ impl Decoder {
         }
         let n = n as usize;
         let end = next + n;
+        // Checked at the header, before any room is reserved for it; charged once complete.
+        if self.charged.saturating_add(end + 2 - at) > self.limits.max_reply_bytes {
+            return Err(self.over_budget());
+        }
         if buf.len() < end + 2 {
             // Room for the rest, in steps, so a forged length does not allocate at once.
             buf.reserve((end + 2 - buf.len()).min(16 << 20));
@@ -304,58 +503,18 @@ impl Decoder {
             return Err(err("bulk string not terminated by CRLF"));
         }
         self.count(1)?;
-        self.pos = end + 2;
-        let data = Span { start: next, end };
+        self.charged += end + 2 - at;
         Ok(Step::Value(match tag {
-            b'$' => Raw::Bulk(data),
-            b'!' => Raw::BulkError(data),
+            b'$' => Value::Bulk(self.take(buf, next, end)),
+            b'!' => Value::BulkError(self.take(buf, next, end)),
             _ => {
                 if n < 4 || buf[next + 3] != b':' {
                     return Err(err("verbatim string without a format prefix"));
                 }
-                Raw::Verbatim([buf[next], buf[next + 1], buf[next + 2]], Span { start: next + 4, end })
+                let format = [buf[next], buf[next + 1], buf[next + 2]];
+                Value::Verbatim { format, text: self.take(buf, next + 4, end) }
             }
         }))
-    }
-}
-
-/// A complete aggregate; `None` for attributes.
-fn finish(level: Level) -> Option<Raw> {
-    match level.agg {
-        Agg::Attribute => None,
-        agg => Some(Raw::Aggregate(agg, level.items)),
-    }
-}
-
-/// Turns ranges into views of the frozen reply.
-fn materialize(raw: Raw, frame: &Bytes) -> Value {
-    let view = |s: Span| frame.slice(s.start..s.end);
-    match raw {
-        Raw::Simple(s) => Value::Simple(view(s)),
-        Raw::Error(s) => Value::Error(view(s)),
-        Raw::Int(i) => Value::Int(i),
-        Raw::Bulk(s) => Value::Bulk(view(s)),
-        Raw::Null => Value::Null,
-        Raw::Bool(b) => Value::Bool(b),
-        Raw::Double(d) => Value::Double(d),
-        Raw::BigNumber(s) => Value::BigNumber(view(s)),
-        Raw::BulkError(s) => Value::BulkError(view(s)),
-        Raw::Verbatim(format, s) => Value::Verbatim { format, text: view(s) },
-        Raw::Aggregate(agg, items) => {
-            let mut it = items.into_iter().map(|r| materialize(r, frame));
-            match agg {
-                Agg::Array => Value::Array(it.collect()),
-                Agg::Set => Value::Set(it.collect()),
-                Agg::Push => Value::Push(it.collect()),
-                _ => {
-                    let mut pairs = Vec::with_capacity(it.len() / 2);
-                    while let (Some(k), Some(v)) = (it.next(), it.next()) {
-                        pairs.push((k, v));
-                    }
-                    Value::Map(pairs)
-                }
-            }
-        }
     }
 }
 

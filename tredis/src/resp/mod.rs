@@ -3,9 +3,9 @@
 //! The decoder is one parser for both protocols (RESP2 is a subset of RESP3). Every payload it
 //! returns is a [`bytes::Bytes`] view of the read buffer, never a copy. Partial input is a state,
 //! not an error: the decoder keeps the aggregates it has finished so far and resumes where the
-//! input stopped, so a reply arriving in many reads is scanned once. Lengths, element counts and
-//! nesting depth are bounded by [`Limits`], so a broken or hostile server can exhaust neither
-//! memory nor the stack.
+//! input stopped, so a reply arriving in many reads is scanned once. Lengths, element counts,
+//! nesting depth and the memory of each reply are bounded by [`Limits`], so a broken or hostile
+//! server can exhaust neither memory nor the stack.
 
 mod decode;
 mod encode;

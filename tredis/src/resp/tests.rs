@@ -136,7 +136,7 @@ fn malformed_input_is_a_protocol_error() {
 fn limits_bound_memory_and_depth() {
     let l = Limits::default();
     assert!(protocol_error(b"$2147483647\r\n", l).contains("above the limit"));
-    let small = Limits { max_bulk_len: 10, max_elements: 5, max_line_len: 8, max_depth: 4 };
+    let small = Limits::default().max_bulk_len(10).max_elements(5).max_line_len(8).max_depth(4);
     assert!(protocol_error(b"$11\r\n", small).contains("above the limit"));
     assert!(protocol_error(b"*6\r\n", small).contains("above the limit"));
     assert!(protocol_error(b"*2\r\n*2\r\n:1\r\n:2\r\n*1\r\n:3\r\n", small).contains("more than 5 values"));
@@ -144,11 +144,115 @@ fn limits_bound_memory_and_depth() {
     assert!(protocol_error(b"+1234567890123", small).contains("longer than"));
     let deep = "*1\r\n".repeat(10_000) + ":1\r\n";
     assert!(protocol_error(deep.as_bytes(), l).contains("deeper than 128"));
-    // A forged huge aggregate allocates only for what arrives.
+    // A forged huge aggregate within the memory budget allocates only for what arrives.
     let mut d = Decoder::new(l);
-    let mut buf = BytesMut::from(&b"*50000000\r\n:1\r\n"[..]);
+    let mut buf = BytesMut::from(&b"*10000000\r\n:1\r\n"[..]);
     assert_eq!(d.decode(&mut buf).unwrap(), None);
     assert!(d.partial_capacity() <= 1024);
+}
+
+/// What the budget charges for one element slot of an aggregate.
+const SLOT: usize = std::mem::size_of::<Value>();
+
+/// The error of decoding `input` fed whole, with nothing decoded before it.
+fn refused_at_once(input: &[u8], limits: Limits) -> String {
+    let mut d = Decoder::new(limits);
+    let mut buf = BytesMut::from(input);
+    let e = d.decode(&mut buf).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Protocol);
+    assert_eq!(d.partial_capacity(), 0, "slots were reserved for a refused aggregate");
+    e.to_string()
+}
+
+#[test]
+fn an_aggregate_beyond_the_budget_is_refused_at_its_header() {
+    // 2^26 - 1 elements pass `max_elements` but need 2.5 GiB of slots: the 12 header bytes
+    // alone are refused, before a slot is reserved.
+    let msg = refused_at_once(b"*67108863\r\n", Limits::default());
+    assert!(msg.contains("Limits::max_reply_bytes"), "{msg}");
+    assert!(msg.contains("Builder::limits"), "{msg}");
+    // A map's pairs take two slots each.
+    let budget = Limits::default().max_reply_bytes(5 + 2 * 10 * SLOT - 1);
+    assert!(refused_at_once(b"%10\r\n", budget).contains("max_reply_bytes"));
+    assert_eq!(decode_chunked(b"%0\r\n", 1, budget).unwrap(), vec![Value::Map(vec![])]);
+}
+
+#[test]
+fn nested_aggregates_add_up_against_the_budget() {
+    // Charged: every byte received, plus a slot per announced element.
+    let head = b"*2\r\n*3\r\n:1\r\n:2\r\n:3\r\n";
+    let spent = head.len() + 2 * SLOT + 3 * SLOT;
+    let tail = b"*2\r\n:4\r\n:5\r\n";
+    let whole = [&head[..], &tail[..]].concat();
+    let needed = whole.len() + (2 + 3 + 2) * SLOT;
+    // The second inner aggregate would fit alone, but not on top of the first two: it is
+    // refused at its header, with its elements not even received.
+    let limit = spent + 4 + 2 * SLOT - 1;
+    assert!(tail.len() + 2 * SLOT < limit && spent < limit);
+    let mut d = Decoder::new(Limits::default().max_reply_bytes(limit));
+    let mut buf = BytesMut::from(&whole[..head.len() + 4]);
+    assert!(d.decode(&mut buf).unwrap_err().to_string().contains("max_reply_bytes"));
+    let exact = Limits::default().max_reply_bytes(needed);
+    let inner = |a: &[i64]| Value::Array(a.iter().map(|&i| Value::Int(i)).collect());
+    assert_eq!(
+        decode_chunked(&whole, whole.len(), exact).unwrap(),
+        vec![Value::Array(vec![inner(&[1, 2, 3]), inner(&[4, 5])])]
+    );
+}
+
+#[test]
+fn a_bulk_beyond_the_budget_is_refused_at_its_header() {
+    let budget = Limits::default().max_reply_bytes(100);
+    // Its 1000 bytes never arrive: the header alone is refused, before room is reserved.
+    let mut d = Decoder::new(budget);
+    let mut buf = BytesMut::from(&b"$1000\r\n"[..]);
+    let capacity = buf.capacity();
+    assert!(d.decode(&mut buf).unwrap_err().to_string().contains("max_reply_bytes"));
+    assert_eq!(buf.capacity(), capacity, "room was reserved for a refused bulk");
+    // Inside an aggregate, the slots count too: 4 + 40 + (5 + 50 + 2) > 100.
+    assert!(protocol_error(b"*1\r\n$50\r\n", budget).contains("max_reply_bytes"));
+    assert!(protocol_error(b"=104\r\ntxt:", budget).contains("max_reply_bytes"));
+}
+
+#[test]
+fn a_reply_exactly_at_the_budget_passes() {
+    let wire = b"*3\r\n$3\r\nfoo\r\n+bar\r\n%1\r\n$1\r\nk\r\n:1\r\n";
+    let cost = wire.len() + (3 + 2) * SLOT;
+    let expect = vec![Value::Array(vec![
+        Value::Bulk(b("foo")),
+        Value::Simple(b("bar")),
+        Value::Map(vec![(Value::Bulk(b("k")), Value::Int(1))]),
+    ])];
+    // Resuming after every cut charges each byte once.
+    for chunk in 1..=wire.len() {
+        let exact = Limits::default().max_reply_bytes(cost);
+        assert_eq!(decode_chunked(wire, chunk, exact).unwrap(), expect, "chunk {chunk}");
+        let short = Limits::default().max_reply_bytes(cost - 1);
+        let e = decode_chunked(wire, chunk, short).unwrap_err();
+        assert!(e.to_string().contains("max_reply_bytes"), "chunk {chunk}: {e}");
+    }
+    // A lone bulk: its bytes on the wire, nothing more.
+    let big = format!("${}\r\n{}\r\n", 1000, "x".repeat(1000));
+    let exact = Limits::default().max_reply_bytes(big.len());
+    assert_eq!(decode_chunked(big.as_bytes(), 7, exact).unwrap().len(), 1);
+}
+
+#[test]
+fn the_budget_resets_between_replies() {
+    let reply = b"*4\r\n$2\r\nab\r\n$2\r\ncd\r\n:1\r\n+ok\r\n";
+    let cost = reply.len() + 4 * SLOT;
+    let budget = Limits::default().max_reply_bytes(cost + cost / 2);
+    let mut d = Decoder::new(budget);
+    let mut buf = BytesMut::from(&reply.repeat(3)[..]);
+    for _ in 0..3 {
+        assert!(d.decode(&mut buf).unwrap().is_some());
+        assert!(d.is_idle());
+    }
+    assert!(buf.is_empty());
+    // A partial reply is not idle, though its bytes were taken from the buffer.
+    let mut buf = BytesMut::from(&reply[..14]);
+    assert_eq!(d.decode(&mut buf).unwrap(), None);
+    assert!(!d.is_idle());
 }
 
 /// xorshift64*: a tiny deterministic generator for property tests.
@@ -263,7 +367,13 @@ fn eof_mid_frame_leaves_an_incomplete_state() {
 #[test]
 fn limits_of_usize_max_mean_no_limit_not_an_overflow() {
     let max = usize::MAX;
-    let unbounded = Limits { max_depth: max, max_bulk_len: max, max_elements: max, max_line_len: max };
+    let unbounded = Limits {
+        max_depth: max,
+        max_bulk_len: max,
+        max_elements: max,
+        max_line_len: max,
+        max_reply_bytes: max,
+    };
     let values =
         decode_chunked(b"+OK\r\n*1\r\n$3\r\nabc\r\n%1\r\n+a\r\n:1\r\n$-1\r\n", 3, unbounded).unwrap();
     assert_eq!(values.len(), 4);
