@@ -242,6 +242,13 @@ impl Pending {
 /// Attempts for a request the server proved it did not run (LOADING, TRYAGAIN ...).
 const MAX_ATTEMPTS: u32 = 10;
 
+/// The one rule for sending again a request that was written and got no reply: only when
+/// running it twice is harmless, because the caller marked it `.idempotent()` or the spec says
+/// it only reads; and never once its deadline passed.
+pub(crate) fn may_resend(err: &Error, info: &CommandInfo, idempotent: bool) -> bool {
+    err.kind() == crate::ErrorKind::Indeterminate && !err.is_timeout() && (idempotent || info.reads_only())
+}
+
 /// Server errors that prove the command did not run and that may pass by themselves.
 pub(crate) fn retry_later(code: Option<&str>) -> bool {
     matches!(code, Some("LOADING" | "MASTERDOWN" | "TRYAGAIN" | "CLUSTERDOWN"))
@@ -375,11 +382,7 @@ impl<E: Executor + ?Sized, R: Decode> Future for ReplyFuture<'_, E, R> {
                 && (moved
                     || later
                     || retry_later(err.code())
-                    // Not once its deadline passed: the deadline is the request's, not each
-                    // attempt's.
-                    || (this.opts.idempotent
-                        && err.kind() == crate::ErrorKind::Indeterminate
-                        && !err.is_timeout()));
+                    || may_resend(&err, this.info, this.opts.idempotent));
             match (again, request) {
                 (true, Some(request)) => {
                     *this.attempts += 1;

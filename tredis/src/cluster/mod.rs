@@ -218,14 +218,9 @@ impl Cluster {
                 self.schedule_refresh();
                 Rerouted::Later(request)
             }
-            // A read lost with a node that went down (a replica, with reads from replicas):
-            // reading twice is harmless, and another replica or the primary answers it.
-            None if err.kind() == crate::ErrorKind::Indeterminate
-                && self.cfg.read_from_replicas
-                && info.reads_only() =>
-            {
-                Rerouted::Later(request)
-            }
+            // A read lost with a node that went down, or was let go with the read in flight:
+            // reading twice is harmless, and the node the new map names answers it.
+            None if crate::request::may_resend(err, info, false) => Rerouted::Later(request),
             // A node that left the map was let go with requests still queued for it (never
             // written): they go where the new map says.
             None if err.kind() == crate::ErrorKind::Closed && !self.closed.load(Ordering::Acquire) => {
