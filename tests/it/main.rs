@@ -29,3 +29,4 @@ mod streams;
 mod strings;
 mod topology;
 mod transactions;
+mod wait;

@@ -56,6 +56,8 @@ struct Inner {
     last_sentinel_check: Mutex<Option<std::time::Instant>>,
     /// Connections of their own for blocking commands, WATCH and blocking pipelines.
     dedicated: Arc<Dedicated>,
+    /// The default command timeout, in the unit deadlines count in.
+    command_timeout_ms: Option<u64>,
     cfg: Arc<Config>,
 }
 
@@ -102,7 +104,13 @@ impl Dedicated {
         let conn = self.checkout();
         let dedicated = self.clone();
         let (tx, rx) = oneshot::channel::<Answer>();
-        let mut inner = conn.submit(bytes, info, deadline);
+        let mut inner = if info.flags.contains(crate::command::Flags::SYNCS_OFFSET) {
+            let probed = crate::command::OFFSET_PROBE.iter().chain(bytes.as_bytes()).copied().collect();
+            let batch = conn.submit_batch(Encoded::concat(probed), 2, info, deadline);
+            Pending::prefixed(batch, bytes, deadline)
+        } else {
+            conn.submit(bytes, info, deadline)
+        };
         tokio::spawn(async move {
             let mut tx = tx;
             tokio::select! {
@@ -283,11 +291,12 @@ impl Client {
         if opts.deadline.is_some() {
             return opts.deadline;
         }
-        Deadline::after(opts.timeout.or(match blocking {
-            Blocking::No => self.inner.cfg.command_timeout,
-            Blocking::For(d) => d.checked_add(self.inner.cfg.blocking_grace),
-            Blocking::Forever => None,
-        }))
+        match (opts.timeout, blocking) {
+            (None, Blocking::No) => Deadline::within_ms(self.inner.command_timeout_ms),
+            (Some(t), _) => Deadline::within(Some(t)),
+            (None, Blocking::For(d)) => Deadline::within(d.checked_add(self.inner.cfg.blocking_grace)),
+            (None, Blocking::Forever) => None,
+        }
     }
 
     /// Sends a batch on one connection as a unit: a dedicated one if any command blocks.
@@ -314,7 +323,8 @@ impl Client {
     ) -> BatchAnswer {
         let deadline = self.deadline_for(blocking, &ReqOpts::default());
         let Some(c) = &self.inner.cluster else {
-            return self.send_batch(None, bytes, n, info, blocking, deadline).await;
+            let probe = syncs_offset(blocking, infos);
+            return self.send_batch(None, bytes, n, info, blocking, deadline, probe).await;
         };
         let mut node = match c.route_batch(bytes.as_bytes(), infos) {
             Ok(node) => node,
@@ -329,21 +339,23 @@ impl Client {
         // A transaction the server refused whole (EXECABORT) because its slot moved, or is
         // moving, ran nowhere: it is sent again whole where the slot now is.
         let is_tx = blocking == Blocking::No && bytes.as_bytes().starts_with(crate::transaction::MULTI);
+        let probe = syncs_offset(blocking, infos);
         let (mut bytes, mut ask, mut redirects) = (bytes, false, 0);
         loop {
             let mut answer = if ask {
                 let mut buf = Vec::with_capacity(bytes.as_bytes().len() + 20);
                 buf.extend_from_slice(b"*1\r\n$6\r\nASKING\r\n");
                 buf.extend_from_slice(bytes.as_bytes());
-                let mut a =
-                    self.send_batch(Some(&node), Encoded::concat(buf), n + 1, info, blocking, deadline).await;
+                let mut a = self
+                    .send_batch(Some(&node), Encoded::concat(buf), n + 1, info, blocking, deadline, probe)
+                    .await;
                 if !a.values.is_empty() {
                     a.values.remove(0);
                 }
                 a.request = Some(bytes);
                 a
             } else {
-                self.send_batch(Some(&node), bytes, n, info, blocking, deadline).await
+                self.send_batch(Some(&node), bytes, n, info, blocking, deadline, probe).await
             };
             if !is_tx || redirects >= MAX_TX_REDIRECTS {
                 return answer;
@@ -359,7 +371,9 @@ impl Client {
     }
 
     /// Sends a batch as a unit to `node` (or the pool without clustering): on a dedicated
-    /// connection if any command blocks.
+    /// connection if any command blocks, after the offset probe when one of them counts the
+    /// connection's writes (WAIT).
+    #[allow(clippy::too_many_arguments)]
     async fn send_batch(
         &self,
         node: Option<&Arc<crate::cluster::Node>>,
@@ -368,7 +382,31 @@ impl Client {
         info: &'static CommandInfo,
         blocking: Blocking,
         deadline: Option<Deadline>,
+        probe: bool,
     ) -> BatchAnswer {
+        if probe {
+            let probed = crate::command::OFFSET_PROBE.iter().chain(bytes.as_bytes()).copied().collect();
+            let mut a = Box::pin(self.send_batch(
+                node,
+                Encoded::concat(probed),
+                n + 1,
+                info,
+                blocking,
+                deadline,
+                false,
+            ))
+            .await;
+            if !a.values.is_empty() {
+                let first = a.values.remove(0);
+                if let Some(e) = first.as_error() {
+                    // Without its offset brought up to date, a WAIT in the batch counts nothing.
+                    a.error.get_or_insert(Error::server(e).with_command(info.name));
+                    a.values.clear();
+                }
+            }
+            a.request = Some(bytes);
+            return a;
+        }
         let dedicated = node.map_or(&self.inner.dedicated, |n| &n.dedicated);
         let (rx, conn) = match blocking {
             Blocking::No => {
@@ -394,6 +432,12 @@ impl Client {
         }
         answer
     }
+}
+
+/// Whether a batch must go after the offset probe: it blocks (so it has a connection of its
+/// own) and holds a command that counts the connection's writes.
+fn syncs_offset(blocking: Blocking, infos: &[&'static CommandInfo]) -> bool {
+    blocking != Blocking::No && infos.iter().any(|i| i.flags.contains(crate::command::Flags::SYNCS_OFFSET))
 }
 
 /// At most one check with the Sentinels per this interval, however many requests time out.
@@ -863,6 +907,7 @@ impl Builder {
             next: AtomicUsize::new(0),
             last_sentinel_check: Mutex::new(None),
             dedicated,
+            command_timeout_ms: cfg.command_timeout.map(crate::deadline::millis),
             cfg: Arc::new(cfg),
         });
         if let Some(name) = watching {

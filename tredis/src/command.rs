@@ -80,6 +80,11 @@ impl Flags {
     pub const MAY_REPLICATE: Flags = Flags(1 << 13);
     /// Succeeds by closing the connection without a reply (SHUTDOWN).
     pub const CLOSES_CONNECTION: Flags = Flags(1 << 14);
+    /// Counts the writes of the connection it arrives on (WAIT, WAITAOF): it is sent on a
+    /// connection of its own right after [`OFFSET_PROBE`], a write-free command that brings that
+    /// connection's replication offset up to date, so that it counts every write acknowledged
+    /// before it, whichever connection carried it.
+    pub const SYNCS_OFFSET: Flags = Flags(1 << 15);
 
     /// Flags from their bits.
     pub const fn from_bits(bits: u32) -> Flags {
@@ -96,6 +101,11 @@ impl Flags {
         self.0 & other.0 == other.0
     }
 }
+
+/// What precedes a [`Flags::SYNCS_OFFSET`] command: a PUBLISH to a channel of tredis's own. The
+/// server's per-connection offset (`woff`) rises only with a command that propagates (Redis 7.2
+/// and Valkey; up to 7.0 any command raised it), and PUBLISH propagates without touching a key.
+pub const OFFSET_PROBE: &[u8] = b"*3\r\n$7\r\nPUBLISH\r\n$15\r\n__tredis__:wait\r\n$0\r\n\r\n";
 
 /// A key spec from COMMAND INFO: where the key search begins and how keys are found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

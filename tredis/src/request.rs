@@ -185,8 +185,9 @@ pub struct Pending {
 enum PendingState {
     Failed(Option<Error>),
     Waiting(oneshot::Receiver<Answer>),
-    /// ASKING and the request, sent as a batch of two: the answer is the second reply.
-    Asked(oneshot::Receiver<BatchAnswer>, Option<Encoded>),
+    /// A command (ASKING, an offset probe) and the request, sent as a batch of two: the
+    /// answer is the second reply, unless the first was refused.
+    Prefixed(oneshot::Receiver<BatchAnswer>, Option<Encoded>),
 }
 
 impl Pending {
@@ -201,13 +202,14 @@ impl Pending {
         Pending { state: PendingState::Waiting(rx), deadline }
     }
 
-    /// The answer to a request sent after ASKING, in one batch.
-    pub(crate) fn asked(
+    /// The answer to a request sent right after another command (ASKING, an offset probe),
+    /// in one batch of two.
+    pub(crate) fn prefixed(
         rx: oneshot::Receiver<BatchAnswer>,
         request: Encoded,
         deadline: Option<Deadline>,
     ) -> Pending {
-        Pending { state: PendingState::Asked(rx, Some(request)), deadline }
+        Pending { state: PendingState::Prefixed(rx, Some(request)), deadline }
     }
 
     /// The answer, once it arrives.
@@ -224,15 +226,23 @@ impl Pending {
             PendingState::Waiting(rx) => Poll::Ready(ready!(Pin::new(rx).poll(cx)).unwrap_or_else(|_| {
                 Answer { result: Err(Error::indeterminate("the connection task stopped")), request: None }
             })),
-            PendingState::Asked(rx, request) => {
+            PendingState::Prefixed(rx, request) => {
                 let batch = ready!(Pin::new(rx).poll(cx));
                 let request = request.take();
                 Poll::Ready(match batch {
+                    // The first command was refused: the request's own reply cannot be
+                    // trusted (a WAIT whose offset was not brought up to date counts nothing).
                     Ok(BatchAnswer { mut values, error: None, .. }) if values.len() == 2 => {
-                        Answer { result: Ok(values.pop().expect("two replies")), request }
+                        let reply = values.pop().expect("two replies");
+                        match values.pop() {
+                            Some(refused @ (Value::Error(_) | Value::BulkError(_))) => {
+                                Answer { result: Ok(refused), request }
+                            }
+                            _ => Answer { result: Ok(reply), request },
+                        }
                     }
                     Ok(BatchAnswer { error: Some(e), .. }) => Answer { result: Err(e), request },
-                    _ => Answer { result: Err(Error::indeterminate("no reply after ASKING")), request },
+                    _ => Answer { result: Err(Error::indeterminate("the batch ended early")), request },
                 })
             }
         }
@@ -311,8 +321,8 @@ impl<E: Executor + ?Sized, R: Decode> Future for ReplyFuture<'_, E, R> {
                 this.delay.set(None);
                 let request = this.retry.take().expect("a retry has its request");
                 // The request is in hand: this attempt never ran.
-                if let Some(d) = this.opts.deadline.filter(|d| d.passed(tokio::time::Instant::now())) {
-                    let err = Error::timeout(d.after).with_command(name);
+                if let Some(d) = this.opts.deadline.filter(|d| d.passed(crate::deadline::now())) {
+                    let err = Error::timeout(d.timeout()).with_command(name);
                     return Poll::Ready(Err(fate(err, *this.maybe_ran)));
                 }
                 *this.pending = match this.pinned {
@@ -395,7 +405,7 @@ impl<E: Executor + ?Sized, R: Decode> Future for ReplyFuture<'_, E, R> {
                     *this.retry = Some(request);
                     let mut at = tokio::time::Instant::now() + wait;
                     if let Some(d) = this.opts.deadline {
-                        at = at.min(d.at);
+                        at = at.min(d.instant());
                     }
                     this.delay.set(Some(tokio::time::sleep_until(at)));
                 }

@@ -115,7 +115,7 @@ impl Drop for Transaction<'_> {
         let unwatch = crate::commands::TransactionsTxCommands::unwatch(self).cmd;
         let Ok(bytes) = crate::command::Command::encode(unwatch) else { return };
         let info = <crate::commands::transactions::Unwatch as crate::command::Command>::INFO;
-        let deadline = crate::deadline::Deadline::after(Some(std::time::Duration::from_secs(5)));
+        let deadline = crate::deadline::Deadline::within(Some(std::time::Duration::from_secs(5)));
         let mut pending = conn.submit(bytes, info, deadline);
         runtime.spawn(async move {
             let answer = std::future::poll_fn(|cx| pending.poll_answer_raw(cx)).await;

@@ -243,12 +243,12 @@ pub(super) async fn settle(
         }
         let mut at = Instant::now() + Duration::from_millis(25u64 << attempt.min(6));
         if let Some(d) = deadline {
-            if d.passed(Instant::now()) {
+            if d.passed(crate::deadline::now()) {
                 // In hand, so never ran (an earlier attempt that was written and unanswered
                 // ended the loop as Indeterminate).
-                return Err(Error::timeout(d.after).with_command(info.name));
+                return Err(Error::timeout(d.timeout()).with_command(info.name));
             }
-            at = at.min(d.at);
+            at = at.min(d.instant());
         }
         tokio::time::sleep_until(at).await;
         request = Some(again.clone());

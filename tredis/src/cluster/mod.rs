@@ -328,7 +328,7 @@ impl Cluster {
 
     async fn query(&self, node: &Node) -> Result<Vec<ClusterSlotRange>, Error> {
         let request = CmdBuf::new(b"$7\r\nCLUSTER\r\n$5\r\nSLOTS\r\n", 2).finish()?;
-        let deadline = Deadline::after(Some(self.cfg.connect_timeout));
+        let deadline = Deadline::within(Some(self.cfg.connect_timeout));
         let mut pending = node.conn().submit(request, &CLUSTER_SLOTS, deadline);
         let answer = std::future::poll_fn(|cx| pending.poll_answer_raw(cx)).await;
         match answer.result? {
@@ -503,5 +503,5 @@ fn asking(node: &Node, request: Encoded, info: &'static CommandInfo, deadline: O
     buf.extend_from_slice(b"*1\r\n$6\r\nASKING\r\n");
     buf.extend_from_slice(request.as_bytes());
     let rx = node.conn().submit_batch(Encoded::concat(buf), 2, info, deadline);
-    Pending::asked(rx, request, deadline)
+    Pending::prefixed(rx, request, deadline)
 }

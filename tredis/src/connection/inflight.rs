@@ -14,10 +14,8 @@ use std::sync::Mutex;
 
 use tokio::sync::oneshot;
 
-use tokio::time::Instant;
-
 use crate::command::{CommandInfo, Encoded};
-use crate::deadline::{self, Deadline};
+use crate::deadline::{self, Deadline, Millis};
 use crate::resp::Value;
 use crate::Error;
 
@@ -188,7 +186,7 @@ struct Queue {
     closed: bool,
     /// No waiter's deadline is earlier (some may be later: it is only lowered on push, and
     /// raised again by a scan), so that most ticks skip the scan.
-    earliest: Option<Instant>,
+    earliest: Option<Millis>,
 }
 
 /// The in-flight queue of one connection.
@@ -288,15 +286,15 @@ impl Inflight {
 
     /// Answers every waiter whose deadline passed at `now` ([`Error::overdue`]: it was
     /// written, so it may have run).
-    pub(crate) fn expire(&self, now: Instant) {
+    pub(crate) fn expire(&self, now: Millis) {
         let mut q = self.lock();
         if q.earliest.map_or(true, |e| e > now) {
             return;
         }
-        let mut earliest: Option<Instant> = None;
+        let mut earliest: Option<Millis> = None;
         for w in q.waiters.iter_mut().filter(|w| w.waited_for()) {
             match w.deadline() {
-                Some(d) if d.passed(now) => w.answer_err(&Error::overdue(d.after)),
+                Some(d) if d.passed(now) => w.answer_err(&Error::overdue(d.timeout())),
                 Some(d) if earliest.map_or(true, |e| d.at < e) => earliest = Some(d.at),
                 _ => {}
             }
@@ -306,7 +304,7 @@ impl Inflight {
 
     /// Whether the oldest waiter's deadline passed at `now`: every other reply waits behind
     /// its reply.
-    pub(crate) fn front_overdue(&self, now: Instant) -> bool {
+    pub(crate) fn front_overdue(&self, now: Millis) -> bool {
         deadline::passed(self.lock().waiters.front().and_then(Waiter::deadline), now)
     }
 

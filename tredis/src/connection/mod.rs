@@ -307,7 +307,8 @@ fn expire_queued(rx: &mut mpsc::UnboundedReceiver<Request>, carry: &mut VecDeque
     while let Ok(r) = rx.try_recv() {
         carry.push_back(r);
     }
-    let (before, mut now) = (carry.len(), None);
+    // Ticks publish the coarse time that new deadlines count from, connected or not.
+    let (before, mut now) = (carry.len(), Some(crate::deadline::now()));
     carry.retain_mut(|r| writer::sendable(r, &mut now));
     shared.dequeued(before - carry.len());
 }

@@ -20,13 +20,13 @@ use std::time::Duration;
 
 use tokio::io::AsyncWriteExt;
 use tokio::sync::{mpsc, oneshot};
-use tokio::time::{Instant, Interval, MissedTickBehavior};
+use tokio::time::{Interval, MissedTickBehavior};
 
 use super::inflight::{Inflight, ReplyTo, Request};
 use super::transport::WriteHalf;
 use super::Shared;
 use crate::command::{CommandInfo, Encoded, Flags};
-use crate::deadline::{Deadline, TICK};
+use crate::deadline::{self, Deadline, Millis, TICK};
 use crate::Error;
 
 /// Stop adding to a write beyond this many bytes; the rest goes in the next one.
@@ -95,7 +95,7 @@ impl Health {
     }
 
     fn check(&mut self, inflight: &Inflight, shared: &Shared) -> Checked {
-        let now = Instant::now();
+        let now = crate::deadline::now();
         inflight.expire(now);
         let progress = inflight.progress();
         let outstanding = inflight.outstanding() > 0;
@@ -117,7 +117,7 @@ impl Health {
                 bytes: Encoded::concat(b"*1\r\n$4\r\nPING\r\n".to_vec()),
                 reply: ReplyTo::Internal,
                 info: &PING,
-                deadline: Deadline::after(Some(self.ping_timeout)),
+                deadline: Deadline::within(Some(self.ping_timeout)),
             });
         }
         Checked::Fine
@@ -231,16 +231,16 @@ pub(crate) async fn serve(
 /// Whether a request may still be written. Not when its caller gave up (dropped its future),
 /// nor when its deadline passed while it waited: it is then answered with [`Error::timeout`],
 /// as it never left the client. `now` is read once, when first needed.
-pub(crate) fn sendable(r: &mut Request, now: &mut Option<Instant>) -> bool {
+pub(crate) fn sendable(r: &mut Request, now: &mut Option<Millis>) -> bool {
     if r.reply.is_closed() {
         return false;
     }
     let Some(d) = r.deadline else { return true };
-    if !d.passed(*now.get_or_insert_with(Instant::now)) {
+    if !d.passed(*now.get_or_insert_with(deadline::now)) {
         return true;
     }
     let reply = std::mem::replace(&mut r.reply, ReplyTo::Internal);
     let bytes = std::mem::replace(&mut r.bytes, Encoded::concat(Vec::new()));
-    reply.fail(Error::timeout(d.after).with_command(r.info.name), bytes);
+    reply.fail(Error::timeout(d.timeout()).with_command(r.info.name), bytes);
     false
 }

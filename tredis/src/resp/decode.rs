@@ -1,7 +1,8 @@
 //! The incremental RESP2/RESP3 decoder.
 //!
 //! Payloads are split off the read buffer as soon as they are complete (`split_to().freeze()`,
-//! a reference count, not a copy; a run of bulk strings takes one split) and every value
+//! a reference count, not a copy; a run of bulk strings, as much of it as has arrived, takes
+//! one split) and every value
 //! becomes its final [`Value`] at once, so a reply is never held in two forms. Aggregates under
 //! construction live on an explicit stack, so nesting costs no recursion and a partial reply
 //! resumes where it stopped instead of being parsed again from its first byte. Memory is
@@ -103,6 +104,8 @@ pub struct Decoder {
     elements: usize,
     /// Bytes charged to the reply in progress, against `max_reply_bytes`.
     charged: usize,
+    /// Where the payloads of a run of bulk strings are, kept to be reused.
+    spans: Vec<(usize, usize)>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -188,17 +191,30 @@ enum Step {
     Open(Level),
 }
 
+/// What taking the top aggregate's bulk strings led to.
+enum Progress {
+    /// The aggregate is complete: here it is.
+    Value(Value),
+    /// An attribute is complete, and dropped.
+    Dropped,
+    /// Its next bulk string has not fully arrived.
+    Wait,
+    /// Its next value is for the general path.
+    Step,
+}
+
+/// Bulk strings noted before they are split off the buffer even though the run goes on: it
+/// bounds the notes (16 bytes each) to 1 MiB.
+const PENDING: usize = 1 << 16;
+
 fn err(msg: impl Into<String>) -> Error {
     Error::protocol(msg)
 }
 
-/// Bulk strings parsed per split of the read buffer in [`Decoder::bulk_run`].
-const RUN: usize = 32;
-
 impl Decoder {
     /// A decoder with the given limits.
     pub fn new(limits: Limits) -> Decoder {
-        Decoder { stack: Vec::new(), pos: 0, limits, elements: 0, charged: 0 }
+        Decoder { stack: Vec::new(), pos: 0, limits, elements: 0, charged: 0, spans: Vec::new() }
     }
 
     /// Capacity reserved for the innermost partial aggregate (tests of the allocation bound).
@@ -220,27 +236,40 @@ impl Decoder {
     /// Decodes the next complete value from `buf`, consuming its bytes. `Ok(None)` means more
     /// input is needed; an error means the stream is corrupt and the connection must close.
     pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Value>, Error> {
+        // A run of bulk strings the last call left waiting for bytes goes on first.
+        let mut resumed = None;
+        if !self.stack.is_empty() {
+            match self.complete_top(buf)? {
+                Progress::Value(v) => resumed = Some(v),
+                Progress::Wait => return Ok(None),
+                Progress::Dropped | Progress::Step => {}
+            }
+        }
         'outer: loop {
-            let mut value = match self.step(buf)? {
-                Step::Incomplete => return Ok(None),
-                Step::Value(v) => v,
-                Step::Open(level) if level.left() == 0 => match level.finish() {
-                    Some(v) => v,
-                    None => continue,
-                },
-                Step::Open(level) => {
-                    if self.stack.len() >= self.limits.max_depth {
-                        return Err(err(format!(
-                            "reply nested deeper than {} levels",
-                            self.limits.max_depth
-                        )));
-                    }
-                    self.stack.push(level);
-                    match self.complete_top(buf)? {
+            let mut value = match resumed.take() {
+                Some(v) => v,
+                None => match self.step(buf)? {
+                    Step::Incomplete => return Ok(None),
+                    Step::Value(v) => v,
+                    Step::Open(level) if level.left() == 0 => match level.finish() {
                         Some(v) => v,
                         None => continue,
+                    },
+                    Step::Open(level) => {
+                        if self.stack.len() >= self.limits.max_depth {
+                            return Err(err(format!(
+                                "reply nested deeper than {} levels",
+                                self.limits.max_depth
+                            )));
+                        }
+                        self.stack.push(level);
+                        match self.complete_top(buf)? {
+                            Progress::Value(v) => v,
+                            Progress::Wait => return Ok(None),
+                            Progress::Dropped | Progress::Step => continue,
+                        }
                     }
-                }
+                },
             };
             loop {
                 let Some(top) = self.stack.last_mut() else {
@@ -254,101 +283,132 @@ impl Decoder {
                 };
                 top.push(value, buf.len() - self.pos);
                 match self.complete_top(buf)? {
-                    Some(v) => value = v,
-                    // Incomplete, or an attribute (dropped: it annotates the next value).
-                    None => continue 'outer,
+                    Progress::Value(v) => value = v,
+                    Progress::Wait => return Ok(None),
+                    // The general path, or an attribute done (dropped: it annotates the next
+                    // value).
+                    Progress::Dropped | Progress::Step => continue 'outer,
                 }
             }
         }
     }
 
-    /// Takes what it can of the top aggregate in the fast path; once complete, pops it and
-    /// returns it (`None` while incomplete, and for attributes).
-    fn complete_top(&mut self, buf: &mut BytesMut) -> Result<Option<Value>, Error> {
-        self.bulk_run(buf)?;
+    /// Takes what it can of the top aggregate in the fast path; once complete, pops it.
+    fn complete_top(&mut self, buf: &mut BytesMut) -> Result<Progress, Error> {
+        let waits = self.bulk_run(buf)?;
         let top = self.stack.last().expect("non-empty stack");
         if top.left() > 0 {
-            return Ok(None);
+            return Ok(if waits { Progress::Wait } else { Progress::Step });
         }
-        Ok(self.stack.pop().expect("non-empty stack").finish())
+        Ok(match self.stack.pop().expect("non-empty stack").finish() {
+            Some(v) => Progress::Value(v),
+            None => Progress::Dropped,
+        })
     }
 
     /// The common case of big replies (LRANGE, MGET, HGETALL): a run of complete bulk strings
-    /// inside the current aggregate, parsed in a tight loop, [`RUN`] at a time, each batch
-    /// split off the buffer once and handed out as views.
-    fn bulk_run(&mut self, buf: &mut BytesMut) -> Result<(), Error> {
-        let Some(top) = self.stack.last_mut() else { return Ok(()) };
-        let mut pos = self.pos;
-        if buf.get(pos) != Some(&b'$') {
-            return Ok(());
-        }
-        let mut added = 0;
-        let mut parsed = 0;
-        let mut spans = [(0, 0); RUN];
+    /// inside the current aggregate, parsed in a tight loop. Their places are noted, and they
+    /// are split off the buffer together, as views, once the aggregate is complete, the run
+    /// ends, or [`PENDING`] are noted: so a reply that arrives over many reads is split a few
+    /// times, not once per read, and the read buffer stays whole and growable meanwhile.
+    /// Returns true when the run waits for more bytes (its next bulk string is incomplete).
+    fn bulk_run(&mut self, buf: &mut BytesMut) -> Result<bool, Error> {
+        let Some(top) = self.stack.last() else { return Ok(false) };
+        let mut left = top.left() - self.spans.len();
         loop {
-            let room = top.left().min(RUN);
-            let mut k = 0;
-            while k < room {
-                if buf.get(pos) != Some(&b'$') {
-                    break;
-                }
-                // A length of at most 10 digits, then CRLF. Counted in u64: 10 digits
-                // overflow a 32-bit usize.
-                let mut i = pos + 1;
-                let mut n: u64 = 0;
-                while i < buf.len() && buf[i].is_ascii_digit() && i - pos <= 10 {
-                    n = n * 10 + u64::from(buf[i] - b'0');
-                    i += 1;
-                }
-                if i == pos + 1
-                    || i + 1 >= buf.len()
-                    || buf[i] != b'\r'
-                    || buf[i + 1] != b'\n'
-                    || n > self.limits.max_bulk_len as u64
-                {
-                    // Incomplete, negative, or unusual: the general path decides.
-                    break;
-                }
-                // Fits: it is at most `max_bulk_len`.
-                let n = n as usize;
-                let start = i + 2;
-                let end = start + n;
-                if end + 2 > buf.len() {
-                    break;
-                }
-                if &buf[end..end + 2] != b"\r\n" {
-                    return Err(err("bulk string not terminated by CRLF"));
-                }
-                spans[k] = (start, end);
-                k += 1;
-                pos = end + 2;
+            let (waits, noted) = self.note_bulks(buf, left.min(PENDING - self.spans.len()))?;
+            left -= noted;
+            if waits {
+                return Ok(true);
             }
-            if k == 0 {
-                break;
-            }
-            // Already received, so nothing is allocated for them: charged after the run.
-            parsed += pos - self.pos;
-            let frame = buf.split_to(pos).freeze();
-            pos = 0;
-            self.pos = 0;
-            let bulks = spans[..k].iter().map(|&(start, end)| Value::Bulk(frame.slice(start..end)));
-            match top {
-                Level::Seq { want, items, .. } => {
-                    if items.capacity() - items.len() < k {
-                        grow(items, *want, buf.len() / 3, k);
-                    }
-                    items.extend(bulks);
-                }
-                _ => bulks.for_each(|v| top.push(v, buf.len())),
-            }
-            added += k;
-            if k < room {
-                break;
+            self.flush(buf);
+            if left == 0 || noted == 0 || buf.get(self.pos) != Some(&b'$') {
+                return Ok(false);
             }
         }
+    }
+
+    /// Notes up to `most` complete bulk strings from `pos` on; returns whether the next one
+    /// waits for more bytes, and how many were noted.
+    fn note_bulks(&mut self, buf: &BytesMut, most: usize) -> Result<(bool, usize), Error> {
+        let mut pos = self.pos;
+        let mut waits = false;
+        let mut noted = 0;
+        while noted < most {
+            if buf.get(pos) != Some(&b'$') {
+                waits = pos >= buf.len();
+                break;
+            }
+            // A length of at most 10 digits, then CRLF. Counted in u64: 10 digits overflow a
+            // 32-bit usize.
+            let mut i = pos + 1;
+            let mut n: u64 = 0;
+            while i < buf.len() && buf[i].is_ascii_digit() && i - pos <= 10 {
+                n = n * 10 + u64::from(buf[i] - b'0');
+                i += 1;
+            }
+            if i + 1 >= buf.len() && (i == buf.len() || buf[i] == b'\r') && i - pos <= 10 {
+                // The header itself has not fully arrived.
+                waits = true;
+                break;
+            }
+            if i == pos + 1
+                || i + 1 >= buf.len()
+                || buf[i] != b'\r'
+                || buf[i + 1] != b'\n'
+                || n > self.limits.max_bulk_len as u64
+            {
+                // Negative, or unusual: the general path decides.
+                break;
+            }
+            // Fits: it is at most `max_bulk_len`.
+            let n = n as usize;
+            let start = i + 2;
+            let end = start + n;
+            if end + 2 > buf.len() {
+                // Checked at the header, before the read buffer grows for it.
+                let noted_bytes = pos - self.pos;
+                if self.charged.saturating_add(noted_bytes).saturating_add(end + 2 - pos)
+                    > self.limits.max_reply_bytes
+                {
+                    return Err(self.over_budget());
+                }
+                waits = true;
+                break;
+            }
+            if &buf[end..end + 2] != b"\r\n" {
+                return Err(err("bulk string not terminated by CRLF"));
+            }
+            self.spans.push((start, end));
+            noted += 1;
+            pos = end + 2;
+        }
+        self.count(noted)?;
+        self.charge(pos - self.pos)?;
         self.pos = pos;
-        self.count(added)?;
-        self.charge(parsed)
+        Ok((waits, noted))
+    }
+
+    /// Splits the noted run of bulk strings off the buffer, once, and adds them to the top
+    /// aggregate as views.
+    fn flush(&mut self, buf: &mut BytesMut) {
+        if self.spans.is_empty() {
+            return;
+        }
+        let frame = buf.split_to(self.pos).freeze();
+        self.pos = 0;
+        let top = self.stack.last_mut().expect("a run belongs to an aggregate");
+        let bulks = self.spans.drain(..).map(|(start, end)| Value::Bulk(frame.slice(start..end)));
+        match top {
+            Level::Seq { want, items, .. } => {
+                let k = bulks.len();
+                if items.capacity() - items.len() < k {
+                    grow(items, *want, buf.len() / 3, k);
+                }
+                items.extend(bulks);
+            }
+            _ => bulks.for_each(|v| top.push(v, buf.len())),
+        }
     }
 
     /// The payload at `start..end` of `buf`, followed by CRLF, as a view of the buffer. The
@@ -393,6 +453,10 @@ impl Decoder {
     }
 
     fn step(&mut self, buf: &mut BytesMut) -> Result<Step, Error> {
+        // Bulk strings noted before this value come before it.
+        if !self.spans.is_empty() {
+            self.flush(buf);
+        }
         let at = self.pos;
         let Some(&tag) = buf.get(at) else {
             return Ok(Step::Incomplete);

@@ -232,6 +232,7 @@ fn info(cmd: &Command) -> TokenStream {
             "no_auth" => "NO_AUTH",
             "may_replicate" => "MAY_REPLICATE",
             "closes_connection" => "CLOSES_CONNECTION",
+            "syncs_offset" => "SYNCS_OFFSET",
             _ => continue,
         };
         let id = format_ident!("{}", id);
