@@ -7,6 +7,7 @@ mod bitmaps;
 mod client;
 mod cluster;
 mod cluster_client;
+mod cluster_fate;
 mod cluster_faults;
 mod connection;
 mod coverage;
