@@ -198,3 +198,51 @@ async fn close_answers_written_and_unwritten_requests_apart() {
     eprintln!("close with requests in flight: {written} indeterminate, {unwritten} closed unsent");
     assert!(written > 0 && unwritten > 0, "{written} written, {unwritten} unwritten");
 }
+
+/// Clients blocked on the server, from INFO.
+async fn blocked_clients(admin: &Client) -> u64 {
+    let info = admin.info().sections("clients").await.unwrap();
+    info.get("blocked_clients").unwrap().parse().unwrap()
+}
+
+#[tokio::test]
+async fn blocking_commands_beyond_the_cap_wait_for_a_connection() {
+    let server = OwnServer::start(&[]);
+    let c = Client::builder().url(&server.url()).max_blocking_connections(2).build().unwrap();
+    c.ready().await.unwrap();
+    let admin = Client::connect(&server.url()).await.unwrap();
+    let pops: Vec<_> = (0..6)
+        .map(|i| {
+            let c = c.clone();
+            tokio::spawn(async move { c.blpop(format!("cap:{i}"), Duration::from_secs(20)).await })
+        })
+        .collect();
+    crate::support::wait_until("two BLPOPs block", || async { blocked_clients(&admin).await == 2 }).await;
+    for i in 0..6 {
+        admin.lpush(format!("cap:{i}"), ["v"]).await.unwrap();
+        let blocked = blocked_clients(&admin).await;
+        assert!(blocked <= 2, "{blocked} connections block on the server, beyond the cap of 2");
+    }
+    for p in pops {
+        let popped = tokio::time::timeout(HANG, p).await.expect("no hang").unwrap().unwrap();
+        assert!(popped.is_some(), "every BLPOP got its value");
+    }
+    // A caller whose deadline passes while every connection is in use: nothing was sent.
+    let busy = {
+        let c = c.clone();
+        tokio::spawn(async move { c.blpop(["cap:a", "cap:b"], Duration::from_secs(20)).await })
+    };
+    let busy2 = {
+        let c = c.clone();
+        tokio::spawn(async move { c.blpop("cap:c", Duration::from_secs(20)).await })
+    };
+    crate::support::wait_until("two BLPOPs block", || async { blocked_clients(&admin).await == 2 }).await;
+    let e =
+        c.blpop("cap:d", Duration::from_secs(1)).with_timeout(Duration::from_millis(300)).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Timeout, "{e}");
+    assert!(e.is_unexecuted(), "{e}");
+    admin.lpush("cap:a", ["v"]).await.unwrap();
+    admin.lpush("cap:c", ["v"]).await.unwrap();
+    assert!(tokio::time::timeout(HANG, busy).await.unwrap().unwrap().unwrap().is_some());
+    assert!(tokio::time::timeout(HANG, busy2).await.unwrap().unwrap().unwrap().is_some());
+}

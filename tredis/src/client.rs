@@ -10,8 +10,9 @@ use tokio::sync::oneshot;
 use crate::cluster::Cluster;
 use crate::command::{Blocking, CommandInfo, Encoded};
 use crate::config::{parse_url, Addr, CloseEvent, Config, Protocol, Wanted};
-use crate::connection::{Answer, BatchAnswer, Connection};
+use crate::connection::{BatchAnswer, Connection};
 use crate::deadline::Deadline;
+pub(crate) use crate::dedicated::Dedicated;
 use crate::request::{Executor, Pending, ReqOpts, Sealed, Target};
 use crate::resp::Limits;
 use crate::Error;
@@ -59,74 +60,6 @@ struct Inner {
     /// The default command timeout, in the unit deadlines count in.
     command_timeout_ms: Option<u64>,
     cfg: Arc<Config>,
-}
-
-/// Idle dedicated connections, reused by later blocking commands and transactions.
-pub(crate) struct Dedicated {
-    cfg: Arc<Config>,
-    idle: Mutex<Vec<Connection>>,
-}
-
-/// Idle dedicated connections kept for reuse; more are closed when returned.
-const MAX_IDLE_DEDICATED: usize = 4;
-
-impl Dedicated {
-    /// No idle connections yet; they connect with `cfg` (to its hosts) when first used.
-    pub(crate) fn new(cfg: &Config) -> Dedicated {
-        Dedicated { cfg: Arc::new(Config { auto_connect: true, ..cfg.clone() }), idle: Mutex::default() }
-    }
-
-    /// An idle connection, or a new one.
-    pub(crate) fn checkout(&self) -> Connection {
-        let idle = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
-        idle.unwrap_or_else(|| Connection::spawn(self.cfg.clone()))
-    }
-
-    /// Returns a connection whose requests are all answered.
-    pub(crate) fn checkin(&self, conn: Connection) {
-        if conn.is_closed() {
-            return;
-        }
-        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
-        if idle.len() < MAX_IDLE_DEDICATED {
-            idle.push(conn);
-        }
-    }
-
-    /// Runs a blocking command on a dedicated connection, which goes back to the idle set once
-    /// answered, or is closed (ending the block on the server) if the caller gives up first.
-    pub(crate) fn submit(
-        self: &Arc<Self>,
-        bytes: Encoded,
-        info: &'static CommandInfo,
-        deadline: Option<Deadline>,
-    ) -> Pending {
-        let conn = self.checkout();
-        let dedicated = self.clone();
-        let (tx, rx) = oneshot::channel::<Answer>();
-        let mut inner = if info.flags.contains(crate::command::Flags::SYNCS_OFFSET) {
-            let probed = crate::command::OFFSET_PROBE.iter().chain(bytes.as_bytes()).copied().collect();
-            let batch = conn.submit_batch(Encoded::concat(probed), 2, info, deadline);
-            Pending::prefixed(batch, bytes, deadline)
-        } else {
-            conn.submit(bytes, info, deadline)
-        };
-        tokio::spawn(async move {
-            let mut tx = tx;
-            tokio::select! {
-                answer = std::future::poll_fn(|cx| inner.poll_answer_raw(cx)) => {
-                    dedicated.checkin(conn);
-                    let _ = tx.send(answer);
-                }
-                _ = tx.closed() => drop(conn),
-            }
-        });
-        Pending::waiting(rx, deadline)
-    }
-
-    pub(crate) fn close_idle(&self) -> Vec<Connection> {
-        std::mem::take(&mut *self.idle.lock().unwrap_or_else(|e| e.into_inner()))
-    }
 }
 
 impl Client {
@@ -223,15 +156,18 @@ impl Client {
         let home = match &self.inner.cluster {
             // The connection of the keys' node: the transaction must run there.
             Some(c) => {
-                let mut probe = crate::command::CmdBuf::new(b"$5\r\nWATCH\r\n", 1);
-                probe.args(&keys, 1, "key");
-                let info = <crate::commands::transactions::Watch as crate::command::Command>::INFO;
-                let request = probe.finish().map_err(|e| e.with_command(info.name))?;
+                // The generated WATCH, encoded to find its keys' slot.
+                use crate::command::Command;
+                let info = <crate::commands::transactions::Watch as Command>::INFO;
+                let request = crate::Transaction::new(self, None).watch(&keys).cmd.encode();
+                let request = request.map_err(|e| e.with_command(info.name))?;
                 c.route_batch(request.as_bytes(), &[info])?.dedicated.clone()
             }
             None => self.inner.dedicated.clone(),
         };
-        let tx = crate::Transaction::new(self, Some((home.checkout(), home)));
+        let deadline = self.deadline_for(Blocking::No, &ReqOpts::default());
+        let lease = home.checkout(deadline).await.map_err(|e| e.with_command("WATCH"))?;
+        let tx = crate::Transaction::new(self, Some((lease, home)));
         tx.watch(keys).await?;
         Ok(tx)
     }
@@ -413,10 +349,13 @@ impl Client {
                 let conn = node.map_or_else(|| self.conn(), |n| n.conn());
                 (conn.submit_batch(bytes, n, info, deadline), None)
             }
-            _ => {
-                let conn = dedicated.checkout();
-                (conn.submit_batch(bytes, n, info, deadline), Some(conn))
-            }
+            _ => match dedicated.checkout(deadline).await {
+                Ok(lease) => (lease.submit_batch(bytes, n, info, deadline), Some(lease)),
+                Err(e) => {
+                    let error = Some(e.with_command(info.name));
+                    return BatchAnswer { values: Vec::new(), error, request: Some(bytes) };
+                }
+            },
         };
         // The connection answers by the deadline.
         let answer = rx.await.unwrap_or_else(|_| BatchAnswer {
@@ -768,6 +707,19 @@ impl Builder {
             self.fail(Error::config("pool_size must be at least 1"));
         }
         self.cfg.pool_size = n.max(1);
+        self
+    }
+
+    /// Most connections of their own (for blocking commands, WATCH transactions, blocking
+    /// pipelines and WAIT) in use at once, per server or cluster node (default 64). Each is a
+    /// socket and a client on the server: without a cap, 10,000 concurrent BLPOPs would open
+    /// 10,000. Beyond it, callers wait for one to come back, within their deadline, and fail
+    /// with [`ErrorKind::Timeout`](crate::ErrorKind::Timeout) (nothing was sent) if none does.
+    pub fn max_blocking_connections(mut self, n: usize) -> Builder {
+        if n == 0 {
+            self.fail(Error::config("max_blocking_connections must be at least 1"));
+        }
+        self.cfg.max_blocking = n.max(1);
         self
     }
 

@@ -85,6 +85,12 @@ impl Flags {
     /// connection's replication offset up to date, so that it counts every write acknowledged
     /// before it, whichever connection carried it.
     pub const SYNCS_OFFSET: Flags = Flags(1 << 15);
+    /// Cannot run on a cluster, which has database 0 only (MOVE, SWAPDB): refused before
+    /// anything is sent.
+    pub const REFUSED_IN_CLUSTER: Flags = Flags(1 << 16);
+    /// All or nothing over its keys (MSETNX): never split by slot, whatever the server's tips
+    /// say, as the parts could succeed apart.
+    pub const NEVER_SPLIT: Flags = Flags(1 << 17);
 
     /// Flags from their bits.
     pub const fn from_bits(bits: u32) -> Flags {

@@ -350,6 +350,8 @@ pub(crate) struct Config {
     pub backoff_max: Duration,
     pub pool_size: usize,
     pub blocking_grace: Duration,
+    /// Most dedicated connections in use at once, per server (or cluster node).
+    pub max_blocking: usize,
     /// Which servers a connection accepts, by their ROLE.
     pub role: Wanted,
     /// Clustering is on: connections go to one node each.
@@ -387,6 +389,7 @@ impl Default for Config {
             backoff_max: Duration::from_secs(2),
             pool_size: 1,
             blocking_grace: Duration::from_secs(2),
+            max_blocking: 64,
             role: Wanted::Any,
             cluster: false,
             cluster_refresh: Some(Duration::from_secs(30)),

@@ -40,6 +40,7 @@ pub mod commands;
 mod config;
 mod connection;
 mod deadline;
+mod dedicated;
 mod error;
 mod log;
 mod pipeline;

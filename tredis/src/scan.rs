@@ -55,8 +55,9 @@ where
             index,
             info,
             cursor: None,
-            // Only SCAN itself spans the keyspace; HSCAN and the others follow their key.
-            nodes: if info.name == "SCAN" { exec.scan_nodes() } else { None },
+            // A cursor over the whole keyspace (SCAN, whose routing the server leaves to the
+            // client) walks every primary; HSCAN and the others follow their key.
+            nodes: if info.tips.contains(&"request_policy:special") { exec.scan_nodes() } else { None },
             node: 0,
             page: None,
             pending: None,

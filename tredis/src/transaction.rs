@@ -3,7 +3,7 @@
 use crate::batch::{Batch, BatchBuf, BatchTarget, Replies};
 use crate::client::Dedicated;
 use crate::command::{Blocking, CommandInfo, Encoded, Flags};
-use crate::connection::Connection;
+use crate::dedicated::Lease;
 use crate::request::{Executor, Pending, ReqOpts, Sealed, Target};
 use crate::resp::Value;
 use crate::{Client, Error};
@@ -34,7 +34,7 @@ use std::sync::Arc;
 pub struct Transaction<'c> {
     client: &'c Client,
     /// After WATCH: its connection, and the set of idle ones it goes back to.
-    conn: Option<(Connection, Arc<Dedicated>)>,
+    conn: Option<(Lease, Arc<Dedicated>)>,
 }
 
 static TRANSACTION: CommandInfo = CommandInfo { name: "EXEC", flags: Flags::NONE, key_specs: &[], tips: &[] };
@@ -44,7 +44,7 @@ pub(crate) const MULTI: &[u8] = b"*1\r\n$5\r\nMULTI\r\n";
 const EXEC: &[u8] = b"*1\r\n$4\r\nEXEC\r\n";
 
 impl<'c> Transaction<'c> {
-    pub(crate) fn new(client: &'c Client, conn: Option<(Connection, Arc<Dedicated>)>) -> Self {
+    pub(crate) fn new(client: &'c Client, conn: Option<(Lease, Arc<Dedicated>)>) -> Self {
         Transaction { client, conn }
     }
 

@@ -110,8 +110,8 @@ pub(crate) fn split(
     info: &'static CommandInfo,
     deadline: Option<Deadline>,
 ) -> Option<Pending> {
-    // MSETNX sets all keys or none; split, it could set some.
-    if info.name == "MSETNX" {
+    // All or nothing (MSETNX): split, it could do some.
+    if info.flags.contains(crate::command::Flags::NEVER_SPLIT) {
         return None;
     }
     let [spec] = info.key_specs else { return None };

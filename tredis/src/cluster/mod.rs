@@ -475,7 +475,7 @@ impl Cluster {
 /// Whether a replica may answer the command: it only reads.
 /// Commands that cannot run on a cluster: there is only database 0.
 fn refused(info: &CommandInfo) -> bool {
-    matches!(info.name, "MOVE" | "SWAPDB" | "SELECT")
+    info.flags.contains(Flags::REFUSED_IN_CLUSTER)
 }
 
 /// Refreshes the map every `every` while the cluster lives: nothing proves a map stale when

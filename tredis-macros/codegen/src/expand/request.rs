@@ -233,6 +233,8 @@ fn info(cmd: &Command) -> TokenStream {
             "may_replicate" => "MAY_REPLICATE",
             "closes_connection" => "CLOSES_CONNECTION",
             "syncs_offset" => "SYNCS_OFFSET",
+            "refused_in_cluster" => "REFUSED_IN_CLUSTER",
+            "never_split" => "NEVER_SPLIT",
             _ => continue,
         };
         let id = format_ident!("{}", id);
