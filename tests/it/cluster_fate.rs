@@ -116,3 +116,32 @@ async fn writes_in_flight_on_a_node_that_leaves_the_map_are_never_sent_again() {
     // The client goes on with B.
     assert_eq!(c.incr("fate:n").await.unwrap(), stored + 1);
 }
+
+/// A map that names a node again ends its connection's reconnect backoff: a node that came
+/// back serves requests at the next refresh, not after the backoff's seconds.
+#[tokio::test]
+async fn a_map_refresh_ends_a_reconnect_backoff() {
+    let mut a = OwnServer::start(&[]);
+    let map = Map { moved: Arc::default(), a: Arc::default(), c: Arc::default(), b: 0 };
+    map.a.set(a.port()).unwrap();
+    let c_node = node(map.clone(), None).await;
+    map.c.set(c_node.addr.port()).unwrap();
+    let c = Client::builder()
+        .url(&c_node.url())
+        .cluster(true)
+        .cluster_refresh_interval(Some(Duration::from_millis(100)))
+        .reconnect_backoff(Duration::from_secs(20), Duration::from_secs(20))
+        .build()
+        .unwrap();
+    c.ready().await.unwrap();
+    c.set("fate:back", "1").await.unwrap();
+    a.stop();
+    // The connection to A is lost; its next attempt is at least 10 s away.
+    wait_until("the client sees A down", || async { c.get("fate:back").await.is_err() }).await;
+    a.restart();
+    let back = std::time::Instant::now();
+    wait_until("the client uses A again", || async { c.set("fate:back", "2").await.is_ok() }).await;
+    let took = back.elapsed();
+    eprintln!("a node back: served again {took:?} after it restarted (the backoff was 10-20 s)");
+    assert!(took < Duration::from_secs(10), "the client waited out its backoff: {took:?}");
+}

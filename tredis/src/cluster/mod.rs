@@ -341,6 +341,9 @@ impl Cluster {
     /// Makes `t` the current map, and lets go of nodes it no longer has.
     fn install(&self, t: Topology) {
         let keep: Vec<Addr> = t.nodes().map(|n| n.addr.clone()).collect();
+        // A node the new map names may have come back (a restarted primary, a promoted
+        // replica): requests for it should not wait out a reconnect backoff.
+        t.nodes().for_each(|n| n.wake());
         *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(t);
         self.epoch.fetch_add(1, Ordering::AcqRel);
         self.known.lock().unwrap_or_else(|e| e.into_inner()).retain(|addr, _| keep.contains(addr));

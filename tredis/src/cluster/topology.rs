@@ -49,6 +49,11 @@ impl Node {
         Ok(())
     }
 
+    /// Ends any reconnect backoff of its connections now: the map changed, so it may be back.
+    pub(crate) fn wake(&self) {
+        self.conns.iter().for_each(Connection::wake);
+    }
+
     /// Closes its connections.
     pub(crate) async fn close(&self) {
         for c in self.conns.iter() {

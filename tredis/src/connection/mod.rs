@@ -218,9 +218,13 @@ impl Connection {
         self.wake();
     }
 
-    /// Ends a reconnect backoff now: a failover was announced, the server may be back.
+    /// Ends a reconnect backoff (or restarts an attempt) now: a failover was announced, the
+    /// server may be back. Nothing to do while connected: a wake-up kept for later would cut
+    /// the next backoff short for no reason.
     pub(crate) fn wake(&self) {
-        self.shared.wake.notify_one();
+        if !self.is_connected() {
+            self.shared.wake.notify_one();
+        }
     }
 
     /// The server it is (or was last) connected to.
