@@ -35,6 +35,7 @@ const WORKLOADS: &[Workload] = &[
     Workload { id: "w3", what: "256 tasks, pool of 4, 50/50 SET/GET" },
     Workload { id: "w4", what: "pipelines of 1,000 SETs" },
     Workload { id: "w5", what: "LRANGE of a 100,000-element list" },
+    Workload { id: "w6", what: "256 tasks, 3-primary cluster, 50/50 SET/GET over every slot" },
 ];
 
 /// The medians of one client on one workload.
@@ -67,8 +68,12 @@ pub fn run() -> Result<(), String> {
     let binary = bench_dir().join("target/release/tredis-bench");
     let server = RedisServer::start("bench", &[])?;
     eprintln!("xtask: redis-server pid {} at {}", server.pid(), server.url());
+    // w6's cluster: 3 primaries and their replicas, stopped when the run ends.
+    let cluster = crate::deploy::cluster::start(false)?;
+    let cluster_urls = cluster.urls("node").join(",");
     let mut results: BTreeMap<(String, String), Figures> = BTreeMap::new();
     for w in WORKLOADS {
+        let url = if w.id == "w6" { cluster_urls.clone() } else { server.url() };
         let mut clients: Vec<&str> = CLIENTS.to_vec();
         if w.id == "w5" {
             clients.push("floor");
@@ -77,7 +82,7 @@ pub fn run() -> Result<(), String> {
             let mut runs = Vec::new();
             for _ in 0..RUNS {
                 let out = Command::new(&binary)
-                    .args([client, w.id, &server.url()])
+                    .args([client, w.id, &url])
                     .output()
                     .map_err(|e| format!("cannot run the benchmark: {e}"))?;
                 if !out.status.success() {
@@ -177,7 +182,8 @@ fn report(results: &BTreeMap<(String, String), Figures>, reference: &str) -> Str
          its own. CPU is the client process's user and system time per million commands (w5: per million\n\
          list elements); allocations are counted by a counting global allocator, per command (w5: per call).\n\
          Each peer runs with its defaults. `floor` (w5) sends LRANGE over a bare socket and reads the reply\n\
-         without parsing it: what the server and the kernel take.\n"
+         without parsing it: what the server and the kernel take. w6 runs on a cluster of 3 primaries and\n\
+         their replicas (each peer's cluster client), w1 to w5 on one server.\n"
     );
     let _ = writeln!(s, "| workload | client | ops/s | p50 µs | p99 µs | CPU s per 1M | allocs per op |");
     let _ = writeln!(s, "|---|---|---:|---:|---:|---:|---:|");
@@ -261,13 +267,14 @@ fn report(results: &BTreeMap<(String, String), Figures>, reference: &str) -> Str
 fn chart(results: &BTreeMap<(String, String), Figures>) -> String {
     let get = |w: &str, c: &str| results.get(&(w.to_string(), c.to_string())).copied().unwrap_or_default();
     type Panel = (&'static str, &'static str, fn(&Figures) -> f64);
-    let panels: [Panel; 6] = [
+    let panels: [Panel; 7] = [
         ("w1", "p50 µs (lower is better)", |f| f.p50),
         ("w2", "k ops/s (higher is better)", |f| f.ops / 1e3),
         ("w2", "CPU s per 1M (lower is better)", |f| f.cpu),
         ("w3", "k ops/s (higher is better)", |f| f.ops / 1e3),
         ("w4", "CPU s per 1M (lower is better)", |f| f.cpu),
         ("w5", "ms per call (lower is better)", |f| f.p50 / 1e3),
+        ("w6", "k ops/s (higher is better)", |f| f.ops / 1e3),
     ];
     let colors = ["#d62728", "#1f77b4", "#2ca02c"];
     let (pw, ph) = (200.0, 230.0);

@@ -7,7 +7,9 @@
 //! - w2: 256 tasks on one multiplexed connection, half SET, half GET;
 //! - w3: the same over a pool of 4 connections;
 //! - w4: pipelines of 1,000 SETs;
-//! - w5: LRANGE of a 100,000-element list.
+//! - w5: LRANGE of a 100,000-element list;
+//! - w6: 256 tasks on a 3-primary cluster, half SET, half GET over every slot (the `url`
+//!   argument is then the nodes' URLs, comma-separated; redis-rs's and fred's cluster clients).
 //!
 //! Every allocation of the process is counted by the global allocator, so allocations per
 //! command compare like with like.
@@ -65,11 +67,15 @@ fn cpu_seconds() -> f64 {
 enum Bench {
     Tredis(tredis::Client),
     RedisRs(Arc<Vec<redis::aio::MultiplexedConnection>>, Arc<AtomicUsize>),
+    RedisRsCluster(redis::cluster_async::ClusterConnection),
     Fred(fred::clients::Pool),
 }
 
 impl Bench {
     async fn connect(client: &str, url: &str, pool: usize) -> Bench {
+        if url.contains(',') {
+            return Bench::connect_cluster(client, url).await;
+        }
         match client {
             "tredis" => {
                 let c = tredis::Client::builder().url(url).pool_size(pool).build().unwrap();
@@ -94,6 +100,33 @@ impl Bench {
         }
     }
 
+    /// A client of the cluster whose nodes are the comma-separated `urls`.
+    async fn connect_cluster(client: &str, urls: &str) -> Bench {
+        let seeds: Vec<&str> = urls.split(',').collect();
+        match client {
+            "tredis" => {
+                let c = tredis::Client::builder().hosts(&seeds).cluster(true).build().unwrap();
+                c.ready().await.unwrap();
+                Bench::Tredis(c)
+            }
+            "redis-rs" => {
+                let c = redis::cluster::ClusterClient::new(seeds).unwrap();
+                Bench::RedisRsCluster(c.get_async_connection().await.unwrap())
+            }
+            "fred" => {
+                let first = seeds[0].trim_start_matches("redis://");
+                let others: Vec<String> =
+                    seeds[1..].iter().map(|s| format!("node={}", s.trim_start_matches("redis://"))).collect();
+                let url = format!("redis-cluster://{first}?{}", others.join("&"));
+                let cfg = fred::types::config::Config::from_url(&url).unwrap();
+                let p = fred::types::Builder::from_config(cfg).build_pool(1).unwrap();
+                p.init().await.unwrap();
+                Bench::Fred(p)
+            }
+            other => panic!("unknown client {other}"),
+        }
+    }
+
     /// A handle for one task: redis-rs needs its connection by `&mut`.
     fn handle(&self) -> Handle {
         match self {
@@ -101,6 +134,7 @@ impl Bench {
             Bench::RedisRs(conns, next) => {
                 Handle::RedisRs(conns[next.fetch_add(1, Ordering::Relaxed) % conns.len()].clone())
             }
+            Bench::RedisRsCluster(c) => Handle::RedisRsCluster(c.clone()),
             Bench::Fred(p) => Handle::Fred(p.clone()),
         }
     }
@@ -109,6 +143,7 @@ impl Bench {
 enum Handle {
     Tredis(tredis::Client),
     RedisRs(redis::aio::MultiplexedConnection),
+    RedisRsCluster(redis::cluster_async::ClusterConnection),
     Fred(fred::clients::Pool),
 }
 
@@ -118,6 +153,10 @@ impl Handle {
         match self {
             Handle::Tredis(c) => c.get(k).await.unwrap().map_or(0, |v| v.len()),
             Handle::RedisRs(c) => {
+                let v: Option<Vec<u8>> = redis::AsyncCommands::get(c, k).await.unwrap();
+                v.map_or(0, |v| v.len())
+            }
+            Handle::RedisRsCluster(c) => {
                 let v: Option<Vec<u8>> = redis::AsyncCommands::get(c, k).await.unwrap();
                 v.map_or(0, |v| v.len())
             }
@@ -133,6 +172,7 @@ impl Handle {
         match self {
             Handle::Tredis(c) => c.set(k, v).await.unwrap(),
             Handle::RedisRs(c) => redis::AsyncCommands::set::<_, _, ()>(c, k, v.as_ref()).await.unwrap(),
+            Handle::RedisRsCluster(c) => redis::AsyncCommands::set::<_, _, ()>(c, k, v.as_ref()).await.unwrap(),
             Handle::Fred(c) => c.set::<(), _, _>(k, v.clone(), None, None, false).await.unwrap(),
         }
     }
@@ -153,6 +193,7 @@ impl Handle {
                 }
                 p.query_async::<()>(c).await.unwrap();
             }
+            Handle::RedisRsCluster(_) => unreachable!("w4 runs on one server"),
             Handle::Fred(c) => {
                 let p = c.next().pipeline();
                 for k in keys {
@@ -173,6 +214,7 @@ impl Handle {
                 let v: Vec<Vec<u8>> = redis::AsyncCommands::lrange(c, LIST_KEY, 0, -1).await.unwrap();
                 v.len()
             }
+            Handle::RedisRsCluster(_) => unreachable!("w5 runs on one server"),
             Handle::Fred(c) => {
                 let v: Vec<fred::bytes::Bytes> = c.lrange(LIST_KEY, 0, -1).await.unwrap();
                 v.len()
@@ -184,7 +226,13 @@ impl Handle {
 /// Keys and the list, written with tredis before the clock starts.
 async fn setup(url: &str, list: bool) {
     use tredis::prelude::*;
-    let c = tredis::Client::connect(url).await.unwrap();
+    let c = if url.contains(',') {
+        let seeds: Vec<&str> = url.split(',').collect();
+        tredis::Client::builder().hosts(&seeds).cluster(true).build().unwrap()
+    } else {
+        tredis::Client::new(url).unwrap()
+    };
+    c.ready().await.unwrap();
     let value = vec![b'v'; 64];
     let p = c.pipeline();
     for chunk in (0..KEYS).collect::<Vec<_>>().chunks(1000) {
@@ -281,7 +329,7 @@ async fn run(client: &str, workload: &str, url: &str) -> Measure {
             }
             (n, lat)
         }
-        "w2" | "w3" => {
+        "w2" | "w3" | "w6" => {
             let mut handles = Vec::with_capacity(tasks);
             for (t, (mut h, mut lat)) in task_handles.drain(..).enumerate() {
                 let value = value.clone();
