@@ -18,9 +18,12 @@
 //!
 //! - [`commands`]: the generated surface: one trait per command group, one request type per
 //!   command, with docs, options and a typed reply.
-//! - [`Client`] and [`Builder`] (`client.rs`): configuration and the shared handle;
-//!   `connection/` runs one multiplexed socket (writer, reader, in-flight queue, handshake,
-//!   reconnect with backoff).
+//! - [`Client`] (`client/`): the shared handle; [`Builder`] (`client/builder.rs`) its
+//!   options; `client/executor.rs` where each request goes and where a failure sends it next.
+//! - `connection/` runs one multiplexed socket (writer and its health check, reader, in-flight
+//!   queue, handshake, reconnect with backoff); `dedicated.rs` the capped connections of
+//!   their own (blocking commands, WATCH, WAIT); `deadline.rs` the one deadline a request
+//!   carries, enforced by the connection that holds it.
 //! - [`resp`]: RESP2/RESP3 values, the incremental decoder and its limits.
 //! - [`reply`]: decoders from reply values to Rust types, and hand-written records.
 //! - [`args`]: how Rust values become arguments.
