@@ -50,6 +50,7 @@ mod pipeline;
 pub mod reply;
 mod request;
 pub mod resp;
+mod retry;
 mod scan;
 #[cfg(feature = "scripting")]
 mod script;

@@ -17,6 +17,7 @@ use crate::connection::{Answer, BatchAnswer};
 use crate::deadline::Deadline;
 use crate::reply::Decode;
 use crate::resp::Value;
+use crate::retry::Attempts;
 use crate::Error;
 
 mod sealed {
@@ -249,21 +250,6 @@ impl Pending {
     }
 }
 
-/// Attempts for a request the server proved it did not run (LOADING, TRYAGAIN ...).
-const MAX_ATTEMPTS: u32 = 10;
-
-/// The one rule for sending again a request that was written and got no reply: only when
-/// running it twice is harmless, because the caller marked it `.idempotent()` or the spec says
-/// it only reads; and never once its deadline passed.
-pub(crate) fn may_resend(err: &Error, info: &CommandInfo, idempotent: bool) -> bool {
-    err.kind() == crate::ErrorKind::Indeterminate && !err.is_timeout() && (idempotent || info.reads_only())
-}
-
-/// Server errors that prove the command did not run and that may pass by themselves.
-pub(crate) fn retry_later(code: Option<&str>) -> bool {
-    matches!(code, Some("LOADING" | "MASTERDOWN" | "TRYAGAIN" | "CLUSTERDOWN"))
-}
-
 pin_project_lite::pin_project! {
     /// The typed reply of a command: waits for it and decodes it.
     #[project = ReplyFutureProj]
@@ -272,15 +258,12 @@ pin_project_lite::pin_project! {
         pending: Pending,
         info: &'static CommandInfo,
         opts: ReqOpts,
-        attempts: u32,
+        attempts: Attempts,
         relocated: bool,
         retry: Option<Encoded>,
         // Where every attempt must go (a page of a cluster-wide SCAN); none: wherever the
         // executor routes it.
         pinned: Option<ScanNode>,
-        // An attempt was written and not answered (an idempotent request is being sent
-        // again): however later attempts fail, the request may have run.
-        maybe_ran: bool,
         #[pin]
         delay: Option<Sleep>,
         _reply: PhantomData<fn() -> R>,
@@ -296,11 +279,10 @@ impl<'c, E: ?Sized, R> ReplyFuture<'c, E, R> {
             pending,
             info,
             opts,
-            attempts: 1,
+            attempts: Attempts::first(),
             relocated: false,
             retry: None,
             pinned: None,
-            maybe_ran: false,
             delay: None,
             _reply: PhantomData,
         }
@@ -322,8 +304,7 @@ impl<E: Executor + ?Sized, R: Decode> Future for ReplyFuture<'_, E, R> {
                 let request = this.retry.take().expect("a retry has its request");
                 // The request is in hand: this attempt never ran.
                 if let Some(d) = this.opts.deadline.filter(|d| d.passed(crate::deadline::now())) {
-                    let err = Error::timeout(d.timeout()).with_command(name);
-                    return Poll::Ready(Err(fate(err, *this.maybe_ran)));
+                    return Poll::Ready(Err(this.attempts.expired(d, name)));
                 }
                 *this.pending = match this.pinned {
                     Some(node) => this.exec.submit_to(node, Ok(request), this.info, this.opts),
@@ -363,8 +344,8 @@ impl<E: Executor + ?Sized, R: Decode> Future for ReplyFuture<'_, E, R> {
             let mut request = answer.request;
             let mut later = false;
             if let Some(r) = request.take() {
-                if *this.attempts >= MAX_ATTEMPTS {
-                    return Poll::Ready(Err(fate(err, *this.maybe_ran)));
+                if !this.attempts.left() {
+                    return Poll::Ready(Err(this.attempts.fail(err)));
                 }
                 // A pinned request has nowhere else to go.
                 let rerouted = match this.pinned {
@@ -373,7 +354,7 @@ impl<E: Executor + ?Sized, R: Decode> Future for ReplyFuture<'_, E, R> {
                 };
                 match rerouted {
                     Rerouted::Sent(pending) => {
-                        *this.attempts += 1;
+                        this.attempts.redirected();
                         *this.pending = pending;
                         continue;
                     }
@@ -388,45 +369,18 @@ impl<E: Executor + ?Sized, R: Decode> Future for ReplyFuture<'_, E, R> {
             // One retry, once the client has moved to the new primary (the seed's promise).
             let moved = err.code() == Some("READONLY") && !*this.relocated && this.exec.relocate();
             *this.relocated |= moved;
-            let again = *this.attempts < MAX_ATTEMPTS
-                && (moved
-                    || later
-                    || retry_later(err.code())
-                    || may_resend(&err, this.info, this.opts.idempotent));
-            match (again, request) {
-                (true, Some(request)) => {
-                    *this.attempts += 1;
-                    *this.maybe_ran |= err.kind() == crate::ErrorKind::Indeterminate;
-                    let wait = if moved || err.kind() == crate::ErrorKind::Indeterminate {
-                        Duration::ZERO
-                    } else {
-                        Duration::from_millis(25u64 << (*this.attempts).min(6))
-                    };
+            let Some(request) = request else {
+                return Poll::Ready(Err(this.attempts.fail(err)));
+            };
+            let deadline = this.opts.deadline;
+            match this.attempts.next(&err, this.info, this.opts.idempotent, later, moved, deadline) {
+                Some(at) => {
                     *this.retry = Some(request);
-                    let mut at = tokio::time::Instant::now() + wait;
-                    if let Some(d) = this.opts.deadline {
-                        at = at.min(d.instant());
-                    }
                     this.delay.set(Some(tokio::time::sleep_until(at)));
                 }
-                _ => return Poll::Ready(Err(fate(err, *this.maybe_ran))),
+                None => return Poll::Ready(Err(this.attempts.fail(err))),
             }
         }
-    }
-}
-
-/// The error a request ends with: when an earlier attempt was written and not answered, the
-/// request may have run, whatever the last attempt says.
-fn fate(err: Error, maybe_ran: bool) -> Error {
-    if !maybe_ran || err.kind() == crate::ErrorKind::Indeterminate {
-        return err;
-    }
-    let command = err.command();
-    let detail = format!("an earlier attempt was sent and not answered, and the last one failed: {err}");
-    let e = Error::unanswered(detail, err);
-    match command {
-        Some(c) => e.with_command(c),
-        None => e,
     }
 }
 

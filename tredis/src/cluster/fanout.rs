@@ -7,10 +7,8 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use tokio::sync::oneshot;
-use tokio::time::Instant;
 
 use super::keys::Args;
 use super::slots::slot;
@@ -219,7 +217,8 @@ pub(super) async fn settle(
     deadline: Option<Deadline>,
 ) -> Result<Value, Error> {
     let mut request = Some(request);
-    for attempt in 1..=SETTLE_ATTEMPTS {
+    let mut attempts = crate::retry::Attempts::first();
+    loop {
         let answer = std::future::poll_fn(|cx| pending.poll_answer_raw(cx)).await;
         let (err, reply) = match answer.result {
             Ok(value) => match value.as_error() {
@@ -228,37 +227,29 @@ pub(super) async fn settle(
             },
             Err(e) => (e.duplicate(), Err(e)),
         };
+        let reply = reply.map_err(|e| attempts.fail(e));
         let Some(r) = answer.request.or_else(|| request.take()) else { return reply };
-        let again = match cluster.reroute(&err, r, info, deadline) {
+        if !attempts.left() {
+            return reply;
+        }
+        let (again, later) = match cluster.reroute(&err, r, info, deadline) {
             Rerouted::Sent(p) => {
+                attempts.redirected();
                 pending = p;
                 continue;
             }
-            Rerouted::Later(r) => r,
-            Rerouted::No(r) if crate::request::retry_later(err.code()) => r,
-            Rerouted::No(_) => return reply,
+            Rerouted::Later(r) => (r, true),
+            Rerouted::No(r) => (r, false),
         };
-        if attempt == SETTLE_ATTEMPTS {
-            return reply;
-        }
-        let mut at = Instant::now() + Duration::from_millis(25u64 << attempt.min(6));
-        if let Some(d) = deadline {
-            if d.passed(crate::deadline::now()) {
-                // In hand, so never ran (an earlier attempt that was written and unanswered
-                // ended the loop as Indeterminate).
-                return Err(Error::timeout(d.timeout()).with_command(info.name));
-            }
-            at = at.min(d.instant());
-        }
+        let Some(at) = attempts.next(&err, info, false, later, false, deadline) else { return reply };
         tokio::time::sleep_until(at).await;
+        if let Some(d) = deadline.filter(|d| d.passed(crate::deadline::now())) {
+            return Err(attempts.expired(d, info.name));
+        }
         request = Some(again.clone());
         pending = cluster.submit(again, info, deadline);
     }
-    Err(Error::protocol("redirected too many times").with_command(info.name))
 }
-
-/// Attempts for one part, as for a single command.
-const SETTLE_ATTEMPTS: u32 = 10;
 
 /// One reply from several, by policy. A server error of any node wins, except where one
 /// success is enough.

@@ -220,7 +220,7 @@ impl Cluster {
             }
             // A read lost with a node that went down, or was let go with the read in flight:
             // reading twice is harmless, and the node the new map names answers it.
-            None if crate::request::may_resend(err, info, false) => Rerouted::Later(request),
+            None if crate::retry::may_resend(err, info, false) => Rerouted::Later(request),
             // A node that left the map was let go with requests still queued for it (never
             // written): they go where the new map says.
             None if err.kind() == crate::ErrorKind::Closed && !self.closed.load(Ordering::Acquire) => {
