@@ -246,3 +246,39 @@ async fn blocking_commands_beyond_the_cap_wait_for_a_connection() {
     assert!(tokio::time::timeout(HANG, busy).await.unwrap().unwrap().unwrap().is_some());
     assert!(tokio::time::timeout(HANG, busy2).await.unwrap().unwrap().unwrap().is_some());
 }
+
+#[tokio::test]
+async fn a_hosts_list_behind_a_black_hole_recovers() {
+    // A primary (behind the proxy) and its replica, as a hosts list: while the primary's link
+    // is a black hole, the replica must not be taken for it, and every call ends by its
+    // deadline; once the link passes again, the client is back on the primary.
+    let primary = OwnServer::start(&[]);
+    let port = primary.port().to_string();
+    let replica = OwnServer::start(&["--replicaof", "127.0.0.1", &port]);
+    let proxy = Proxy::start(&host_port(&primary.url())).await;
+    let c = Client::builder()
+        .hosts([proxy.url(), replica.url()])
+        .command_timeout(DEADLINE)
+        .health_check_interval(Some(Duration::from_millis(200)))
+        .reconnect_backoff(Duration::from_millis(10), Duration::from_millis(200))
+        .connect_timeout(Duration::from_millis(500))
+        .build()
+        .unwrap();
+    c.ready().await.unwrap();
+    c.set("deadline:hosts", "1").await.unwrap();
+    proxy.set(Mode::BlackHole);
+    let late = all_time_out(&c, "hosts list, black hole").await;
+    // Whatever was tried meanwhile, no write reached the replica as if it were the primary.
+    let e = c.set("deadline:hosts", "2").await.unwrap_err();
+    assert!(e.is_unexecuted() || e.kind() == ErrorKind::Indeterminate, "{e}");
+    proxy.set(Mode::Pass);
+    let back = back_after(&c).await;
+    c.set("deadline:hosts", "3").await.unwrap();
+    let admin = Client::connect(&primary.url()).await.unwrap();
+    assert_eq!(
+        admin.get("deadline:hosts").await.unwrap().as_deref(),
+        Some(&b"3"[..]),
+        "the primary has the write"
+    );
+    eprintln!("hosts list behind a black hole: slowest call {late:?} past its deadline; back {back:?} after the link");
+}

@@ -12,6 +12,7 @@
 //! connections' ticks publish ([`now`]), at most a tick old, so a request may be answered up
 //! to a tick before its timeout has fully passed.
 
+use std::num::NonZeroU64;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -21,11 +22,12 @@ use tokio::time::Instant;
 /// A point in time as milliseconds since the coarse clock started, plus one (0 never occurs).
 pub(crate) type Millis = u64;
 
-/// When a request must be answered, and its timeout (for messages), in 16 bytes and plain
-/// integers: making and checking one costs an addition and a comparison.
+/// When a request must be answered, and its timeout (for messages), in 16 bytes (an
+/// `Option` of it too) and plain integers: making and checking one costs an addition and a
+/// comparison.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Deadline {
-    pub at: Millis,
+    at: NonZeroU64,
     timeout_ms: u32,
 }
 
@@ -41,7 +43,8 @@ impl Deadline {
     pub(crate) fn within_ms(ms: Option<u64>) -> Option<Deadline> {
         let ms = ms?;
         let timeout_ms = u32::try_from(ms).unwrap_or(u32::MAX);
-        Some(Deadline { at: coarse_now().saturating_add(ms), timeout_ms })
+        let at = NonZeroU64::new(coarse_now().saturating_add(ms)).unwrap_or(NonZeroU64::MAX);
+        Some(Deadline { at, timeout_ms })
     }
 
     /// The timeout it was made with, to the millisecond.
@@ -49,16 +52,22 @@ impl Deadline {
         Duration::from_millis(self.timeout_ms.into())
     }
 
+    /// When it is.
+    #[inline]
+    pub(crate) fn at(&self) -> Millis {
+        self.at.get()
+    }
+
     /// Whether it passed at `now`.
     #[inline]
     pub(crate) fn passed(&self, now: Millis) -> bool {
-        self.at <= now
+        self.at.get() <= now
     }
 
     /// The deadline as an instant, to sleep until.
     pub(crate) fn instant(&self) -> Instant {
         let origin = *ORIGIN.get_or_init(Instant::now);
-        origin.checked_add(Duration::from_millis(self.at - 1)).unwrap_or(origin)
+        origin.checked_add(Duration::from_millis(self.at.get() - 1)).unwrap_or(origin)
     }
 }
 
@@ -99,3 +108,21 @@ fn coarse_now() -> Millis {
 /// How often a connection checks the deadlines of the requests it holds and its own health.
 /// A request is answered at most this long after its deadline.
 pub(crate) const TICK: Duration = Duration::from_millis(10);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_deadline_is_small_and_counts_from_now() {
+        // It travels with every request: no bigger than two words, `Option` included.
+        assert_eq!(std::mem::size_of::<Option<Deadline>>(), 16);
+        let start = now();
+        let d = Deadline::within(Some(Duration::from_millis(1500))).unwrap();
+        assert!(d.at() >= start + 1500 - u64::try_from(TICK.as_millis()).unwrap());
+        assert!(!d.passed(start) && d.passed(d.at()));
+        assert_eq!(d.timeout(), Duration::from_millis(1500));
+        assert_eq!(Deadline::within(None), None);
+        assert!(passed(Deadline::within(Some(Duration::ZERO)), now()));
+    }
+}

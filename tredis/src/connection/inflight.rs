@@ -219,8 +219,8 @@ impl Inflight {
         }
         let n = batch.len();
         for d in batch.iter().filter_map(|r| r.deadline) {
-            if q.earliest.map_or(true, |e| d.at < e) {
-                q.earliest = Some(d.at);
+            if q.earliest.map_or(true, |e| d.at() < e) {
+                q.earliest = Some(d.at());
             }
         }
         q.waiters.extend(batch.drain(..).map(|r| match r.reply {
@@ -295,7 +295,7 @@ impl Inflight {
         for w in q.waiters.iter_mut().filter(|w| w.waited_for()) {
             match w.deadline() {
                 Some(d) if d.passed(now) => w.answer_err(&Error::overdue(d.timeout())),
-                Some(d) if earliest.map_or(true, |e| d.at < e) => earliest = Some(d.at),
+                Some(d) if earliest.map_or(true, |e| d.at() < e) => earliest = Some(d.at()),
                 _ => {}
             }
         }
