@@ -150,14 +150,16 @@ pub(crate) async fn serve(
                 biased;
                 e = &mut reader_done => return Stopped::Lost(reader_stopped(e)),
                 _ = shared.closing() => return Stopped::Closing,
-                r = rx.recv() => match r {
-                    Some(r) => r,
-                    None => return Stopped::Closing,
-                },
+                // Before the queue: under a steady stream of requests the queue is never
+                // empty, and deadlines must still be kept.
                 _ = tick.tick() => match health.check(&inflight, shared) {
                     Checked::Fine => continue,
                     Checked::Ping(r) => r,
                     Checked::Dead(e) => return Stopped::Lost(e),
+                },
+                r = rx.recv() => match r {
+                    Some(r) => r,
+                    None => return Stopped::Closing,
                 },
             },
         };
