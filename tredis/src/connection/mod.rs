@@ -22,6 +22,7 @@
 //! requests not yet written wait for it.
 
 mod backoff;
+mod connect;
 mod handshake;
 mod inflight;
 mod reader;
@@ -38,7 +39,7 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, watch, Notify};
 
 use crate::command::{CommandInfo, Encoded};
-use crate::config::{Addr, CloseEvent, Config, Wanted};
+use crate::config::{Addr, CloseEvent, Config};
 use crate::deadline::Deadline;
 use crate::log;
 use crate::request::Pending;
@@ -317,109 +318,6 @@ fn expire_queued(rx: &mut mpsc::UnboundedReceiver<Request>, carry: &mut VecDeque
     shared.dequeued(before - carry.len());
 }
 
-/// An established, handshaken connection.
-struct Established {
-    addr: Addr,
-    rd: transport::ReadHalf,
-    wr: transport::WriteHalf,
-    session: handshake::Session,
-}
-
-/// Connects and runs the handshake on `addr`.
-async fn attempt(addr: &Addr, cfg: &Config) -> Result<Established, Error> {
-    let attempt = async {
-        let (mut rd, mut wr) = transport::open(addr, cfg.connect_timeout).await?;
-        let session = handshake::run(&mut rd, &mut wr, cfg).await?;
-        Ok::<_, Error>(Established { addr: addr.clone(), rd, wr, session })
-    };
-    match tokio::time::timeout(cfg.connect_timeout, attempt).await {
-        Ok(r) => r,
-        Err(_) => Err(Error::connect(format!("{addr}: no handshake within {:?}", cfg.connect_timeout))),
-    }
-}
-
-/// Tries every candidate in turn, starting with the one that worked last: the hosts, or with
-/// Sentinel, the servers the Sentinels name.
-async fn connect(cfg: &Config, first: &mut usize) -> Result<Established, Error> {
-    let replicas;
-    let candidates: &[Addr] = match (&cfg.sentinel, cfg.role) {
-        (Some(name), Wanted::Replica) => {
-            replicas = sentinel::replicas(cfg, name).await?;
-            &replicas
-        }
-        (Some(name), _) => return connect_via_sentinels(cfg, name, first).await,
-        (None, _) => &cfg.hosts,
-    };
-    let mut last = Error::connect("no hosts are configured");
-    let mut refused = Vec::new();
-    for i in 0..candidates.len() {
-        let idx = (*first + i) % candidates.len();
-        let addr = &candidates[idx];
-        match attempt(addr, cfg).await {
-            Ok(est) => {
-                *first = idx;
-                return Ok(est);
-            }
-            Err(e) => {
-                log::debug!("connecting to {} failed: {}", addr, e);
-                refused.push(format!("{addr}: {e}"));
-                last = e;
-            }
-        }
-    }
-    // With several candidates, say why each one would not do (down, or not the right role).
-    if refused.len() > 1 && last.kind() == crate::ErrorKind::Connect {
-        last = Error::connect(format!("no host would do: {}", refused.join("; ")));
-    }
-    Err(last)
-}
-
-/// Asks the Sentinels in turn, from the one that answered last, for the primary, until one
-/// names a server that passes the ROLE check: a Sentinel with a stale view (it names a
-/// replica, or a server that is down) is passed over.
-async fn connect_via_sentinels(cfg: &Config, name: &str, first: &mut usize) -> Result<Established, Error> {
-    let mut why = Vec::new();
-    let mut tried: Vec<Addr> = Vec::new();
-    let mut last = None;
-    for i in 0..cfg.hosts.len() {
-        let idx = (*first + i) % cfg.hosts.len();
-        let sentinel = &cfg.hosts[idx];
-        let addr = match sentinel::ask_primary(sentinel, name, cfg).await {
-            Ok(addr) => addr,
-            Err(e) => {
-                log::debug!("Sentinel {} did not name the primary: {}", sentinel, e);
-                why.push(format!("Sentinel {sentinel}: {e}"));
-                if e.kind() == crate::ErrorKind::Auth {
-                    last = Some(e);
-                }
-                continue;
-            }
-        };
-        if tried.contains(&addr) {
-            continue;
-        }
-        match attempt(&addr, cfg).await {
-            Ok(est) => {
-                *first = idx;
-                return Ok(est);
-            }
-            Err(e) => {
-                log::debug!("{}, named by Sentinel {}, would not do: {}", addr, sentinel, e);
-                why.push(format!("{addr}, named by Sentinel {sentinel}: {e}"));
-                tried.push(addr);
-                last = Some(e);
-            }
-        }
-    }
-    let why = format!("no Sentinel named a primary for `{name}` that would do: {}", why.join("; "));
-    match last {
-        // Wrong credentials (of a Sentinel, or of the server) are not a matter of which
-        // server: say so.
-        Some(e) if e.kind() == crate::ErrorKind::Auth => Err(Error::auth(why)),
-        _ => Err(Error::connect(why)),
-    }
-}
-
 /// How long a move to the primary waits for the replies of requests already written.
 const RELOCATE_DRAIN: Duration = Duration::from_secs(2);
 
@@ -455,7 +353,7 @@ async fn run(cfg: Arc<Config>, shared: Arc<Shared>, mut rx: mpsc::UnboundedRecei
         // Requests that wait meanwhile are answered by their deadlines. A failover
         // announced meanwhile starts the attempt anew: the server it waits on (a stopped
         // one, say) is no longer the one to use.
-        let mut connecting = std::pin::pin!(connect(&cfg, &mut host));
+        let mut connecting = std::pin::pin!(connect::connect(&cfg, &mut host));
         let attempt = loop {
             tokio::select! {
                 biased;

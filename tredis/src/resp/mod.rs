@@ -10,10 +10,12 @@
 mod decode;
 mod encode;
 mod frame;
+mod limits;
 #[cfg(test)]
 mod tests;
 
 pub(crate) use decode::parse_double as parse_double_text;
-pub use decode::{Decoder, Limits};
+pub use decode::Decoder;
 pub(crate) use encode::bulk;
 pub use frame::Value;
+pub use limits::Limits;

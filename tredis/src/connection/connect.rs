@@ -1,0 +1,110 @@
+//! Making a connection: to each candidate in turn (the hosts, or the servers the Sentinels
+//! name), with the handshake, within the connect timeout.
+
+use super::{handshake, sentinel, transport};
+use crate::config::{Addr, Config, Wanted};
+use crate::log;
+use crate::Error;
+
+/// An established, handshaken connection.
+pub(super) struct Established {
+    pub(super) addr: Addr,
+    pub(super) rd: transport::ReadHalf,
+    pub(super) wr: transport::WriteHalf,
+    pub(super) session: handshake::Session,
+}
+
+/// Connects and runs the handshake on `addr`.
+async fn attempt(addr: &Addr, cfg: &Config) -> Result<Established, Error> {
+    let attempt = async {
+        let (mut rd, mut wr) = transport::open(addr, cfg.connect_timeout).await?;
+        let session = handshake::run(&mut rd, &mut wr, cfg).await?;
+        Ok::<_, Error>(Established { addr: addr.clone(), rd, wr, session })
+    };
+    match tokio::time::timeout(cfg.connect_timeout, attempt).await {
+        Ok(r) => r,
+        Err(_) => Err(Error::connect(format!("{addr}: no handshake within {:?}", cfg.connect_timeout))),
+    }
+}
+
+/// Tries every candidate in turn, starting with the one that worked last: the hosts, or with
+/// Sentinel, the servers the Sentinels name.
+pub(super) async fn connect(cfg: &Config, first: &mut usize) -> Result<Established, Error> {
+    let replicas;
+    let candidates: &[Addr] = match (&cfg.sentinel, cfg.role) {
+        (Some(name), Wanted::Replica) => {
+            replicas = sentinel::replicas(cfg, name).await?;
+            &replicas
+        }
+        (Some(name), _) => return connect_via_sentinels(cfg, name, first).await,
+        (None, _) => &cfg.hosts,
+    };
+    let mut last = Error::connect("no hosts are configured");
+    let mut refused = Vec::new();
+    for i in 0..candidates.len() {
+        let idx = (*first + i) % candidates.len();
+        let addr = &candidates[idx];
+        match attempt(addr, cfg).await {
+            Ok(est) => {
+                *first = idx;
+                return Ok(est);
+            }
+            Err(e) => {
+                log::debug!("connecting to {} failed: {}", addr, e);
+                refused.push(format!("{addr}: {e}"));
+                last = e;
+            }
+        }
+    }
+    // With several candidates, say why each one would not do (down, or not the right role).
+    if refused.len() > 1 && last.kind() == crate::ErrorKind::Connect {
+        last = Error::connect(format!("no host would do: {}", refused.join("; ")));
+    }
+    Err(last)
+}
+
+/// Asks the Sentinels in turn, from the one that answered last, for the primary, until one
+/// names a server that passes the ROLE check: a Sentinel with a stale view (it names a
+/// replica, or a server that is down) is passed over.
+async fn connect_via_sentinels(cfg: &Config, name: &str, first: &mut usize) -> Result<Established, Error> {
+    let mut why = Vec::new();
+    let mut tried: Vec<Addr> = Vec::new();
+    let mut last = None;
+    for i in 0..cfg.hosts.len() {
+        let idx = (*first + i) % cfg.hosts.len();
+        let sentinel = &cfg.hosts[idx];
+        let addr = match sentinel::ask_primary(sentinel, name, cfg).await {
+            Ok(addr) => addr,
+            Err(e) => {
+                log::debug!("Sentinel {} did not name the primary: {}", sentinel, e);
+                why.push(format!("Sentinel {sentinel}: {e}"));
+                if e.kind() == crate::ErrorKind::Auth {
+                    last = Some(e);
+                }
+                continue;
+            }
+        };
+        if tried.contains(&addr) {
+            continue;
+        }
+        match attempt(&addr, cfg).await {
+            Ok(est) => {
+                *first = idx;
+                return Ok(est);
+            }
+            Err(e) => {
+                log::debug!("{}, named by Sentinel {}, would not do: {}", addr, sentinel, e);
+                why.push(format!("{addr}, named by Sentinel {sentinel}: {e}"));
+                tried.push(addr);
+                last = Some(e);
+            }
+        }
+    }
+    let why = format!("no Sentinel named a primary for `{name}` that would do: {}", why.join("; "));
+    match last {
+        // Wrong credentials (of a Sentinel, or of the server) are not a matter of which
+        // server: say so.
+        Some(e) if e.kind() == crate::ErrorKind::Auth => Err(Error::auth(why)),
+        _ => Err(Error::connect(why)),
+    }
+}
