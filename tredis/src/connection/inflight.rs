@@ -194,7 +194,7 @@ struct Queue {
 pub(crate) struct Inflight {
     queue: Mutex<Queue>,
     len: AtomicUsize,
-    /// Reads that completed a waiter, ever: the health check's sign of progress.
+    /// Reads that brought replies, ever: the health check's sign of progress.
     progress: AtomicU64,
 }
 
@@ -273,13 +273,12 @@ impl Inflight {
             }
         }
         self.len.fetch_sub(done, Ordering::Relaxed);
-        if done > 0 {
-            self.progress.fetch_add(1, Ordering::Relaxed);
-        }
+        // Any reply is progress, also one that only fills part of a long pipeline.
+        self.progress.fetch_add(1, Ordering::Relaxed);
         true
     }
 
-    /// How many reads completed a waiter so far.
+    /// How many reads brought replies so far.
     pub(crate) fn progress(&self) -> u64 {
         self.progress.load(Ordering::Relaxed)
     }

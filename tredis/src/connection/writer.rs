@@ -35,7 +35,7 @@ const MAX_BATCH_BYTES: usize = 1 << 20;
 /// How long nothing may be read while the oldest request is overdue before the connection is
 /// deemed dead. Longer than a tick, so that one slow reply to a request with a short timeout
 /// does not cost every other caller on the connection its reply.
-pub(crate) const STALL: Duration = Duration::from_secs(1);
+const STALL: Duration = Duration::from_secs(1);
 
 static PING: CommandInfo = CommandInfo { name: "PING", flags: Flags::NONE, key_specs: &[], tips: &[] };
 
