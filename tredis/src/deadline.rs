@@ -26,7 +26,8 @@ pub(crate) type Millis = u64;
 /// `Option` of it too) and plain integers: making and checking one costs an addition and a
 /// comparison.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Deadline {
+#[doc(hidden)]
+pub struct Deadline {
     at: NonZeroU64,
     timeout_ms: u32,
 }

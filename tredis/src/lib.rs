@@ -43,14 +43,15 @@ pub mod commands;
 mod config;
 mod connection;
 mod deadline;
-mod dedicated;
 mod error;
 mod log;
 mod pipeline;
+mod pool;
 pub mod reply;
 mod request;
 pub mod resp;
 mod retry;
+mod route;
 mod scan;
 #[cfg(feature = "scripting")]
 mod script;
@@ -59,9 +60,11 @@ mod transaction;
 pub use batch::{Batch, BatchItem, BatchTarget};
 pub use client::{Builder, Client};
 pub use config::{parse_url, Addr, CloseEvent, Protocol, UrlParts};
+#[doc(hidden)]
+pub use connection::Pending;
 pub use error::{Error, ErrorKind, Result};
 pub use pipeline::Pipeline;
-pub use request::{Executor, Pending, ReplyFuture, Req, ReqOpts, Target};
+pub use request::{Executor, ReplyFuture, Req, ReqOpts, Target};
 pub use resp::Value;
 pub use scan::ScanStream;
 #[cfg(feature = "scripting")]

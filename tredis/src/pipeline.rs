@@ -3,7 +3,7 @@
 use crate::batch::{Batch, BatchBuf, BatchTarget, Replies};
 use crate::command::{CommandInfo, Encoded, Flags};
 use crate::request::{Sealed, Target};
-use crate::Client;
+use crate::route::Router;
 
 /// Commands sent together, each with its own result.
 ///
@@ -27,20 +27,20 @@ use crate::Client;
 /// ```
 ///
 /// The commands go out back to back on one connection, without other callers' commands in
-/// between, but they are not a transaction: see [`Client::multi`] for that. A command that
+/// between, but they are not a transaction: see [`Client::multi`](crate::Client::multi) for that. A command that
 /// fails (a server error, a bad argument) fails alone; the others keep their results. In a
 /// cluster, each command goes to the node of its own keys (fan-out and splitting included),
 /// and the results still come back in order.
 pub struct Pipeline<'c> {
-    client: &'c Client,
+    router: &'c Router,
 }
 
 static PIPELINE: CommandInfo =
     CommandInfo { name: "pipeline", flags: Flags::NONE, key_specs: &[], tips: &[] };
 
 impl<'c> Pipeline<'c> {
-    pub(crate) fn new(client: &'c Client) -> Self {
-        Pipeline { client }
+    pub(crate) fn new(router: &'c Router) -> Self {
+        Pipeline { router }
     }
 
     /// Sends the batch and returns one result per request, in a tuple or `Vec` like the batch.
@@ -51,7 +51,7 @@ impl<'c> Pipeline<'c> {
         let mut buf = BatchBuf::new();
         batch.encode(&mut buf);
         if buf.sent > 0 && buf.blocking == crate::command::Blocking::No {
-            if let Some(results) = self.client.run_pipeline_in_cluster(&buf.bytes, &buf.infos).await {
+            if let Some(results) = self.router.run_pipeline_in_cluster(&buf.bytes, &buf.infos).await {
                 return B::decode(&mut Replies::mixed(results, None, buf.refused));
             }
         }
@@ -59,7 +59,7 @@ impl<'c> Pipeline<'c> {
             crate::connection::BatchAnswer { values: Vec::new(), error: None, request: None }
         } else {
             let bytes = Encoded::concat(std::mem::take(&mut buf.bytes));
-            self.client.run_batch(bytes, buf.sent, &PIPELINE, buf.blocking, &buf.infos).await
+            self.router.run_batch(bytes, buf.sent, &PIPELINE, buf.blocking, &buf.infos).await
         };
         B::decode(&mut Replies::new(answer.values, answer.error, buf.refused))
     }

@@ -115,16 +115,9 @@ where
                 },
                 Some(c) => template.with_arg(self.index, itoa::Buffer::new().format(c).as_bytes()),
             };
-            let opts = ReqOpts::default();
-            let page = match self.nodes.as_ref().and_then(|n| n.get(self.node)) {
-                Some(node) => {
-                    let pending = self.exec.submit_to(node, Ok(request), self.info, &opts);
-                    ReplyFuture::new(self.exec, pending, self.info, opts).pinned(node.clone())
-                }
-                None => {
-                    let pending = self.exec.submit(Ok(request), self.info, &opts);
-                    ReplyFuture::new(self.exec, pending, self.info, opts)
-                }
+            let page = match self.nodes.as_ref().and_then(|n| n.0.get(self.node)) {
+                Some(node) => ReplyFuture::pinned(self.exec, node.clone(), request, self.info),
+                None => ReplyFuture::new(self.exec, Ok(request), self.info, ReqOpts::default()),
             };
             self.pending = Some(Box::pin(page));
         }

@@ -1,17 +1,21 @@
 //! [`Transaction`]: MULTI ... EXEC, optionally after WATCH on a connection of its own.
 
+use std::time::Duration;
+
 use crate::batch::{Batch, BatchBuf, BatchTarget, Replies};
-use crate::client::Dedicated;
 use crate::command::{Blocking, CommandInfo, Encoded, Flags};
-use crate::dedicated::Lease;
-use crate::request::{Executor, Pending, ReqOpts, Sealed, Target};
+use crate::connection::Pending;
+use crate::deadline::Deadline;
+use crate::pool::Lease;
+use crate::request::{Executor, ScanNodes, Sealed, Target};
 use crate::resp::Value;
-use crate::{Client, Error};
-use std::sync::Arc;
+use crate::retry::{Rerouted, Resend};
+use crate::route::{Router, MULTI};
+use crate::Error;
 
 /// Commands that run together, atomically: MULTI, the commands, EXEC.
 ///
-/// Made by [`Client::multi`], or by [`Client::watch`], which first WATCHes keys on a
+/// Made by [`Client::multi`](crate::Client::multi), or by [`Client::watch`](crate::Client::watch), which first WATCHes keys on a
 /// connection of its own so that reads through the transaction see what EXEC will check:
 ///
 /// ```no_run
@@ -32,20 +36,18 @@ use std::sync::Arc;
 /// in between and a transaction is never left open: dropping one sends nothing but UNWATCH
 /// on its own connection, which then serves later transactions and blocking commands.
 pub struct Transaction<'c> {
-    client: &'c Client,
-    /// After WATCH: its connection, and the set of idle ones it goes back to.
-    conn: Option<(Lease, Arc<Dedicated>)>,
+    router: &'c Router,
+    /// After WATCH: its connection.
+    conn: Option<Lease>,
 }
 
 static TRANSACTION: CommandInfo = CommandInfo { name: "EXEC", flags: Flags::NONE, key_specs: &[], tips: &[] };
 
-/// MULTI, as sent: a batch that starts with it is a transaction.
-pub(crate) const MULTI: &[u8] = b"*1\r\n$5\r\nMULTI\r\n";
 const EXEC: &[u8] = b"*1\r\n$4\r\nEXEC\r\n";
 
 impl<'c> Transaction<'c> {
-    pub(crate) fn new(client: &'c Client, conn: Option<(Lease, Arc<Dedicated>)>) -> Self {
-        Transaction { client, conn }
+    pub(crate) fn new(router: &'c Router, conn: Option<Lease>) -> Self {
+        Transaction { router, conn }
     }
 
     /// Runs the batch in MULTI/EXEC. Returns `None` when a watched key changed before EXEC:
@@ -68,14 +70,14 @@ impl<'c> Transaction<'c> {
         let n = buf.sent + 2;
         let bytes = Encoded::concat(std::mem::take(&mut buf.bytes));
         let answer = match &self.conn {
-            Some((conn, _)) => {
-                let deadline = self.client.deadline_for(Blocking::No, &ReqOpts::default());
+            Some(conn) => {
+                let deadline = self.router.deadline(Blocking::No, None);
                 // The connection answers by the deadline.
                 conn.submit_batch(bytes, n, &TRANSACTION, deadline)
                     .await
                     .map_err(|_| Error::indeterminate("the connection task stopped").with_command("EXEC"))?
             }
-            None => self.client.run_batch(bytes, n, &TRANSACTION, Blocking::No, &buf.infos).await,
+            None => self.router.run_batch(bytes, n, &TRANSACTION, Blocking::No, &buf.infos).await,
         };
         if answer.values.len() < n {
             // EXEC's reply never came: whether it ran is unknown.
@@ -109,18 +111,17 @@ impl<'c> Transaction<'c> {
 #[cfg(feature = "transactions")]
 impl Drop for Transaction<'_> {
     fn drop(&mut self) {
-        let Some((conn, dedicated)) = self.conn.take() else { return };
+        let Some(conn) = self.conn.take() else { return };
         let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
         // The connection goes back for reuse only once UNWATCH proves no WATCH is left on it.
         let unwatch = crate::commands::TransactionsTxCommands::unwatch(self).cmd;
         let Ok(bytes) = crate::command::Command::encode(unwatch) else { return };
         let info = <crate::commands::transactions::Unwatch as crate::command::Command>::INFO;
         let deadline = crate::deadline::Deadline::within(Some(std::time::Duration::from_secs(5)));
-        let mut pending = conn.submit(bytes, info, deadline);
+        let pending = conn.submit(bytes, info, deadline);
         runtime.spawn(async move {
-            let answer = std::future::poll_fn(|cx| pending.poll_answer_raw(cx)).await;
-            if matches!(answer.result, Ok(Value::Simple(_))) {
-                dedicated.checkin(conn);
+            if matches!(pending.await.result, Ok(Value::Simple(_))) {
+                conn.release();
             }
         });
     }
@@ -135,19 +136,44 @@ pub trait TxTarget: Target {}
 
 impl TxTarget for Transaction<'_> {}
 
+// Without WATCH, a transaction's reads run as the client's; after WATCH, on its connection
+// alone, where nothing is sent again: the WATCH would be lost with a new connection.
 impl Executor for Transaction<'_> {
-    fn submit(
-        &self,
-        cmd: Result<crate::command::Encoded, Error>,
-        info: &'static CommandInfo,
-        opts: &ReqOpts,
-    ) -> Pending {
+    fn deadline(&self, blocking: Blocking, timeout: Option<Duration>) -> Option<Deadline> {
+        self.router.deadline(blocking, timeout)
+    }
+
+    fn scan_nodes(&self) -> Option<ScanNodes> {
+        self.conn.is_none().then(|| self.router.scan_pools().map(ScanNodes)).flatten()
+    }
+}
+
+impl Resend for Transaction<'_> {
+    fn send(&self, request: Encoded, info: &'static CommandInfo, deadline: Option<Deadline>) -> Pending {
         match &self.conn {
-            Some((conn, _)) => match cmd {
-                Ok(bytes) => conn.submit(bytes, info, self.client.deadline_for(Blocking::No, opts)),
-                Err(e) => Pending::failed(e.with_command(info.name)),
-            },
-            None => self.client.submit(cmd, info, opts),
+            Some(conn) => conn.submit(request, info, deadline),
+            None => self.router.send(request, info, deadline),
         }
+    }
+
+    fn reroute(
+        &self,
+        err: &Error,
+        request: Encoded,
+        info: &'static CommandInfo,
+        deadline: Option<Deadline>,
+    ) -> Rerouted {
+        match &self.conn {
+            Some(_) => Rerouted::No(request),
+            None => self.router.reroute(err, request, info, deadline),
+        }
+    }
+
+    fn timed_out(&self) {
+        self.router.timed_out()
+    }
+
+    fn relocate(&self) -> bool {
+        self.conn.is_none() && self.router.relocate()
     }
 }

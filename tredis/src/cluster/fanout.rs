@@ -12,14 +12,13 @@ use tokio::sync::oneshot;
 
 use super::keys::Args;
 use super::slots::slot;
-use super::topology::Node;
-use super::{send, Cluster};
+use super::Cluster;
 use crate::command::{CommandInfo, Encoded, FindKeys};
-use crate::connection::Answer;
+use crate::connection::{Answer, Pending};
 use crate::deadline::Deadline;
-use crate::request::{Pending, Rerouted};
+use crate::pool::Pool;
 use crate::resp::{bulk, Value};
-use crate::Error;
+use crate::retry::Delivery;
 
 /// Where a command's tips send it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,12 +91,12 @@ pub(crate) fn one_node_suffices(info: &CommandInfo) -> bool {
 /// Sends `request` to every node of `nodes` and merges their replies.
 pub(crate) fn broadcast(
     cluster: &Arc<Cluster>,
-    nodes: Vec<Arc<Node>>,
+    nodes: Vec<Arc<Pool>>,
     request: Encoded,
     info: &'static CommandInfo,
     deadline: Option<Deadline>,
 ) -> Pending {
-    let parts = nodes.iter().map(|n| (send(n, request.clone(), info, deadline), request.clone())).collect();
+    let parts = nodes.iter().map(|n| n.submit(request.clone(), info, deadline)).collect();
     gather(cluster, parts, info, deadline, move |values| merge(response_policy(info), values))
 }
 
@@ -150,7 +149,7 @@ pub(crate) fn split(
         }
         let sub = Encoded::concat(buf);
         let node = topology.shard(*s).map_or_else(|| topology.any_primary(usize::from(*s)), |sh| &sh.primary);
-        parts.push((send(node, sub.clone(), info, deadline), sub));
+        parts.push(node.submit(sub, info, deadline));
         groups_of_part.push(groups.clone());
     }
     let total = (args.len() - first) / step;
@@ -178,7 +177,7 @@ pub(crate) fn split(
 /// Waits for every part, following redirections, and answers with the merged reply.
 fn gather(
     cluster: &Arc<Cluster>,
-    parts: Vec<(Pending, Encoded)>,
+    parts: Vec<Pending>,
     info: &'static CommandInfo,
     deadline: Option<Deadline>,
     merge: impl FnOnce(Vec<Value>) -> Value + Send + 'static,
@@ -188,8 +187,10 @@ fn gather(
     tokio::spawn(async move {
         let mut values = Vec::with_capacity(parts.len());
         let mut failure = None;
-        for (pending, request) in parts {
-            match settle(&cluster, pending, request, info, deadline).await {
+        // Each part ends as a single command would: redirections followed, what provably did
+        // not run sent again.
+        for pending in parts {
+            match Delivery::of(&cluster, pending, info, false, deadline).await {
                 Ok(v) => values.push(v),
                 Err(e) => {
                     failure.get_or_insert(e);
@@ -202,53 +203,7 @@ fn gather(
         };
         let _ = tx.send(Answer { result, request: None });
     });
-    Pending::waiting(rx, deadline)
-}
-
-/// The reply of one part (of a split command, or of a pipeline), after following MOVED and
-/// ASK, and after sending again, with a growing pause, what provably did not run: a request
-/// never written to a node that went down, or one refused for a while (CLUSTERDOWN,
-/// TRYAGAIN, LOADING ...). As a single command would be.
-pub(super) async fn settle(
-    cluster: &Arc<Cluster>,
-    mut pending: Pending,
-    request: Encoded,
-    info: &'static CommandInfo,
-    deadline: Option<Deadline>,
-) -> Result<Value, Error> {
-    let mut request = Some(request);
-    let mut attempts = crate::retry::Attempts::first();
-    loop {
-        let answer = std::future::poll_fn(|cx| pending.poll_answer_raw(cx)).await;
-        let (err, reply) = match answer.result {
-            Ok(value) => match value.as_error() {
-                Some(text) => (Error::server(text), Ok(value)),
-                None => return Ok(value),
-            },
-            Err(e) => (e.duplicate(), Err(e)),
-        };
-        let reply = reply.map_err(|e| attempts.fail(e));
-        let Some(r) = answer.request.or_else(|| request.take()) else { return reply };
-        if !attempts.left() {
-            return reply;
-        }
-        let (again, later) = match cluster.reroute(&err, r, info, deadline) {
-            Rerouted::Sent(p) => {
-                attempts.redirected();
-                pending = p;
-                continue;
-            }
-            Rerouted::Later(r) => (r, true),
-            Rerouted::No(r) => (r, false),
-        };
-        let Some(at) = attempts.next(&err, info, false, later, false, deadline) else { return reply };
-        tokio::time::sleep_until(at).await;
-        if let Some(d) = deadline.filter(|d| d.passed(crate::deadline::now())) {
-            return Err(attempts.expired(d, info.name));
-        }
-        request = Some(again.clone());
-        pending = cluster.submit(again, info, deadline);
-    }
+    Pending::waiting(rx)
 }
 
 /// One reply from several, by policy. A server error of any node wins, except where one

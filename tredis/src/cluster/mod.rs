@@ -7,6 +7,7 @@
 //! ASKING. Routing reads the current map through a per-thread cache, so a command takes no
 //! lock.
 
+mod batch;
 mod fanout;
 mod keys;
 mod slots;
@@ -21,19 +22,19 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
-use crate::command::{Blocking, CmdBuf, CommandInfo, Encoded, Flags};
+use crate::command::{CmdBuf, CommandInfo, Encoded, Flags};
 use crate::config::{Addr, Config};
-use crate::connection::BatchAnswer;
+use crate::connection::Pending;
 use crate::deadline::Deadline;
 use crate::log;
+use crate::pool::Pool;
 use crate::reply::{Array, ClusterSlotRange, Decode};
-use crate::request::{Pending, Rerouted};
 use crate::resp::Value;
+use crate::retry::{Rerouted, Resend};
 use crate::Error;
 use fanout::RequestPolicy;
 pub(crate) use keys::{key_slot, Args, KeySlot};
 pub(crate) use slots::slot;
-pub(crate) use topology::Node;
 use topology::{parse_addr, Topology};
 
 /// Refreshes of the slot map are at least this far apart.
@@ -60,7 +61,7 @@ pub(crate) struct Cluster {
     current: RwLock<Arc<Topology>>,
     epoch: AtomicU64,
     /// Every node the client holds connections to, by address.
-    known: Mutex<HashMap<Addr, Arc<Node>>>,
+    known: Mutex<HashMap<Addr, Arc<Pool>>>,
     refreshing: AtomicBool,
     last_refresh: Mutex<Option<Instant>>,
     refreshed: watch::Sender<Outcome>,
@@ -74,8 +75,8 @@ impl Cluster {
     /// connects in the background, as its nodes are only known once it has.
     pub(crate) fn new(cfg: Config) -> Arc<Cluster> {
         let cfg = Config { auto_connect: true, ..cfg };
-        let seed = Arc::new(Node::new(cfg.hosts[0].clone(), &cfg));
-        let known = HashMap::from([(seed.addr.clone(), seed.clone())]);
+        let seed = Arc::new(Pool::node(cfg.hosts[0].clone(), &cfg));
+        let known = HashMap::from([(seed.addr().clone(), seed.clone())]);
         let cluster = Arc::new(Cluster {
             id: IDS.fetch_add(1, Ordering::Relaxed),
             current: RwLock::new(Arc::new(Topology::seed(seed))),
@@ -115,9 +116,9 @@ impl Cluster {
     }
 
     /// The node for `addr`, connecting to it if it is new.
-    fn node(&self, addr: Addr) -> Arc<Node> {
+    fn node(&self, addr: Addr) -> Arc<Pool> {
         let mut known = self.known.lock().unwrap_or_else(|e| e.into_inner());
-        known.entry(addr.clone()).or_insert_with(|| Arc::new(Node::new(addr, &self.cfg))).clone()
+        known.entry(addr.clone()).or_insert_with(|| Arc::new(Pool::node(addr, &self.cfg))).clone()
     }
 
     /// Routes and sends a request: to the primary of its keys' slot; to any primary when it
@@ -138,7 +139,7 @@ impl Cluster {
         let topology = self.topology();
         match policy {
             RequestPolicy::AllShards | RequestPolicy::AllNodes if !fanout::one_node_suffices(info) => {
-                let nodes: Vec<Arc<Node>> = if policy == RequestPolicy::AllShards {
+                let nodes: Vec<Arc<Pool>> = if policy == RequestPolicy::AllShards {
                     topology.shards.iter().map(|s| s.primary.clone()).collect()
                 } else {
                     topology.nodes().cloned().collect()
@@ -184,7 +185,7 @@ impl Cluster {
                 );
             }
         };
-        send(node, request, info, deadline)
+        node.submit(request, info, deadline)
     }
 
     /// Follows a redirection, or says to retry once the map is fresh.
@@ -200,7 +201,7 @@ impl Cluster {
             Some("MOVED") => match err.server_message().and_then(target) {
                 Some(addr) => {
                     self.schedule_refresh();
-                    Rerouted::Sent(send(&self.node(addr), request, info, deadline))
+                    Rerouted::Sent(self.node(addr).submit(request, info, deadline))
                 }
                 None => Rerouted::No(request),
             },
@@ -230,47 +231,6 @@ impl Cluster {
         }
     }
 
-    /// Where a transaction belongs that the server refused whole (EXECABORT, so nothing ran)
-    /// because its slot moved: the node every refused command was MOVED to, or the node they
-    /// were all sent to by ASK (with `true`: ASKING must go first). `None` for any other
-    /// refusal. ASK is only followed when no command was queued: one that was still found on
-    /// the source would create its key anew on the target.
-    pub(crate) fn tx_redirect(self: &Arc<Self>, answer: &BatchAnswer) -> Option<(Arc<Node>, bool)> {
-        let (exec, queued) = answer.values.split_last()?;
-        if answer.error.is_some() || !exec.as_error().is_some_and(|e| e.starts_with(b"EXECABORT")) {
-            return None;
-        }
-        let mut target: Option<(Addr, bool)> = None;
-        let mut any_queued = false;
-        // The first reply is MULTI's.
-        for reply in queued.iter().skip(1) {
-            let Some(e) = reply.as_error() else {
-                any_queued = true;
-                continue;
-            };
-            let text = std::str::from_utf8(e).ok()?;
-            let ask = match text.split(' ').next() {
-                Some("MOVED") => false,
-                Some("ASK") => true,
-                _ => return None,
-            };
-            let addr = text.split(' ').nth(2).and_then(|a| parse_addr(a, self.cfg.hosts.first()))?;
-            match &target {
-                None => target = Some((addr, ask)),
-                Some((a, k)) if *a == addr && *k == ask => {}
-                Some(_) => return None,
-            }
-        }
-        let (addr, ask) = target?;
-        if ask && any_queued {
-            return None;
-        }
-        if !ask {
-            self.schedule_refresh();
-        }
-        Some((self.node(addr), ask))
-    }
-
     /// Refreshes the map soon, unless a refresh is already under way; never more often than
     /// every [`MIN_REFRESH_INTERVAL`].
     pub(crate) fn schedule_refresh(self: &Arc<Self>) {
@@ -297,7 +257,11 @@ impl Cluster {
     async fn refresh(&self) -> Result<(), Error> {
         let mut candidates: Vec<Addr> = {
             let t = self.topology();
-            t.shards.iter().map(|s| s.primary.addr.clone()).chain(t.nodes().map(|n| n.addr.clone())).collect()
+            t.shards
+                .iter()
+                .map(|s| s.primary.addr().clone())
+                .chain(t.nodes().map(|n| n.addr().clone()))
+                .collect()
         };
         candidates.extend(self.cfg.hosts.iter().cloned());
         let mut tried = Vec::new();
@@ -326,11 +290,10 @@ impl Cluster {
         Err(last)
     }
 
-    async fn query(&self, node: &Node) -> Result<Vec<ClusterSlotRange>, Error> {
+    async fn query(&self, node: &Pool) -> Result<Vec<ClusterSlotRange>, Error> {
         let request = CmdBuf::new(b"$7\r\nCLUSTER\r\n$5\r\nSLOTS\r\n", 2).finish()?;
         let deadline = Deadline::within(Some(self.cfg.connect_timeout));
-        let mut pending = node.conn().submit(request, &CLUSTER_SLOTS, deadline);
-        let answer = std::future::poll_fn(|cx| pending.poll_answer_raw(cx)).await;
+        let answer = node.conn().submit(request, &CLUSTER_SLOTS, deadline).await;
         match answer.result? {
             Value::Error(e) | Value::BulkError(e) => Err(Error::server(&e).with_command(CLUSTER_SLOTS.name)),
             v => Array::<ClusterSlotRange>::decode(v)
@@ -340,7 +303,7 @@ impl Cluster {
 
     /// Makes `t` the current map, and lets go of nodes it no longer has.
     fn install(&self, t: Topology) {
-        let keep: Vec<Addr> = t.nodes().map(|n| n.addr.clone()).collect();
+        let keep: Vec<Addr> = t.nodes().map(|n| n.addr().clone()).collect();
         // A node the new map names may have come back (a restarted primary, a promoted
         // replica): requests for it should not wait out a reconnect backoff.
         t.nodes().for_each(|n| n.wake());
@@ -383,99 +346,38 @@ impl Cluster {
     /// Closes every node's connections.
     pub(crate) async fn close(&self) {
         self.closed.store(true, Ordering::Release);
-        let nodes: Vec<Arc<Node>> =
+        let nodes: Vec<Arc<Pool>> =
             self.known.lock().unwrap_or_else(|e| e.into_inner()).values().cloned().collect();
         for n in nodes {
             n.close().await;
         }
     }
+}
 
-    /// The node of a batch whose keyed commands share one slot (a transaction, or a pipeline
-    /// that fits on one node); any primary when none has keys.
-    pub(crate) fn route_batch(
+impl Resend for Arc<Cluster> {
+    #[inline]
+    fn send(&self, request: Encoded, info: &'static CommandInfo, deadline: Option<Deadline>) -> Pending {
+        self.submit(request, info, deadline)
+    }
+
+    fn reroute(
         &self,
-        requests: &[u8],
-        infos: &[&'static CommandInfo],
-    ) -> Result<Arc<Node>, Error> {
-        let topology = self.topology();
-        let mut found = KeySlot::None;
-        // A transaction's MULTI has no keys, and no entry in `infos`.
-        let mut rest = requests.strip_prefix(&b"*1\r\n$5\r\nMULTI\r\n"[..]).unwrap_or(requests);
-        for info in infos {
-            if refused(info) {
-                return Err(Error::invalid_cluster("a cluster has only database 0").with_command(info.name));
-            }
-            if fanout::request_policy(info) != RequestPolicy::Keys && !fanout::one_node_suffices(info) {
-                return Err(Error::invalid_cluster(
-                    "it runs on several nodes, which a batch on one connection cannot do; send it on its own",
-                )
-                .with_command(info.name));
-            }
-            let Some((args, len)) = Args::of(rest).map(|a| (a, a.byte_len())) else { break };
-            let slot = key_slot(info, args);
-            rest = &rest[len.min(rest.len())..];
-            found = match (found, slot) {
-                (f, KeySlot::None | KeySlot::Unknown) => f,
-                (KeySlot::None, s) => s,
-                (KeySlot::One(a), KeySlot::One(b)) if a == b => KeySlot::One(a),
-                _ => KeySlot::Cross,
-            };
-        }
-        match found {
-            KeySlot::One(slot) => Ok(topology
-                .shard(slot)
-                .map_or_else(|| topology.any_primary(usize::from(slot)), |s| &s.primary)
-                .clone()),
-            KeySlot::Cross => Err(Error::invalid_cluster(
-                "its commands' keys hash to different slots; in a cluster a batch must stay in one slot (use a hash tag)",
-            )),
-            _ => Ok(topology.any_primary(self.spread.fetch_add(1, Ordering::Relaxed)).clone()),
-        }
+        err: &Error,
+        request: Encoded,
+        info: &'static CommandInfo,
+        deadline: Option<Deadline>,
+    ) -> Rerouted {
+        Cluster::reroute(self, err, request, info, deadline)
     }
 }
 
 impl Cluster {
     /// The primaries, for walking each with SCAN.
-    pub(crate) fn primaries(&self) -> Vec<Arc<Node>> {
+    pub(crate) fn primaries(&self) -> Vec<Arc<Pool>> {
         self.topology().shards.iter().map(|s| s.primary.clone()).collect()
-    }
-
-    /// Sends `request` to `node`, whatever its keys.
-    pub(crate) fn submit_to(
-        node: &Node,
-        request: Encoded,
-        info: &'static CommandInfo,
-        deadline: Option<Deadline>,
-    ) -> Pending {
-        send(node, request, info, deadline)
-    }
-
-    /// A pipeline: each command routed on its own (the writers still coalesce the commands
-    /// bound for one node into few writes), redirections followed, results in order. The
-    /// pipeline's deadline bounds the whole: each command has it.
-    pub(crate) async fn run_pipeline(
-        self: &Arc<Self>,
-        bytes: &[u8],
-        infos: &[&'static CommandInfo],
-        deadline: Option<Deadline>,
-    ) -> Vec<Result<Value, Error>> {
-        let mut rest = bytes;
-        let mut parts = Vec::with_capacity(infos.len());
-        for info in infos {
-            let Some(len) = Args::of(rest).map(Args::byte_len) else { break };
-            let one = Encoded::concat(rest[..len].to_vec());
-            rest = &rest[len..];
-            parts.push((self.submit(one.clone(), info, deadline), one, *info));
-        }
-        let mut results = Vec::with_capacity(parts.len());
-        for (pending, request, info) in parts {
-            results.push(fanout::settle(self, pending, request, info, deadline).await);
-        }
-        results
     }
 }
 
-/// Whether a replica may answer the command: it only reads.
 /// Commands that cannot run on a cluster: there is only database 0.
 fn refused(info: &CommandInfo) -> bool {
     info.flags.contains(Flags::REFUSED_IN_CLUSTER)
@@ -493,18 +395,11 @@ async fn refresh_every(cluster: Weak<Cluster>, every: Duration) {
     }
 }
 
-fn send(node: &Node, request: Encoded, info: &'static CommandInfo, deadline: Option<Deadline>) -> Pending {
-    match request.blocking() {
-        Blocking::No => node.conn().submit(request, info, deadline),
-        _ => node.dedicated.submit(request, info, deadline),
-    }
-}
-
 /// ASKING and the request, back to back on one connection, so that ASKING applies to it.
-fn asking(node: &Node, request: Encoded, info: &'static CommandInfo, deadline: Option<Deadline>) -> Pending {
+fn asking(node: &Pool, request: Encoded, info: &'static CommandInfo, deadline: Option<Deadline>) -> Pending {
     let mut buf = Vec::with_capacity(request.as_bytes().len() + 20);
     buf.extend_from_slice(b"*1\r\n$6\r\nASKING\r\n");
     buf.extend_from_slice(request.as_bytes());
     let rx = node.conn().submit_batch(Encoded::concat(buf), 2, info, deadline);
-    Pending::prefixed(rx, request, deadline)
+    Pending::prefixed(rx, request)
 }

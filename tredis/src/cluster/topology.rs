@@ -2,70 +2,18 @@
 //! shard with their connection pools. A topology never changes once built; a refresh builds a
 //! new one, and the nodes the two share keep their connections.
 
-use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
 
 use super::slots::SLOTS;
-use crate::client::Dedicated;
-use crate::config::{Addr, Config, Wanted};
-use crate::connection::{pick, Connection};
+use crate::config::Addr;
+use crate::pool::Pool;
 use crate::reply::ClusterSlotRange;
 use crate::Error;
 
-/// One node: its address and its connections.
-pub(crate) struct Node {
-    pub addr: Addr,
-    conns: Box<[Connection]>,
-    next: AtomicUsize,
-    /// Connections of their own for blocking commands on this node.
-    pub dedicated: Arc<Dedicated>,
-}
-
-impl Node {
-    /// A node at `addr`, connecting like `template` but to this address alone.
-    pub(crate) fn new(addr: Addr, template: &Config) -> Node {
-        let cfg = Config { hosts: vec![addr.clone()], role: Wanted::Any, sentinel: None, ..template.clone() };
-        let shared = Arc::new(cfg.clone());
-        let conns = (0..cfg.pool_size.max(1)).map(|_| Connection::spawn(shared.clone())).collect();
-        Node { addr, conns, next: AtomicUsize::new(0), dedicated: Arc::new(Dedicated::new(&cfg)) }
-    }
-
-    /// The connection this thread uses.
-    #[inline]
-    pub(crate) fn conn(&self) -> &Connection {
-        pick(&self.conns, &self.next)
-    }
-
-    /// Whether a connection to it is up.
-    pub(crate) fn is_up(&self) -> bool {
-        self.conns.iter().any(Connection::is_connected)
-    }
-
-    /// Waits until every connection of the node is up.
-    pub(crate) async fn ready(&self) -> Result<(), Error> {
-        for c in self.conns.iter() {
-            c.ready().await?;
-        }
-        Ok(())
-    }
-
-    /// Ends any reconnect backoff of its connections now: the map changed, so it may be back.
-    pub(crate) fn wake(&self) {
-        self.conns.iter().for_each(Connection::wake);
-    }
-
-    /// Closes its connections.
-    pub(crate) async fn close(&self) {
-        for c in self.conns.iter() {
-            c.close().await;
-        }
-    }
-}
-
 /// A primary and its replicas.
 pub(crate) struct Shard {
-    pub primary: Arc<Node>,
-    pub replicas: Vec<Arc<Node>>,
+    pub primary: Arc<Pool>,
+    pub replicas: Vec<Arc<Pool>>,
 }
 
 /// No shard serves the slot.
@@ -79,7 +27,7 @@ pub(crate) struct Topology {
 
 impl Topology {
     /// Before the first refresh: every slot to a seed node. A wrong guess costs one MOVED.
-    pub(crate) fn seed(node: Arc<Node>) -> Topology {
+    pub(crate) fn seed(node: Arc<Pool>) -> Topology {
         Topology {
             slots: vec![0; SLOTS].into_boxed_slice(),
             shards: vec![Shard { primary: node, replicas: Vec::new() }],
@@ -91,14 +39,14 @@ impl Topology {
     pub(crate) fn from_slots(
         ranges: Vec<ClusterSlotRange>,
         asked: &Addr,
-        mut node: impl FnMut(Addr) -> Arc<Node>,
+        mut node: impl FnMut(Addr) -> Arc<Pool>,
     ) -> Result<Topology, Error> {
         let mut slots = vec![UNASSIGNED; SLOTS].into_boxed_slice();
         let mut shards: Vec<Shard> = Vec::new();
         for range in ranges {
             let mut addrs = range.nodes.iter().map(|n| endpoint(n.endpoint.as_deref(), n.port, asked));
             let Some(primary) = addrs.next() else { continue };
-            let index = match shards.iter().position(|s| s.primary.addr == primary) {
+            let index = match shards.iter().position(|s| *s.primary.addr() == primary) {
                 Some(i) => i,
                 None => {
                     shards.push(Shard { primary: node(primary), replicas: addrs.map(&mut node).collect() });
@@ -124,7 +72,7 @@ impl Topology {
     }
 
     /// A replica of `shard` that is up, picked by `hint`; the primary when none is.
-    pub(crate) fn reader(shard: &Shard, hint: usize) -> &Arc<Node> {
+    pub(crate) fn reader(shard: &Shard, hint: usize) -> &Arc<Pool> {
         let up = shard.replicas.iter().filter(|r| r.is_up()).count();
         if up == 0 {
             return &shard.primary;
@@ -133,12 +81,12 @@ impl Topology {
     }
 
     /// Some primary, spreading keyless commands by `hint`.
-    pub(crate) fn any_primary(&self, hint: usize) -> &Arc<Node> {
+    pub(crate) fn any_primary(&self, hint: usize) -> &Arc<Pool> {
         &self.shards[hint % self.shards.len()].primary
     }
 
     /// Every node.
-    pub(crate) fn nodes(&self) -> impl Iterator<Item = &Arc<Node>> {
+    pub(crate) fn nodes(&self) -> impl Iterator<Item = &Arc<Pool>> {
         self.shards.iter().flat_map(|s| std::iter::once(&s.primary).chain(&s.replicas))
     }
 }

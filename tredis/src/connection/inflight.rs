@@ -21,7 +21,8 @@ use crate::Error;
 
 /// The answer to one command: its reply or why there is none, and the request bytes, handed
 /// back so that the caller can send them again where that is safe.
-pub(crate) struct Answer {
+#[doc(hidden)]
+pub struct Answer {
     pub result: Result<Value, Error>,
     pub request: Option<Encoded>,
 }

@@ -25,6 +25,7 @@ mod backoff;
 mod connect;
 mod handshake;
 mod inflight;
+mod pending;
 mod reader;
 pub(crate) mod sentinel;
 mod transport;
@@ -42,38 +43,11 @@ use crate::command::{CommandInfo, Encoded};
 use crate::config::{Addr, CloseEvent, Config};
 use crate::deadline::Deadline;
 use crate::log;
-use crate::request::Pending;
 use crate::Error;
 use backoff::Backoff;
 pub(crate) use inflight::{Answer, BatchAnswer};
 use inflight::{Inflight, ReplyTo, Request};
-
-static THREADS: AtomicUsize = AtomicUsize::new(0);
-
-std::thread_local! {
-    /// This thread's place in every pool.
-    static THREAD_SLOT: usize = THREADS.fetch_add(1, Ordering::Relaxed);
-}
-
-/// The connection of a pool this thread uses. Each runtime thread keeps to one connection, so
-/// that the requests of its tasks are coalesced into few writes (spreading them over all
-/// connections would only split the batches), and threads spread over the pool. A connection
-/// that is down is passed over.
-#[inline]
-pub(crate) fn pick<'a>(conns: &'a [Connection], next: &AtomicUsize) -> &'a Connection {
-    if conns.len() == 1 {
-        return &conns[0];
-    }
-    let first = THREAD_SLOT.with(|slot| *slot) % conns.len();
-    if conns[first].is_connected() {
-        return &conns[first];
-    }
-    let start = next.fetch_add(1, Ordering::Relaxed);
-    (0..conns.len())
-        .map(|i| &conns[(start + i) % conns.len()])
-        .find(|c| c.is_connected())
-        .unwrap_or(&conns[first])
-}
+pub use pending::Pending;
 
 /// Connection state, as `ready()` sees it.
 #[derive(Debug, Clone)]
@@ -104,6 +78,8 @@ pub(crate) struct Shared {
     /// write, so the move happens with the next request (a READONLY retry comes at once),
     /// without a wake-up of its own on the hot path.
     relocating: AtomicBool,
+    /// Not remade once lost (see [`Connection::spawn_once`]).
+    once: bool,
     /// The server of the current (or last) connection; written once per connect.
     addr: std::sync::Mutex<Option<Addr>>,
 }
@@ -136,14 +112,20 @@ pub(crate) struct Connection {
 }
 
 impl Connection {
-    /// Starts the connection task; it connects at once when `auto_connect` is on.
-    pub(crate) fn spawn(cfg: Arc<Config>) -> Connection {
-        Connection::spawn_from(cfg, 0)
-    }
-
-    /// As [`spawn`](Connection::spawn), trying the candidate servers from the `first`th on, so
+    /// Starts the connection task, which connects at once when `auto_connect` is on,
+    /// trying the candidate servers from the `first`th on, so
     /// that the connections of a pool of replicas spread over them.
     pub(crate) fn spawn_from(cfg: Arc<Config>, first: usize) -> Connection {
+        Connection::start(cfg, first, false)
+    }
+
+    /// A connection that is not remade once lost: what it held on the server (a WATCH, a
+    /// block) went with it, so its later requests fail as never sent, and its holder knows.
+    pub(crate) fn spawn_once(cfg: Arc<Config>) -> Connection {
+        Connection::start(cfg, 0, true)
+    }
+
+    fn start(cfg: Arc<Config>, first: usize, once: bool) -> Connection {
         let (tx, rx) = mpsc::unbounded_channel();
         let (state, _) = watch::channel(if cfg.auto_connect { State::Connecting } else { State::Idle });
         let shared = Arc::new(Shared {
@@ -156,6 +138,7 @@ impl Connection {
             wake: Notify::new(),
             state,
             relocating: AtomicBool::new(false),
+            once,
             addr: std::sync::Mutex::new(None),
         });
         tokio::spawn(run(cfg.clone(), shared.clone(), rx, first));
@@ -173,7 +156,7 @@ impl Connection {
     ) -> Pending {
         let (tx, rx) = oneshot::channel();
         self.enqueue(Request { bytes, reply: ReplyTo::One(tx), info, deadline });
-        Pending::waiting(rx, deadline)
+        Pending::waiting(rx)
     }
 
     /// Queues `n` commands encoded back to back, as one unit: nothing interleaves with them.
@@ -345,6 +328,7 @@ async fn run(cfg: Arc<Config>, shared: Arc<Shared>, mut rx: mpsc::UnboundedRecei
     let mut backoff = Backoff::new(cfg.backoff_min, cfg.backoff_max);
     let mut host = first;
     let mut tick = writer::ticker();
+    let mut end = Error::closed();
     while !shared.started.load(Ordering::Acquire) {
         shared.start.notified().await;
     }
@@ -425,6 +409,10 @@ async fn run(cfg: Arc<Config>, shared: Arc<Shared>, mut rx: mpsc::UnboundedRecei
                     "no reply from {} before the move to the new primary",
                     est.addr
                 )));
+                if shared.once {
+                    end = Error::connect(format!("{} is no longer the primary; {ONCE}", est.addr));
+                    break;
+                }
                 log::debug!("{} is no longer the primary; looking for the new one", est.addr);
                 shared.state.send_replace(State::Connecting);
                 continue;
@@ -433,6 +421,10 @@ async fn run(cfg: Arc<Config>, shared: Arc<Shared>, mut rx: mpsc::UnboundedRecei
         reader.abort();
         inflight.fail_all(&err);
         if shared.closed.load(Ordering::Acquire) {
+            break;
+        }
+        if shared.once {
+            end = Error::connect(format!("the connection to {} was lost; {ONCE}", est.addr)).with_source(err);
             break;
         }
         log::warning!("connection to {} lost: {}", est.addr, err);
@@ -447,6 +439,10 @@ async fn run(cfg: Arc<Config>, shared: Arc<Shared>, mut rx: mpsc::UnboundedRecei
     }
     shared.closed.store(true, Ordering::Release);
     rx.close();
-    fail_queued(&mut rx, &mut carry, &shared, &Error::closed());
+    fail_queued(&mut rx, &mut carry, &shared, &end);
     shared.state.send_replace(State::Closed);
 }
+
+/// Why a connection made [once](Connection::spawn_once) is not remade.
+const ONCE: &str =
+    "a dedicated connection is not remade, as what it held on the server (a WATCH, a block) went with it";

@@ -1,11 +1,13 @@
-//! The one retry policy, for single requests and for the parts of pipelines and split
-//! commands alike: whether a failed request is sent again, when, and what its failure says
-//! when it is not.
+//! The one retry policy, for single requests, SCAN pages and the parts of pipelines and
+//! split commands alike: whether a failed request is sent again, when, and what its failure
+//! says when it is not. [`Delivery`] is the one loop that applies it.
 //!
 //! A request is sent again when that cannot make it run twice: it provably did not run (never
 //! written, or refused with MOVED, ASK, TRYAGAIN, LOADING, CLUSTERDOWN, MASTERDOWN, READONLY),
 //! or it was written and got no reply but running it twice is harmless (marked idempotent, or
 //! read-only per the spec). Never past its deadline, and at most [`MAX_ATTEMPTS`] times.
+
+mod delivery;
 
 use std::time::Duration;
 
@@ -13,7 +15,11 @@ use tokio::time::Instant;
 
 use crate::command::CommandInfo;
 use crate::deadline::Deadline;
+use crate::resp::Value;
 use crate::{Error, ErrorKind};
+
+pub(crate) use delivery::Delivery;
+pub use delivery::{Rerouted, Resend};
 
 /// Attempts of one request, the first included.
 const MAX_ATTEMPTS: u32 = 10;
@@ -77,6 +83,20 @@ impl Attempts {
             if moved || lost { Duration::ZERO } else { Duration::from_millis(25u64 << self.made.min(6)) };
         let at = Instant::now() + wait;
         Some(deadline.map_or(at, |d| at.min(d.instant())))
+    }
+
+    /// How a request ends that is not sent again: with the server's refusal `reply` when no
+    /// attempt may have run, else with `err` (see [`fail`](Attempts::fail)).
+    pub(crate) fn end(
+        &self,
+        err: Error,
+        reply: Option<Value>,
+        command: &'static str,
+    ) -> Result<Value, Error> {
+        match reply {
+            Some(v) if !self.maybe_ran => Ok(v),
+            _ => Err(self.fail(err.with_command(command))),
+        }
     }
 
     /// The error the request ends with: when an earlier attempt was written and not answered,

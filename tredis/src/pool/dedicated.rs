@@ -9,9 +9,8 @@ use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
 
 use crate::command::{CommandInfo, Encoded, Flags, OFFSET_PROBE};
 use crate::config::Config;
-use crate::connection::{Answer, Connection};
+use crate::connection::{Answer, Connection, Pending};
 use crate::deadline::Deadline;
-use crate::request::Pending;
 use crate::Error;
 
 /// Idle dedicated connections kept for reuse; more are closed when returned.
@@ -19,15 +18,22 @@ const MAX_IDLE: usize = 4;
 
 /// The dedicated connections of one server (or cluster node).
 pub(crate) struct Dedicated {
+    home: Arc<Home>,
+}
+
+/// What leases go back to.
+struct Home {
     cfg: Arc<Config>,
     idle: Mutex<Vec<Connection>>,
     /// One permit per connection in use.
     leases: Arc<Semaphore>,
 }
 
-/// A dedicated connection in use; its permit goes back when it is dropped.
+/// A dedicated connection in use; its permit goes back when it is dropped, the connection
+/// only through [`Lease::release`], once nothing it was sent can still block it.
 pub(crate) struct Lease {
     conn: Connection,
+    home: Arc<Home>,
     _permit: OwnedSemaphorePermit,
 }
 
@@ -38,61 +44,51 @@ impl std::ops::Deref for Lease {
     }
 }
 
+impl Lease {
+    /// Returns a connection whose requests are all answered, for reuse.
+    pub(crate) fn release(self) {
+        let Lease { conn, home, _permit } = self;
+        if conn.is_closed() {
+            return;
+        }
+        let mut idle = home.idle.lock().unwrap_or_else(|e| e.into_inner());
+        if idle.len() < MAX_IDLE {
+            idle.push(conn);
+        }
+    }
+}
+
 impl Dedicated {
     /// No connections yet; they connect with `cfg` (to its hosts) when first used.
     pub(crate) fn new(cfg: &Config) -> Dedicated {
-        Dedicated {
+        let home = Home {
             cfg: Arc::new(Config { auto_connect: true, ..cfg.clone() }),
             idle: Mutex::default(),
             leases: Arc::new(Semaphore::new(cfg.max_blocking.max(1))),
-        }
+        };
+        Dedicated { home: Arc::new(home) }
     }
 
     /// An idle connection, or a new one, once fewer than the cap are in use; waits for one to
     /// come back until `deadline`, then fails with [`ErrorKind::Timeout`](crate::ErrorKind).
     pub(crate) async fn checkout(&self, deadline: Option<Deadline>) -> Result<Lease, Error> {
-        let acquire = self.leases.clone().acquire_owned();
-        let permit = match deadline {
-            Some(d) => tokio::time::timeout_at(d.instant(), acquire).await.map_err(|_| {
-                Error::timeout(d.timeout()).with_source(Error::config(format!(
-                    "all {} connections for blocking commands were in use (max_blocking_connections)",
-                    self.cfg.max_blocking
-                )))
-            })?,
-            None => acquire.await,
-        }
-        .map_err(|_| Error::closed())?;
-        let idle = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
-        let conn = idle.unwrap_or_else(|| Connection::spawn(self.cfg.clone()));
-        Ok(Lease { conn, _permit: permit })
-    }
-
-    /// Returns a connection whose requests are all answered.
-    pub(crate) fn checkin(&self, lease: Lease) {
-        let Lease { conn, _permit } = lease;
-        if conn.is_closed() {
-            return;
-        }
-        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
-        if idle.len() < MAX_IDLE {
-            idle.push(conn);
-        }
+        checkout(&self.home, deadline).await
     }
 
     /// Runs a blocking command on a dedicated connection, which goes back to the idle set once
     /// answered, or is closed (ending the block on the server) if the caller gives up first.
     /// A command that counts its connection's writes (WAIT) goes right after the offset probe.
     pub(crate) fn submit(
-        self: &Arc<Self>,
+        &self,
         bytes: Encoded,
         info: &'static CommandInfo,
         deadline: Option<Deadline>,
     ) -> Pending {
-        let dedicated = self.clone();
+        let home = self.home.clone();
         let (mut tx, rx) = oneshot::channel::<Answer>();
         tokio::spawn(async move {
             let lease = tokio::select! {
-                lease = dedicated.checkout(deadline) => lease,
+                lease = checkout(&home, deadline) => lease,
                 _ = tx.closed() => return,
             };
             let lease = match lease {
@@ -102,26 +98,49 @@ impl Dedicated {
                     return;
                 }
             };
-            let mut inner = if info.flags.contains(Flags::SYNCS_OFFSET) {
+            let inner = if info.flags.contains(Flags::SYNCS_OFFSET) {
                 let probed = OFFSET_PROBE.iter().chain(bytes.as_bytes()).copied().collect();
                 let batch = lease.submit_batch(Encoded::concat(probed), 2, info, deadline);
-                Pending::prefixed(batch, bytes, deadline)
+                Pending::prefixed(batch, bytes)
             } else {
                 lease.submit(bytes, info, deadline)
             };
             tokio::select! {
-                answer = std::future::poll_fn(|cx| inner.poll_answer_raw(cx)) => {
-                    dedicated.checkin(lease);
+                answer = inner => {
+                    lease.release();
                     let _ = tx.send(answer);
                 }
                 _ = tx.closed() => drop(lease),
             }
         });
-        Pending::waiting(rx, deadline)
+        Pending::waiting(rx)
     }
 
     /// Lets go of the idle connections.
     pub(crate) fn close_idle(&self) -> Vec<Connection> {
-        std::mem::take(&mut *self.idle.lock().unwrap_or_else(|e| e.into_inner()))
+        std::mem::take(&mut *self.home.idle.lock().unwrap_or_else(|e| e.into_inner()))
     }
+}
+
+async fn checkout(home: &Arc<Home>, deadline: Option<Deadline>) -> Result<Lease, Error> {
+    let acquire = home.leases.clone().acquire_owned();
+    let permit = match deadline {
+        Some(d) => tokio::time::timeout_at(d.instant(), acquire).await.map_err(|_| {
+            Error::timeout(d.timeout()).with_source(Error::config(format!(
+                "all {} connections for blocking commands were in use (max_blocking_connections)",
+                home.cfg.max_blocking
+            )))
+        })?,
+        None => acquire.await,
+    }
+    .map_err(|_| Error::closed())?;
+    // An idle connection that was lost meanwhile is closed for good (see below).
+    let idle = {
+        let mut idle = home.idle.lock().unwrap_or_else(|e| e.into_inner());
+        idle.retain(|c| !c.is_closed());
+        idle.pop()
+    };
+    // Never remade once lost: a reconnected WATCH connection would run EXEC unwatched.
+    let conn = idle.unwrap_or_else(|| Connection::spawn_once(home.cfg.clone()));
+    Ok(Lease { conn, home: home.clone(), _permit: permit })
 }

@@ -1,0 +1,81 @@
+//! [`Pending`]: the raw answer to a request handed to a connection (or to a task that will
+//! hand it to one). Whoever holds the request answers it by its deadline, so awaiting a
+//! `Pending` needs no timer of its own.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+
+use tokio::sync::oneshot;
+
+use super::{Answer, BatchAnswer};
+use crate::command::Encoded;
+use crate::resp::Value;
+use crate::Error;
+
+/// The raw answer to a submitted command: its reply (a server error included) or why it has
+/// none, and its bytes when they may be sent again.
+#[doc(hidden)]
+pub struct Pending(State);
+
+enum State {
+    Failed(Option<Error>),
+    Waiting(oneshot::Receiver<Answer>),
+    /// A command (ASKING, an offset probe) and the request, sent as a batch of two: the
+    /// answer is the second reply, unless the first was refused.
+    Prefixed(oneshot::Receiver<BatchAnswer>, Option<Encoded>),
+}
+
+impl Pending {
+    /// A request that failed before it was sent.
+    pub(crate) fn failed(e: Error) -> Pending {
+        Pending(State::Failed(Some(e)))
+    }
+
+    /// A request waiting for its answer.
+    pub(crate) fn waiting(rx: oneshot::Receiver<Answer>) -> Pending {
+        Pending(State::Waiting(rx))
+    }
+
+    /// The answer to a request sent right after another command (ASKING, an offset probe),
+    /// in one batch of two.
+    pub(crate) fn prefixed(rx: oneshot::Receiver<BatchAnswer>, request: Encoded) -> Pending {
+        Pending(State::Prefixed(rx, Some(request)))
+    }
+}
+
+impl Future for Pending {
+    type Output = Answer;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Answer> {
+        match &mut self.0 {
+            State::Failed(e) => Poll::Ready(Answer {
+                result: Err(e.take().unwrap_or_else(|| Error::protocol("reply polled after completion"))),
+                request: None,
+            }),
+            State::Waiting(rx) => Poll::Ready(ready!(Pin::new(rx).poll(cx)).unwrap_or_else(|_| Answer {
+                result: Err(Error::indeterminate("the connection task stopped")),
+                request: None,
+            })),
+            State::Prefixed(rx, request) => {
+                let batch = ready!(Pin::new(rx).poll(cx));
+                let request = request.take();
+                Poll::Ready(match batch {
+                    // The first command was refused: the request's own reply cannot be
+                    // trusted (a WAIT whose offset was not brought up to date counts nothing).
+                    Ok(BatchAnswer { mut values, error: None, .. }) if values.len() == 2 => {
+                        let reply = values.pop().expect("two replies");
+                        match values.pop() {
+                            Some(refused @ (Value::Error(_) | Value::BulkError(_))) => {
+                                Answer { result: Ok(refused), request }
+                            }
+                            _ => Answer { result: Ok(reply), request },
+                        }
+                    }
+                    Ok(BatchAnswer { error: Some(e), .. }) => Answer { result: Err(e), request },
+                    _ => Answer { result: Err(Error::indeterminate("the batch ended early")), request },
+                })
+            }
+        }
+    }
+}

@@ -1,0 +1,143 @@
+//! [`Standalone`]: one server, or a hosts list or Sentinel group with one primary at a time;
+//! reads may go to replicas. Moves to the new primary when told of a failover: by a READONLY
+//! reply, by the Sentinels' `+switch-master`, or by asking the Sentinels after a timeout.
+
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
+
+use tokio::sync::oneshot;
+
+use crate::command::{Blocking, CommandInfo, Encoded};
+use crate::config::{Config, Wanted};
+use crate::connection::Pending;
+use crate::deadline::Deadline;
+use crate::log;
+use crate::pool::Pool;
+use crate::retry::{Rerouted, Resend};
+use crate::{Error, ErrorKind};
+
+/// At most one check with the Sentinels per this interval, however many requests time out.
+const SENTINEL_CHECK_INTERVAL: Duration = Duration::from_millis(250);
+
+pub(crate) struct Standalone {
+    /// The primary's connections; blocking commands and transactions run here too.
+    pub(super) primary: Arc<Pool>,
+    /// With `read_from_replicas`: the replicas' connections, for commands that only read.
+    replicas: Option<Arc<Pool>>,
+    /// With Sentinel: when a timeout last made the client ask the Sentinels where the primary
+    /// is, and the `+switch-master` watcher, which stops when this is dropped.
+    sentinel: Option<(Mutex<Option<Instant>>, oneshot::Sender<()>)>,
+    cfg: Arc<Config>,
+}
+
+impl Standalone {
+    /// Starts the connections (and the Sentinel watcher) of `cfg`.
+    pub(crate) fn start(cfg: Arc<Config>) -> Standalone {
+        let primary = Arc::new(Pool::new((*cfg).clone()));
+        let replicas = cfg
+            .read_from_replicas
+            .then(|| Arc::new(Pool::spread(Config { role: Wanted::Replica, ..(*cfg).clone() })));
+        let sentinel = cfg.sentinel.clone().map(|name| {
+            let (stop, stopped) = oneshot::channel();
+            let (p, r) = (Arc::downgrade(&primary), replicas.as_ref().map(Arc::downgrade));
+            let switched = move || relocate(&p, r.as_ref());
+            tokio::spawn(crate::connection::sentinel::watch((*cfg).clone(), name, stopped, switched));
+            (Mutex::new(None), stop)
+        });
+        Standalone { primary, replicas, sentinel, cfg }
+    }
+
+    /// Waits for the primary's connections; replicas too, but one that is down (or syncing)
+    /// is no reason to fail: reads go to the primary until it is up.
+    pub(crate) async fn ready(&self) -> Result<(), Error> {
+        self.primary.ready().await?;
+        if let Some(r) = &self.replicas {
+            let _ = r.ready().await;
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn close(&self) {
+        self.primary.close().await;
+        if let Some(r) = &self.replicas {
+            r.close().await;
+        }
+    }
+}
+
+/// Moves every connection to the current primary, and those for reads to the current
+/// replicas (one of them may be the new primary). False once the client is gone.
+fn relocate(primary: &Weak<Pool>, replicas: Option<&Weak<Pool>>) -> bool {
+    let Some(primary) = primary.upgrade() else { return false };
+    primary.relocate();
+    if let Some(r) = replicas.and_then(Weak::upgrade) {
+        r.relocate();
+    }
+    true
+}
+
+impl Resend for Standalone {
+    /// A command that only reads goes to a replica when replicas are wanted and one is up;
+    /// everything else to the primary.
+    #[inline]
+    fn send(&self, request: Encoded, info: &'static CommandInfo, deadline: Option<Deadline>) -> Pending {
+        if let Some(replicas) = &self.replicas {
+            if info.reads_only() && request.blocking() == Blocking::No {
+                let conn = replicas.conn();
+                if conn.is_connected() {
+                    return conn.submit(request, info, deadline);
+                }
+            }
+        }
+        self.primary.submit(request, info, deadline)
+    }
+
+    /// A read that a replica could not answer (it went down, or is loading or cut off from
+    /// its primary) is answered by the primary: reading twice is harmless. Not when the
+    /// primary is down too: then the error stands.
+    fn reroute(
+        &self,
+        err: &Error,
+        request: Encoded,
+        info: &'static CommandInfo,
+        deadline: Option<Deadline>,
+    ) -> Rerouted {
+        let replica_failed = matches!(err.kind(), ErrorKind::Connect | ErrorKind::Indeterminate)
+            || matches!(err.code(), Some("MASTERDOWN" | "LOADING"));
+        if self.replicas.is_some() && info.reads_only() && replica_failed && self.primary.is_up() {
+            return Rerouted::Sent(self.primary.conn().submit(request, info, deadline));
+        }
+        Rerouted::No(request)
+    }
+
+    /// The Sentinels announce a failover (`+switch-master`) only once it is complete, and the
+    /// announcement may be missed: a primary that stopped answering is checked at once.
+    fn timed_out(&self) {
+        let (Some((last, _)), Some(name)) = (&self.sentinel, &self.cfg.sentinel) else { return };
+        {
+            let mut last = last.lock().unwrap_or_else(|e| e.into_inner());
+            if last.is_some_and(|at| at.elapsed() < SENTINEL_CHECK_INTERVAL) {
+                return;
+            }
+            *last = Some(Instant::now());
+        }
+        let (cfg, name) = (self.cfg.clone(), name.clone());
+        let (p, r) = (Arc::downgrade(&self.primary), self.replicas.as_ref().map(Arc::downgrade));
+        tokio::spawn(async move {
+            let Ok(primary) = crate::connection::sentinel::primary(&cfg, &name).await else { return };
+            let Some(pool) = p.upgrade() else { return };
+            if pool.addrs().any(|a| a != primary) {
+                log::debug!("the Sentinels name {} as the primary now; moving there", primary);
+                relocate(&p, r.as_ref());
+            }
+        });
+    }
+
+    fn relocate(&self) -> bool {
+        if self.cfg.role != Wanted::Primary {
+            return false;
+        }
+        let p = Arc::downgrade(&self.primary);
+        relocate(&p, self.replicas.as_ref().map(Arc::downgrade).as_ref())
+    }
+}
