@@ -262,6 +262,34 @@ async fn connection_killed_mid_transaction() {
     assert!(tx.exec((tx.incr("txk"),)).await.unwrap().is_some());
 }
 
+/// The connection holding a WATCH is lost: the transaction fails as never sent, instead of
+/// running EXEC unwatched on a new connection over a change it should have seen.
+#[tokio::test]
+async fn a_watch_lost_with_its_connection_is_never_run_unwatched() {
+    let server = OwnServer::start(&[]);
+    let c = tredis::Client::connect(&server.url()).await.unwrap();
+    let admin = tredis::Client::connect(&server.url()).await.unwrap();
+    admin.set("wk", "1").await.unwrap();
+    let tx = c.watch("wk").await.unwrap();
+    assert_eq!(tx.get("wk").await.unwrap(), Some(b("1")));
+    let id = tx.client_id().await.unwrap();
+    admin.client_kill().id(id).await.unwrap();
+    admin.set("wk", "changed").await.unwrap();
+    // Time for a reconnect, were there one.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let e = tx.get("wk").await.unwrap_err();
+    assert!(e.is_unexecuted(), "a read is not answered by a connection without the WATCH: {e}");
+    let e = tx.exec((tx.set("wk", "mine"),)).await.unwrap_err();
+    assert!(e.is_unexecuted(), "{e}");
+    assert_eq!(e.command(), Some("EXEC"));
+    assert_eq!(admin.get("wk").await.unwrap(), Some(b("changed")), "EXEC never ran");
+    drop(tx);
+    // The next transaction gets a connection of its own and commits.
+    let tx = c.watch("wk").await.unwrap();
+    assert!(tx.exec((tx.set("wk", "mine"),)).await.unwrap().is_some());
+    assert_eq!(admin.get("wk").await.unwrap(), Some(b("mine")));
+}
+
 /// The server runs a transaction, then drops the connection before its reply is out (the
 /// output buffer limit): the caller gets Indeterminate and nothing is sent again.
 #[tokio::test]

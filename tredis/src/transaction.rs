@@ -70,6 +70,7 @@ impl<'c> Transaction<'c> {
         let n = buf.sent + 2;
         let bytes = Encoded::concat(std::mem::take(&mut buf.bytes));
         let answer = match &self.conn {
+            Some(conn) if conn.is_closed() => return Err(watch_lost().with_command("EXEC")),
             Some(conn) => {
                 let deadline = self.router.deadline(Blocking::No, None);
                 // The connection answers by the deadline.
@@ -105,6 +106,15 @@ impl<'c> Transaction<'c> {
             }
         }
     }
+}
+
+/// The connection of a WATCH transaction was lost: the keys are no longer watched, so
+/// nothing more is sent on the transaction's behalf (a new connection would run EXEC
+/// unwatched).
+fn watch_lost() -> Error {
+    Error::connect(
+        "the connection holding this transaction's WATCH was lost, and the WATCH with it; nothing was sent",
+    )
 }
 
 // Only WATCH puts a transaction on a connection of its own, and WATCH is in this group.
@@ -151,6 +161,7 @@ impl Executor for Transaction<'_> {
 impl Resend for Transaction<'_> {
     fn send(&self, request: Encoded, info: &'static CommandInfo, deadline: Option<Deadline>) -> Pending {
         match &self.conn {
+            Some(conn) if conn.is_closed() => Pending::failed(watch_lost()),
             Some(conn) => conn.submit(request, info, deadline),
             None => self.router.send(request, info, deadline),
         }
