@@ -1,0 +1,37 @@
+//! What a generated request is made of: the [`Command`] trait, its static [`CommandInfo`], and
+//! the buffers that encode arguments ([`CmdBuf`], [`ArgList`]) into a finished [`Encoded`].
+//!
+//! Required arguments are encoded when the method is called; options are kept typed in the
+//! request and encoded, in spec order, by [`Command::encode`]. A request is encoded exactly
+//! once, into the buffer that is then written to the socket.
+
+mod arg_list;
+mod blocking;
+mod cmd_buf;
+mod encoded;
+mod encoding_methods;
+mod flags;
+mod info;
+mod key_spec;
+mod spare;
+
+pub use arg_list::ArgList;
+pub use blocking::Blocking;
+pub use cmd_buf::CmdBuf;
+pub use encoded::Encoded;
+pub use flags::{Flags, OFFSET_PROBE};
+pub use info::CommandInfo;
+pub use key_spec::{BeginSearch, FindKeys, KeySpec};
+
+use crate::reply::Decode;
+use crate::Error;
+
+/// A request the generator made: how to encode it and how to decode its reply.
+pub trait Command {
+    /// The reply decoder.
+    type Reply: Decode;
+    /// Name, flags, key positions and tips, from the server's COMMAND INFO.
+    const INFO: &'static CommandInfo;
+    /// Encodes the request, or returns the argument error found before sending.
+    fn encode(self) -> Result<Encoded, Error>;
+}
