@@ -16,15 +16,7 @@ use std::time::Duration;
 use crate::resp::Limits;
 use crate::Error;
 
-/// The protocol a connection asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Protocol {
-    /// RESP2: works with every server.
-    Resp2,
-    /// RESP3 through `HELLO 3`; falls back to RESP2 on servers without HELLO (before 6.0).
-    #[default]
-    Resp3,
-}
+pub use crate::resp::Protocol;
 
 /// Called once per lost connection, with what was lost and why.
 pub type OnClose = Arc<dyn Fn(&CloseEvent) + Send + Sync>;

@@ -15,7 +15,7 @@ pub(crate) fn bulk(out: &mut Vec<u8>, data: &[u8]) {
     out.extend_from_slice(b"\r\n");
 }
 
-use crate::config::Protocol;
+use super::Protocol;
 
 fn line(out: &mut Vec<u8>, tag: u8, body: &[u8]) {
     out.push(tag);

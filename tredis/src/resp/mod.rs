@@ -19,3 +19,13 @@ pub use decode::Decoder;
 pub(crate) use encode::bulk;
 pub use frame::Value;
 pub use limits::Limits;
+
+/// The protocol a connection asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Protocol {
+    /// RESP2: works with every server.
+    Resp2,
+    /// RESP3 through `HELLO 3`; falls back to RESP2 on servers without HELLO (before 6.0).
+    #[default]
+    Resp3,
+}
