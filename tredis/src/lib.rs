@@ -16,19 +16,24 @@
 //!
 //! # Layout
 //!
+//! A request goes down one path, each module importing only those below it:
+//!
 //! - [`commands`]: the generated surface: one trait per command group, one request type per
-//!   command, with docs, options and a typed reply.
-//! - [`Client`] (`client/`): the shared handle; [`Builder`] (`client/builder.rs`) its
-//!   options; `client/executor.rs` where each request goes and where a failure sends it next.
-//! - `connection/` runs one multiplexed socket (writer and its health check, reader, in-flight
-//!   queue, handshake, reconnect with backoff); `dedicated.rs` the capped connections of
-//!   their own (blocking commands, WATCH, WAIT); `deadline.rs` the one deadline a request
-//!   carries, enforced by the connection that holds it.
-//! - [`resp`]: RESP2/RESP3 values, the incremental decoder and its limits.
-//! - [`reply`]: decoders from reply values to Rust types, and hand-written records.
-//! - [`args`]: how Rust values become arguments.
-//! - `command.rs`, `request.rs`: what generated requests are made of and how `.await` runs them.
-//! - [`Error`]: one error type; [`ErrorKind`] says what went wrong.
+//!   command, with docs, options and a typed reply. `command/` holds what requests are made
+//!   of; `request.rs` how `.await` runs one.
+//! - [`Client`] (`client/`, options in [`Builder`]), [`Pipeline`], [`Transaction`],
+//!   [`ScanStream`]: the public handles, with no routing code.
+//! - `route/`: where a request goes, the only code that branches on the topology (one server,
+//!   a hosts list, Sentinel, replicas, or `cluster/`: slot map, fan-out, splitting).
+//! - `retry/`: the one policy for sending again, and the one loop (`Delivery`) that
+//!   follows a request to its end within its deadline (`deadline.rs`).
+//! - `pool/`: every set of connections to one server: shared multiplexed connections, and
+//!   capped dedicated ones (blocking commands, WATCH, WAIT).
+//! - `connection/`: one socket (writer and its health check, reader, in-flight queue,
+//!   handshake, reconnect with backoff, Sentinel queries).
+//! - [`resp`]: RESP2/RESP3 values, the incremental decoder and its limits; [`reply`]: decoders
+//!   from values to Rust types; [`args`]: how Rust values become arguments.
+//! - [`Error`]: one error type; [`ErrorKind`] says what went wrong, and whether a request ran.
 
 #![warn(missing_docs)]
 // Runtime helpers serve several groups; with only some groups on, a few go unused.

@@ -3,14 +3,14 @@
 use std::time::Duration;
 
 use crate::batch::{Batch, BatchBuf, BatchTarget, Replies};
-use crate::command::{Blocking, CommandInfo, Encoded, Flags};
+use crate::command::{Blocking, CommandInfo, Encoded, Flags, EXEC, MULTI};
 use crate::connection::Pending;
 use crate::deadline::Deadline;
 use crate::pool::Lease;
 use crate::request::{Executor, ScanNodes, Sealed, Target};
 use crate::resp::Value;
 use crate::retry::{Rerouted, Resend};
-use crate::route::{Router, MULTI};
+use crate::route::Router;
 use crate::Error;
 
 /// Commands that run together, atomically: MULTI, the commands, EXEC.
@@ -42,8 +42,6 @@ pub struct Transaction<'c> {
 }
 
 static TRANSACTION: CommandInfo = CommandInfo { name: "EXEC", flags: Flags::NONE, key_specs: &[], tips: &[] };
-
-const EXEC: &[u8] = b"*1\r\n$4\r\nEXEC\r\n";
 
 impl<'c> Transaction<'c> {
     pub(crate) fn new(router: &'c Router, conn: Option<Lease>) -> Self {

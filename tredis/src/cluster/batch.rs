@@ -29,7 +29,7 @@ impl Cluster {
         let topology = self.topology();
         let mut found = KeySlot::None;
         // A transaction's MULTI has no keys, and no entry in `infos`.
-        let mut rest = requests.strip_prefix(&b"*1\r\n$5\r\nMULTI\r\n"[..]).unwrap_or(requests);
+        let mut rest = requests.strip_prefix(crate::command::MULTI).unwrap_or(requests);
         for info in infos {
             if refused(info) {
                 return Err(Error::invalid_cluster("a cluster has only database 0").with_command(info.name));

@@ -398,7 +398,7 @@ async fn refresh_every(cluster: Weak<Cluster>, every: Duration) {
 /// ASKING and the request, back to back on one connection, so that ASKING applies to it.
 fn asking(node: &Pool, request: Encoded, info: &'static CommandInfo, deadline: Option<Deadline>) -> Pending {
     let mut buf = Vec::with_capacity(request.as_bytes().len() + 20);
-    buf.extend_from_slice(b"*1\r\n$6\r\nASKING\r\n");
+    buf.extend_from_slice(crate::command::ASKING);
     buf.extend_from_slice(request.as_bytes());
     let rx = node.conn().submit_batch(Encoded::concat(buf), 2, info, deadline);
     Pending::prefixed(rx, request)

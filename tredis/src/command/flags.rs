@@ -38,7 +38,7 @@ impl Flags {
     /// Succeeds by closing the connection without a reply (SHUTDOWN).
     pub const CLOSES_CONNECTION: Flags = Flags(1 << 14);
     /// Counts the writes of the connection it arrives on (WAIT, WAITAOF): it is sent on a
-    /// connection of its own right after [`OFFSET_PROBE`], a write-free command that brings that
+    /// connection of its own right after [`OFFSET_PROBE`](super::OFFSET_PROBE), a write-free command that brings that
     /// connection's replication offset up to date, so that it counts every write acknowledged
     /// before it, whichever connection carried it.
     pub const SYNCS_OFFSET: Flags = Flags(1 << 15);
@@ -64,8 +64,3 @@ impl Flags {
         self.0 & other.0 == other.0
     }
 }
-
-/// What precedes a [`Flags::SYNCS_OFFSET`] command: a PUBLISH to a channel of tredis's own. The
-/// server's per-connection offset (`woff`) rises only with a command that propagates (Redis 7.2
-/// and Valkey; up to 7.0 any command raised it), and PUBLISH propagates without touching a key.
-pub const OFFSET_PROBE: &[u8] = b"*3\r\n$7\r\nPUBLISH\r\n$15\r\n__tredis__:wait\r\n$0\r\n\r\n";

@@ -13,15 +13,18 @@ mod encoding_methods;
 mod flags;
 mod info;
 mod key_spec;
+mod runtime;
 mod spare;
 
 pub use arg_list::ArgList;
 pub use blocking::Blocking;
 pub use cmd_buf::CmdBuf;
 pub use encoded::Encoded;
-pub use flags::{Flags, OFFSET_PROBE};
+pub use flags::Flags;
 pub use info::CommandInfo;
 pub use key_spec::{BeginSearch, FindKeys, KeySpec};
+pub use runtime::OFFSET_PROBE;
+pub(crate) use runtime::{ASKING, EXEC, MULTI};
 
 use crate::reply::Decode;
 use crate::Error;

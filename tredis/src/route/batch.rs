@@ -7,15 +7,12 @@
 use std::sync::Arc;
 
 use super::{Router, Topology};
-use crate::command::{Blocking, CommandInfo, Encoded, Flags, OFFSET_PROBE};
+use crate::command::{Blocking, CommandInfo, Encoded, Flags, ASKING, MULTI, OFFSET_PROBE};
 use crate::connection::BatchAnswer;
 use crate::deadline::Deadline;
 use crate::pool::Pool;
 use crate::resp::Value;
 use crate::Error;
-
-/// MULTI, as sent: a batch that starts with it is a transaction.
-pub(crate) const MULTI: &[u8] = b"*1\r\n$5\r\nMULTI\r\n";
 
 /// How many times a cluster transaction is sent again after its slot moved.
 const MAX_TX_REDIRECTS: u32 = 5;
@@ -65,7 +62,7 @@ impl Router {
         loop {
             let mut answer = if ask {
                 let mut buf = Vec::with_capacity(bytes.as_bytes().len() + 20);
-                buf.extend_from_slice(b"*1\r\n$6\r\nASKING\r\n");
+                buf.extend_from_slice(ASKING);
                 buf.extend_from_slice(bytes.as_bytes());
                 let mut a = send(&node, Encoded::concat(buf), n + 1, info, blocking, deadline, probe).await;
                 if !a.values.is_empty() {

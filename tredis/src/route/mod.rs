@@ -15,7 +15,6 @@ use crate::deadline::Deadline;
 use crate::pool::{Lease, Pool};
 use crate::retry::{Rerouted, Resend};
 use crate::Error;
-pub(crate) use batch::MULTI;
 use standalone::Standalone;
 
 /// The topology a client runs on, and the settings every request's deadline comes from.
