@@ -17,6 +17,7 @@ mod geo;
 mod hashes;
 mod hyperloglog;
 mod keys;
+mod link_faults;
 mod lists;
 mod proxy_selftest;
 mod pubsub;

@@ -4,6 +4,7 @@
 use tredis::prelude::*;
 use tredis::{Client, Protocol};
 
+use super::proxy::Proxy;
 use super::server::OwnServer;
 use super::wait_until;
 
@@ -87,4 +88,41 @@ pub async fn small_cluster() -> Vec<Member> {
     })
     .await;
     members
+}
+
+/// [`small_cluster`], each node behind a fault proxy of its own whose port it announces:
+/// clients learn the proxies' addresses from CLUSTER SLOTS and redirections, and reach the
+/// nodes through them only. The cluster bus stays direct, so a fault on a proxy is a fault
+/// between client and node alone, as a broken client-side link would be.
+pub async fn proxied_cluster() -> (Vec<Member>, Vec<Proxy>) {
+    let members = small_cluster().await;
+    let mut proxies = Vec::new();
+    for m in &members {
+        let proxy = Proxy::start(&format!("127.0.0.1:{}", m.server.port())).await;
+        let bus = m.server.cluster_port().unwrap().to_string();
+        let port = proxy.addr().port().to_string();
+        m.admin
+            .config_set([
+                ("cluster-announce-bus-port", bus.as_str()),
+                ("cluster-announce-port", port.as_str()),
+            ])
+            .await
+            .unwrap();
+        proxies.push(proxy);
+    }
+    let ports: Vec<u16> = proxies.iter().map(|p| p.addr().port()).collect();
+    wait_until("every node names the proxies", || async {
+        let mut all = true;
+        #[allow(deprecated)] // CLUSTER SLOTS is what the client reads.
+        for m in &members {
+            all &= m
+                .admin
+                .cluster_slots()
+                .await
+                .is_ok_and(|r| r.iter().flat_map(|r| &r.nodes).all(|n| ports.contains(&n.port)));
+        }
+        all
+    })
+    .await;
+    (members, proxies)
 }
