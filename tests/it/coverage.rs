@@ -9,12 +9,7 @@ fn every_supported_command_has_a_test() {
     let spec: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(root.join("../commands.json")).unwrap()).unwrap();
     let mut sources = String::new();
-    for entry in std::fs::read_dir(root.join("it")).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_some_and(|e| e == "rs") && !path.ends_with("coverage.rs") {
-            sources += &std::fs::read_to_string(path).unwrap();
-        }
-    }
+    read_tests(&root.join("it"), &mut sources);
     let missing: Vec<String> = spec["commands"]
         .as_array()
         .unwrap()
@@ -25,4 +20,16 @@ fn every_supported_command_has_a_test() {
         .map(str::to_string)
         .collect();
     assert!(missing.is_empty(), "supported commands without a test: {missing:?}");
+}
+
+/// Appends every test source under `dir`, subdirectories included, but this file.
+fn read_tests(dir: &Path, sources: &mut String) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            read_tests(&path, sources);
+        } else if path.extension().is_some_and(|e| e == "rs") && !path.ends_with("coverage.rs") {
+            *sources += &std::fs::read_to_string(path).unwrap();
+        }
+    }
 }
