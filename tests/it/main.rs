@@ -29,6 +29,7 @@ mod sets;
 mod sorted_sets;
 mod streams;
 mod strings;
+mod subscriber;
 mod topology;
 mod transactions;
 mod wait;

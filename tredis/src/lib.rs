@@ -52,6 +52,7 @@ mod error;
 mod log;
 mod pipeline;
 mod pool;
+pub mod pubsub;
 pub mod reply;
 mod request;
 pub mod resp;
@@ -60,6 +61,7 @@ mod route;
 mod scan;
 #[cfg(feature = "scripting")]
 mod script;
+mod subscriber;
 mod transaction;
 
 pub use batch::{Batch, BatchItem, BatchTarget};
@@ -69,11 +71,13 @@ pub use config::{parse_url, Addr, CloseEvent, Protocol, UrlParts};
 pub use connection::Pending;
 pub use error::{Error, ErrorKind, Result};
 pub use pipeline::Pipeline;
+pub use pubsub::{Event, Message};
 pub use request::{Executor, ReplyFuture, Req, ReqOpts, Target};
 pub use resp::Value;
 pub use scan::ScanStream;
 #[cfg(feature = "scripting")]
 pub use script::Script;
+pub use subscriber::{SubTarget, Subscriber};
 pub use transaction::{Transaction, TxTarget};
 
 pub use bytes::Bytes;
@@ -89,5 +93,5 @@ pub mod prelude {
     #[allow(unused_imports)] // empty when every group is off
     pub use crate::commands::*;
     pub use crate::reply::{ExpireTime, KeyType, Ttl};
-    pub use crate::{Client, Error, ErrorKind, Pipeline, Transaction};
+    pub use crate::{Client, Error, ErrorKind, Pipeline, Subscriber, Transaction};
 }

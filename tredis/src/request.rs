@@ -31,7 +31,7 @@ pub trait Target: sealed::Sealed {}
 
 /// A target that runs each command as it is awaited: it routes requests, sends them again
 /// where the retry policy allows, and fixes their deadlines.
-pub trait Executor: Target + Resend {
+pub trait Executor: sealed::Sealed + Resend {
     /// The deadline of a request made now: `timeout` from now, else the client's rule for
     /// a command that blocks as `blocking` says.
     #[doc(hidden)]

@@ -48,7 +48,7 @@ impl Script {
     /// The script's error, or any error of sending it.
     pub async fn invoke<E>(&self, target: &E, keys: impl ToKeys, args: impl ToArgs) -> Result<Value, Error>
     where
-        E: Executor,
+        E: Executor + crate::request::Target,
     {
         let known = self.sha1.lock().unwrap_or_else(|e| e.into_inner()).clone();
         let sha1 = match known {
@@ -64,7 +64,7 @@ impl Script {
         }
     }
 
-    async fn load<E: Executor>(&self, target: &E) -> Result<String, Error> {
+    async fn load<E: Executor + crate::request::Target>(&self, target: &E) -> Result<String, Error> {
         let sha1 = target.script_load(&self.code).await?;
         *self.sha1.lock().unwrap_or_else(|e| e.into_inner()) = Some(sha1.clone());
         Ok(sha1)

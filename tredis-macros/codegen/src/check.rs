@@ -18,11 +18,11 @@ pub fn spec(spec: &Spec, cx: &Ctxt) {
                 format!("group `{}` is not declared", c.group),
             );
         }
-        if let Some(on) = c.on.as_deref().filter(|o| *o != "transaction") {
+        if let Some(on) = c.on.as_deref().filter(|o| !["transaction", "subscriber"].contains(o)) {
             cx.error(
                 Some(&c.name),
                 format!("{}.on", c.path),
-                format!("unknown target `{on}`; only `transaction` is known"),
+                format!("unknown target `{on}`; only `transaction` and `subscriber` are known"),
             );
         }
         if let Some(other) = methods.insert(&c.rust, &c.name) {

@@ -224,6 +224,18 @@ impl Builder {
         self
     }
 
+    /// Events a [`Subscriber`](crate::Subscriber) buffers before it drops messages (default
+    /// 10,000). The connection's reader never waits for a slow subscriber, as other callers'
+    /// replies may share its connection: when the buffer is full, messages are dropped and
+    /// the stream says how many, where they were ([`Event::Lagged`](crate::Event::Lagged)).
+    pub fn subscriber_buffer(mut self, n: usize) -> Builder {
+        if n == 0 {
+            self.fail(Error::config("subscriber_buffer must be at least 1"));
+        }
+        self.cfg.subscriber_buffer = n.max(1);
+        self
+    }
+
     /// Time a blocking command may take beyond its own block time before it times out
     /// (default 2 s). Blocking commands never use the default command timeout.
     pub fn blocking_grace(mut self, grace: Duration) -> Builder {

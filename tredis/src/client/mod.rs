@@ -93,6 +93,19 @@ impl Client {
         crate::Transaction::new(&self.router, None)
     }
 
+    /// A subscriber: channels, patterns and shard channels to listen to, and the stream of
+    /// their messages (see [`Subscriber`](crate::Subscriber)). Sends nothing until it
+    /// subscribes.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidClusterCommand`](crate::ErrorKind::InvalidClusterCommand) in a
+    /// cluster, where subscribing is not supported yet.
+    pub fn subscriber(&self) -> Result<crate::Subscriber, Error> {
+        let hub = self.router.hub()?;
+        Ok(crate::Subscriber::new(self.router.clone(), hub))
+    }
+
     /// Whether clustering is on.
     pub fn is_cluster(&self) -> bool {
         self.router.is_cluster()

@@ -30,6 +30,17 @@ impl Encoded {
         &self.buf[self.start..]
     }
 
+    /// How many arguments follow the command's name (a one-word name: SUBSCRIBE ...).
+    pub(crate) fn args(&self) -> usize {
+        let b = self.as_bytes();
+        let end = b.iter().position(|&c| c == b'\r').unwrap_or(0);
+        let n: usize = std::str::from_utf8(b.get(1..end).unwrap_or_default())
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(1);
+        n.saturating_sub(1)
+    }
+
     /// The same request with argument `index` (0 is the command name) replaced, for the next
     /// page of a SCAN.
     pub(crate) fn with_arg(&self, index: usize, value: &[u8]) -> Encoded {

@@ -48,6 +48,9 @@ impl Flags {
     /// All or nothing over its keys (MSETNX): never split by slot, whatever the server's tips
     /// say, as the parts could succeed apart.
     pub const NEVER_SPLIT: Flags = Flags(1 << 17);
+    /// A subscribe-family command (SUBSCRIBE, UNSUBSCRIBE ...): answered by one confirmation
+    /// per channel it names, pushes beside the connection's other replies.
+    pub const SUBSCRIBES: Flags = Flags(1 << 18);
 
     /// Flags from their bits.
     pub const fn from_bits(bits: u32) -> Flags {

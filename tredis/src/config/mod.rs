@@ -70,6 +70,8 @@ pub(crate) struct Config {
     pub blocking_grace: Duration,
     /// Most dedicated connections in use at once, per server (or cluster node).
     pub max_blocking: usize,
+    /// Events a subscriber's buffer holds before messages are dropped.
+    pub subscriber_buffer: usize,
     /// Which servers a connection accepts, by their ROLE.
     pub role: Wanted,
     /// Clustering is on: connections go to one node each.
@@ -108,6 +110,7 @@ impl Default for Config {
             pool_size: 1,
             blocking_grace: Duration::from_secs(2),
             max_blocking: 64,
+            subscriber_buffer: 10_000,
             role: Wanted::Any,
             cluster: false,
             cluster_refresh: Some(Duration::from_secs(30)),

@@ -14,7 +14,8 @@ use std::sync::Mutex;
 
 use tokio::sync::oneshot;
 
-use crate::command::{CommandInfo, Encoded};
+use super::push::{classify, Frame};
+use crate::command::{CommandInfo, Encoded, Flags};
 use crate::deadline::{self, Deadline, Millis};
 use crate::resp::Value;
 use crate::Error;
@@ -97,19 +98,30 @@ pub(crate) enum Waiter {
         info: &'static CommandInfo,
         deadline: Option<Deadline>,
     },
+    /// A subscribe-family command: answered by one confirmation per channel it names (the
+    /// last one is its reply), or by one error.
+    Confirms {
+        want: usize,
+        tx: Option<oneshot::Sender<Answer>>,
+        request: Encoded,
+        info: &'static CommandInfo,
+        deadline: Option<Deadline>,
+    },
 }
 
 impl Waiter {
     fn deadline(&self) -> Option<Deadline> {
         match self {
-            Waiter::One { deadline, .. } | Waiter::Many { deadline, .. } => *deadline,
+            Waiter::One { deadline, .. }
+            | Waiter::Many { deadline, .. }
+            | Waiter::Confirms { deadline, .. } => *deadline,
         }
     }
 
     /// Whether a caller still waits for it.
     fn waited_for(&self) -> bool {
         match self {
-            Waiter::One { tx, .. } => tx.is_some(),
+            Waiter::One { tx, .. } | Waiter::Confirms { tx, .. } => tx.is_some(),
             Waiter::Many { tx, .. } => tx.is_some(),
         }
     }
@@ -118,7 +130,7 @@ impl Waiter {
     /// that is safe), leaving the waiter in place to absorb its replies.
     fn answer_err(&mut self, err: &Error) {
         match self {
-            Waiter::One { tx, request, info, .. } => {
+            Waiter::One { tx, request, info, .. } | Waiter::Confirms { tx, request, info, .. } => {
                 if let Some(tx) = tx.take() {
                     let request = std::mem::replace(request, Encoded::concat(Vec::new()));
                     let _ = tx.send(Answer {
@@ -225,6 +237,14 @@ impl Inflight {
             }
         }
         q.waiters.extend(batch.drain(..).map(|r| match r.reply {
+            ReplyTo::One(tx) if r.info.flags.contains(Flags::SUBSCRIBES) => {
+                let want = r.bytes.args();
+                Waiter::Confirms { want, tx: Some(tx), request: r.bytes, info: r.info, deadline: r.deadline }
+            }
+            ReplyTo::Internal if r.info.flags.contains(Flags::SUBSCRIBES) => {
+                let want = r.bytes.args();
+                Waiter::Confirms { want, tx: None, request: r.bytes, info: r.info, deadline: r.deadline }
+            }
             ReplyTo::One(tx) => {
                 Waiter::One { tx: Some(tx), request: r.bytes, info: r.info, deadline: r.deadline }
             }
@@ -244,18 +264,57 @@ impl Inflight {
         true
     }
 
-    /// Matches replies with waiters, oldest first, moving completed ones to `out`. Returns
-    /// `false` when a reply has no waiter: the server sent something nobody asked for.
-    pub(crate) fn complete(&self, values: &mut Vec<Value>, out: &mut Vec<Ready>) -> bool {
+    /// Matches frames with waiters, oldest first, moving completed ones to `out` and what
+    /// is not a reply to `pushes` (`subscriber`: a RESP2 subscriber connection, see
+    /// [`push`](super::push)). Returns `false` when a reply has no waiter: the server sent
+    /// something nobody asked for.
+    pub(crate) fn complete(
+        &self,
+        frames: &mut Vec<Value>,
+        out: &mut Vec<Ready>,
+        pushes: &mut Vec<Value>,
+        subscriber: bool,
+    ) -> bool {
         let mut q = self.lock();
         let mut done = 0;
-        for v in values.drain(..) {
+        for v in frames.drain(..) {
+            let frame = classify(&v, subscriber);
+            if frame == Frame::Push {
+                pushes.push(v);
+                continue;
+            }
+            let confirms = match q.waiters.front() {
+                Some(Waiter::Confirms { info, .. }) => Some(*info),
+                _ => None,
+            };
+            if frame == Frame::Confirm {
+                // A confirmation of the waiting command's kind is its; any other was sent by
+                // the server on its own (a shard channel whose slot moved).
+                let answers = confirms.is_some_and(|info| confirms_kind(&v, info));
+                if !answers {
+                    pushes.push(v);
+                    continue;
+                }
+                // The subscriptions learn of it too.
+                pushes.push(v.clone());
+            }
             match q.waiters.front_mut() {
                 None => return false,
                 Some(Waiter::One { .. }) => {
                     if let Some(Waiter::One { tx, request, .. }) = q.waiters.pop_front() {
                         out.push(tx.map_or(Ready::Dropped, |tx| Ready::One(tx, request, v)));
                         done += 1;
+                    }
+                }
+                Some(Waiter::Confirms { want, .. }) => {
+                    // An error refuses the whole command; otherwise the last confirmation
+                    // answers it.
+                    *want = want.saturating_sub(1);
+                    if *want == 0 || frame == Frame::Reply {
+                        if let Some(Waiter::Confirms { tx, request, .. }) = q.waiters.pop_front() {
+                            out.push(tx.map_or(Ready::Dropped, |tx| Ready::One(tx, request, v)));
+                            done += 1;
+                        }
                     }
                 }
                 Some(Waiter::Many { want, got, tx, .. }) => {
@@ -274,7 +333,7 @@ impl Inflight {
             }
         }
         self.len.fetch_sub(done, Ordering::Relaxed);
-        // Any reply is progress, also one that only fills part of a long pipeline.
+        // Any frame is progress, also one that only fills part of a long pipeline.
         self.progress.fetch_add(1, Ordering::Relaxed);
         true
     }
@@ -319,5 +378,16 @@ impl Inflight {
         for mut w in waiters {
             w.answer_err(err);
         }
+    }
+}
+
+/// Whether a confirmation is of the kind `info`'s command asks for (`subscribe` for
+/// SUBSCRIBE ...).
+fn confirms_kind(v: &Value, info: &CommandInfo) -> bool {
+    match v {
+        Value::Push(items) | Value::Array(items) => {
+            super::push::kind(items).is_some_and(|k| k.eq_ignore_ascii_case(info.name.as_bytes()))
+        }
+        _ => false,
     }
 }

@@ -26,6 +26,7 @@ mod connect;
 mod handshake;
 mod inflight;
 mod pending;
+mod push;
 mod reader;
 pub(crate) mod sentinel;
 mod transport;
@@ -34,7 +35,7 @@ mod writer;
 use std::collections::VecDeque;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot, watch, Notify};
@@ -45,9 +46,22 @@ use crate::deadline::Deadline;
 use crate::log;
 use crate::Error;
 use backoff::Backoff;
-pub(crate) use inflight::{Answer, BatchAnswer};
+pub use inflight::Answer;
+pub(crate) use inflight::BatchAnswer;
 use inflight::{Inflight, ReplyTo, Request};
 pub use pending::Pending;
+pub(crate) use push::{kind as push_kind, unrouted, PushSink};
+
+/// What a connection is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// Shared by many callers; remade when lost.
+    Shared,
+    /// Not remade once lost.
+    Once,
+    /// A RESP2 subscriber; remade when lost.
+    Subscriber,
+}
 
 /// Connection state, as `ready()` sees it.
 #[derive(Debug, Clone)]
@@ -80,6 +94,10 @@ pub(crate) struct Shared {
     relocating: AtomicBool,
     /// Not remade once lost (see [`Connection::spawn_once`]).
     once: bool,
+    /// A RESP2 subscriber connection (see [`Connection::spawn_subscriber`]).
+    subscriber: bool,
+    /// Where its pushes go, once something listens.
+    sink: OnceLock<Arc<dyn PushSink>>,
     /// The server of the current (or last) connection; written once per connect.
     addr: std::sync::Mutex<Option<Addr>>,
 }
@@ -116,16 +134,22 @@ impl Connection {
     /// trying the candidate servers from the `first`th on, so
     /// that the connections of a pool of replicas spread over them.
     pub(crate) fn spawn_from(cfg: Arc<Config>, first: usize) -> Connection {
-        Connection::start(cfg, first, false)
+        Connection::start(cfg, first, Kind::Shared)
     }
 
     /// A connection that is not remade once lost: what it held on the server (a WATCH, a
     /// block) went with it, so its later requests fail as never sent, and its holder knows.
     pub(crate) fn spawn_once(cfg: Arc<Config>) -> Connection {
-        Connection::start(cfg, 0, true)
+        Connection::start(cfg, 0, Kind::Once)
     }
 
-    fn start(cfg: Arc<Config>, first: usize, once: bool) -> Connection {
+    /// A connection for subscriptions alone, on RESP2, where a subscribed connection takes
+    /// nothing but pub/sub commands and PING: its pub/sub arrays are pushes, not replies.
+    pub(crate) fn spawn_subscriber(cfg: Arc<Config>) -> Connection {
+        Connection::start(cfg, 0, Kind::Subscriber)
+    }
+
+    fn start(cfg: Arc<Config>, first: usize, kind: Kind) -> Connection {
         let (tx, rx) = mpsc::unbounded_channel();
         let (state, _) = watch::channel(if cfg.auto_connect { State::Connecting } else { State::Idle });
         let shared = Arc::new(Shared {
@@ -138,7 +162,9 @@ impl Connection {
             wake: Notify::new(),
             state,
             relocating: AtomicBool::new(false),
-            once,
+            once: kind == Kind::Once,
+            subscriber: kind == Kind::Subscriber,
+            sink: OnceLock::new(),
             addr: std::sync::Mutex::new(None),
         });
         tokio::spawn(run(cfg.clone(), shared.clone(), rx, first));
@@ -157,6 +183,12 @@ impl Connection {
         let (tx, rx) = oneshot::channel();
         self.enqueue(Request { bytes, reply: ReplyTo::One(tx), info, deadline });
         Pending::waiting(rx)
+    }
+
+    /// Queues a command whose answer nobody waits for (an unsubscription as a subscriber
+    /// goes): it is written all the same, and its reply matched and dropped.
+    pub(crate) fn submit_detached(&self, bytes: Encoded, info: &'static CommandInfo) {
+        self.enqueue(Request { bytes, reply: ReplyTo::Internal, info, deadline: None });
     }
 
     /// Queues `n` commands encoded back to back, as one unit: nothing interleaves with them.
@@ -192,6 +224,12 @@ impl Connection {
             self.shared.dequeued(1);
             refuse(r, Error::closed());
         }
+    }
+
+    /// Sends its pushes to `sink` from now on, and has it make its subscriptions again after
+    /// each reconnect. Once only: false (and `sink` unused) when one is set already.
+    pub(crate) fn set_sink(&self, sink: Arc<dyn PushSink>) -> bool {
+        self.shared.sink.set(sink).is_ok()
     }
 
     /// Moves to the current primary: the connection is remade once the requests already
@@ -301,6 +339,41 @@ fn expire_queued(rx: &mut mpsc::UnboundedReceiver<Request>, carry: &mut VecDeque
     shared.dequeued(before - carry.len());
 }
 
+/// Puts the commands that make the push sink's subscriptions again before every request
+/// waiting to be written, and has their outcome reported to it.
+fn resubscribe(shared: &Arc<Shared>, carry: &mut VecDeque<Request>) {
+    let Some(sink) = shared.sink.get() else { return };
+    let commands = sink.resubscribe();
+    if commands.is_empty() {
+        return;
+    }
+    let mut answers = Vec::with_capacity(commands.len());
+    for (bytes, info) in commands.into_iter().rev() {
+        let (tx, rx) = oneshot::channel();
+        carry.push_front(Request { bytes, reply: ReplyTo::One(tx), info, deadline: None });
+        shared.queued.fetch_add(1, Ordering::Relaxed);
+        answers.push(rx);
+    }
+    let sink = sink.clone();
+    tokio::spawn(async move {
+        let mut outcome = Ok(());
+        for rx in answers {
+            let result = match rx.await {
+                Ok(Answer { result: Ok(v), .. }) => match v.as_error() {
+                    Some(e) => Err(Error::server(e)),
+                    None => Ok(()),
+                },
+                Ok(Answer { result: Err(e), .. }) => Err(e),
+                Err(_) => Err(Error::indeterminate("the connection task stopped")),
+            };
+            if let Err(e) = result {
+                outcome = Err(e);
+            }
+        }
+        sink.resubscribed(outcome);
+    });
+}
+
 /// How long a move to the primary waits for the replies of requests already written.
 const RELOCATE_DRAIN: Duration = Duration::from_secs(2);
 
@@ -329,6 +402,8 @@ async fn run(cfg: Arc<Config>, shared: Arc<Shared>, mut rx: mpsc::UnboundedRecei
     let mut host = first;
     let mut tick = writer::ticker();
     let mut end = Error::closed();
+    // Subscriptions are made again on every connection after the first.
+    let mut lost_once = false;
     while !shared.started.load(Ordering::Acquire) {
         shared.start.notified().await;
     }
@@ -376,9 +451,12 @@ async fn run(cfg: Arc<Config>, shared: Arc<Shared>, mut rx: mpsc::UnboundedRecei
             est.session.leftover,
             inflight.clone(),
             cfg.limits,
-            None,
+            shared.clone(),
             done_tx,
         ));
+        if lost_once {
+            resubscribe(&shared, &mut carry);
+        }
         shared.connected.store(true, Ordering::Release);
         shared.state.send_replace(State::Ready);
         let stopped = writer::serve(
@@ -393,6 +471,7 @@ async fn run(cfg: Arc<Config>, shared: Arc<Shared>, mut rx: mpsc::UnboundedRecei
         )
         .await;
         shared.connected.store(false, Ordering::Release);
+        lost_once = true;
         let err = match stopped {
             writer::Stopped::Lost(err) => err,
             writer::Stopped::Closing => {
@@ -405,10 +484,14 @@ async fn run(cfg: Arc<Config>, shared: Arc<Shared>, mut rx: mpsc::UnboundedRecei
                 // Written requests still get their replies (READONLY ones retry elsewhere).
                 drained(&inflight, RELOCATE_DRAIN).await;
                 reader.abort();
-                inflight.fail_all(&Error::indeterminate(format!(
+                let err = Error::indeterminate(format!(
                     "no reply from {} before the move to the new primary",
                     est.addr
-                )));
+                ));
+                inflight.fail_all(&err);
+                if let Some(sink) = shared.sink.get() {
+                    sink.lost(&err);
+                }
                 if shared.once {
                     end = Error::connect(format!("{} is no longer the primary; {ONCE}", est.addr));
                     break;
@@ -422,6 +505,9 @@ async fn run(cfg: Arc<Config>, shared: Arc<Shared>, mut rx: mpsc::UnboundedRecei
         inflight.fail_all(&err);
         if shared.closed.load(Ordering::Acquire) {
             break;
+        }
+        if let Some(sink) = shared.sink.get() {
+            sink.lost(&err);
         }
         if shared.once {
             end = Error::connect(format!("the connection to {} was lost; {ONCE}", est.addr)).with_source(err);

@@ -20,6 +20,8 @@ pub struct Pending(State);
 
 enum State {
     Failed(Option<Error>),
+    /// Answered without the server (the client's own books sufficed).
+    Ready(Option<Value>),
     Waiting(oneshot::Receiver<Answer>),
     /// A command (ASKING, an offset probe) and the request, sent as a batch of two: the
     /// answer is the second reply, unless the first was refused.
@@ -30,6 +32,11 @@ impl Pending {
     /// A request that failed before it was sent.
     pub(crate) fn failed(e: Error) -> Pending {
         Pending(State::Failed(Some(e)))
+    }
+
+    /// A request answered at once, without the server.
+    pub(crate) fn ready(v: Value) -> Pending {
+        Pending(State::Ready(Some(v)))
     }
 
     /// A request waiting for its answer.
@@ -51,6 +58,10 @@ impl Future for Pending {
         match &mut self.0 {
             State::Failed(e) => Poll::Ready(Answer {
                 result: Err(e.take().unwrap_or_else(|| Error::protocol("reply polled after completion"))),
+                request: None,
+            }),
+            State::Ready(v) => Poll::Ready(Answer {
+                result: v.take().ok_or_else(|| Error::protocol("reply polled after completion")),
                 request: None,
             }),
             State::Waiting(rx) => Poll::Ready(ready!(Pin::new(rx).poll(cx)).unwrap_or_else(|_| Answer {

@@ -1,7 +1,7 @@
 //! The reader task of a connection: decodes replies and hands each to the oldest waiter.
 //!
 //! Push frames (RESP3 `>`: pub/sub messages, tracking invalidations) never answer a request;
-//! they go to the push sink, if any. A reply with no waiter means the stream is out of step,
+//! they go to the connection's push sink, or to a log line (see [`push`]). A reply with no waiter means the stream is out of step,
 //! so the connection is closed rather than risk handing a reply to the wrong caller, and the
 //! replies of that read are not trusted either.
 //!
@@ -14,10 +14,11 @@ use std::sync::Arc;
 
 use bytes::BytesMut;
 use tokio::io::AsyncReadExt;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 
 use super::inflight::{Inflight, Ready};
 use super::transport::ReadHalf;
+use super::{push, Shared};
 use crate::log;
 use crate::resp::{Decoder, Limits, Value};
 use crate::Error;
@@ -31,20 +32,16 @@ pub(crate) async fn run(
     mut buf: BytesMut,
     inflight: Arc<Inflight>,
     limits: Limits,
-    pushes: Option<mpsc::UnboundedSender<Value>>,
+    shared: Arc<Shared>,
     done: oneshot::Sender<Error>,
 ) {
     let mut dec = Decoder::new(limits);
     let mut values: Vec<Value> = Vec::new();
     let mut ready = Vec::new();
+    let mut pushes = Vec::new();
     let err = loop {
         let broken = loop {
             match dec.decode(&mut buf) {
-                Ok(Some(Value::Push(p))) => {
-                    if let Some(tx) = &pushes {
-                        let _ = tx.send(Value::Push(p));
-                    }
-                }
                 Ok(Some(v)) => values.push(v),
                 Ok(None) => break None,
                 Err(e) => break Some(e),
@@ -52,7 +49,7 @@ pub(crate) async fn run(
         };
         // The replies before a bad frame are whole and in order: they are answered first.
         if !values.is_empty() {
-            if !inflight.complete(&mut values, &mut ready) {
+            if !inflight.complete(&mut values, &mut ready, &mut pushes, shared.subscriber) {
                 let cause = Error::protocol("the server sent a reply that no request was waiting for");
                 let err = Error::unanswered(
                     "the connection fell out of step: the server sent a reply nobody asked for",
@@ -64,6 +61,10 @@ pub(crate) async fn run(
             }
             // A caller who gave up (timeout, dropped future) is simply skipped.
             ready.drain(..).for_each(Ready::send);
+            match shared.sink.get() {
+                Some(sink) => pushes.drain(..).for_each(|p| sink.push(p)),
+                None => pushes.drain(..).for_each(|p| push::unrouted(&p)),
+            }
         }
         if let Some(e) = broken {
             break Error::unanswered(format!("the reply could not be read: {e}"), e);

@@ -87,6 +87,12 @@ impl Pool {
             .unwrap_or(&conns[first])
     }
 
+    /// Its first shared connection, the same for every thread: the one that carries the
+    /// client's subscriptions on RESP3.
+    pub(crate) fn first(&self) -> &Connection {
+        &self.shared[0]
+    }
+
     /// Sends a request: on a shared connection, or on a dedicated one if it blocks.
     #[inline]
     pub(crate) fn submit(

@@ -211,6 +211,7 @@ fn cases() -> Vec<Case> {
         Array<LatencyEvent> => v(r#"[["command", 1405067976, 251, 1001]]"#);
         Array<KeyFlags> => v(r#"[["key1", [+RW, +access, +delete]]]"#);
         KeyType => v("+zset");
+        Subscribed => v(r#"["subscribe", "news", 1]"#);
         MigrateOutcome => v("+NOKEY");
         LcsMatches => v(r#"{"matches": [[[4, 7], [5, 8], 4]], "len": 6}"#);
         Array<FunctionLibrary> => v(r#"[{"library_name": "lib", "engine": "LUA", "functions": [{"name": "f",

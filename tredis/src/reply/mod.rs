@@ -8,6 +8,7 @@
 mod cluster;
 mod collections;
 mod geo;
+mod pubsub;
 pub(crate) mod record;
 mod records;
 mod scalar;
@@ -23,6 +24,7 @@ pub use cluster::{
 };
 pub use collections::{Array, Keyed, Map, Nullable, Pairs, Scan};
 pub use geo::GeoHit;
+pub use pubsub::Subscribed;
 pub use records::{
     ClientInfo, ClientList, ExpireTime, KeyType, LcsMatch, LcsMatches, MigrateOutcome, TrackingInfo, Ttl,
 };

@@ -13,6 +13,7 @@ use crate::config::Config;
 use crate::connection::Pending;
 use crate::deadline::Deadline;
 use crate::pool::{Lease, Pool};
+use crate::pubsub::Hub;
 use crate::retry::{Rerouted, Resend};
 use crate::Error;
 use standalone::Standalone;
@@ -76,6 +77,20 @@ impl Router {
         match &self.topology {
             Topology::Standalone(s) => s.close().await,
             Topology::Cluster(c) => c.close().await,
+        }
+    }
+
+    /// The hub of the client's subscriptions.
+    ///
+    /// # Errors
+    ///
+    /// In a cluster, not yet supported.
+    pub(crate) fn hub(&self) -> Result<Arc<Hub>, Error> {
+        match &self.topology {
+            Topology::Standalone(s) => Ok(s.hub()),
+            Topology::Cluster(_) => Err(Error::invalid_cluster(
+                "subscribing in a cluster is not supported yet: subscribe through a client of one node",
+            )),
         }
     }
 

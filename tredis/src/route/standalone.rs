@@ -2,17 +2,18 @@
 //! reads may go to replicas. Moves to the new primary when told of a failover: by a READONLY
 //! reply, by the Sentinels' `+switch-master`, or by asking the Sentinels after a timeout.
 
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
 
 use crate::command::{Blocking, CommandInfo, Encoded};
-use crate::config::{Config, Wanted};
+use crate::config::{Config, Protocol, Wanted};
 use crate::connection::Pending;
 use crate::deadline::Deadline;
 use crate::log;
 use crate::pool::Pool;
+use crate::pubsub::Hub;
 use crate::retry::{Rerouted, Resend};
 use crate::{Error, ErrorKind};
 
@@ -27,6 +28,8 @@ pub(crate) struct Standalone {
     /// With Sentinel: when a timeout last made the client ask the Sentinels where the primary
     /// is, and the `+switch-master` watcher, which stops when this is dropped.
     sentinel: Option<(Mutex<Option<Instant>>, oneshot::Sender<()>)>,
+    /// The subscriptions, once there is a subscriber.
+    hub: Arc<OnceLock<Arc<Hub>>>,
     cfg: Arc<Config>,
 }
 
@@ -37,14 +40,27 @@ impl Standalone {
         let replicas = cfg
             .read_from_replicas
             .then(|| Arc::new(Pool::spread(Config { role: Wanted::Replica, ..(*cfg).clone() })));
+        let hub: Arc<OnceLock<Arc<Hub>>> = Arc::default();
         let sentinel = cfg.sentinel.clone().map(|name| {
             let (stop, stopped) = oneshot::channel();
-            let (p, r) = (Arc::downgrade(&primary), replicas.as_ref().map(Arc::downgrade));
-            let switched = move || relocate(&p, r.as_ref());
+            let (p, r, h) =
+                (Arc::downgrade(&primary), replicas.as_ref().map(Arc::downgrade), Arc::downgrade(&hub));
+            let switched = move || relocate(&p, r.as_ref(), &h);
             tokio::spawn(crate::connection::sentinel::watch((*cfg).clone(), name, stopped, switched));
             (Mutex::new(None), stop)
         });
-        Standalone { primary, replicas, sentinel, cfg }
+        Standalone { primary, replicas, sentinel, hub, cfg }
+    }
+
+    /// The subscriptions' hub, made with the first subscriber: on the primary's first shared
+    /// connection with RESP3, on a connection of its own with RESP2.
+    pub(crate) fn hub(&self) -> Arc<Hub> {
+        self.hub
+            .get_or_init(|| match self.cfg.protocol {
+                Protocol::Resp3 => Hub::shared(self.primary.clone(), self.cfg.subscriber_buffer),
+                Protocol::Resp2 => Hub::own(&self.cfg, self.cfg.subscriber_buffer),
+            })
+            .clone()
     }
 
     /// Waits for the primary's connections; replicas too, but one that is down (or syncing)
@@ -58,6 +74,9 @@ impl Standalone {
     }
 
     pub(crate) async fn close(&self) {
+        if let Some(hub) = self.hub.get() {
+            hub.close().await;
+        }
         self.primary.close().await;
         if let Some(r) = &self.replicas {
             r.close().await;
@@ -67,11 +86,14 @@ impl Standalone {
 
 /// Moves every connection to the current primary, and those for reads to the current
 /// replicas (one of them may be the new primary). False once the client is gone.
-fn relocate(primary: &Weak<Pool>, replicas: Option<&Weak<Pool>>) -> bool {
+fn relocate(primary: &Weak<Pool>, replicas: Option<&Weak<Pool>>, hub: &Weak<OnceLock<Arc<Hub>>>) -> bool {
     let Some(primary) = primary.upgrade() else { return false };
     primary.relocate();
     if let Some(r) = replicas.and_then(Weak::upgrade) {
         r.relocate();
+    }
+    if let Some(hub) = hub.upgrade().as_ref().and_then(|h| h.get()) {
+        hub.relocate();
     }
     true
 }
@@ -122,13 +144,17 @@ impl Resend for Standalone {
             *last = Some(Instant::now());
         }
         let (cfg, name) = (self.cfg.clone(), name.clone());
-        let (p, r) = (Arc::downgrade(&self.primary), self.replicas.as_ref().map(Arc::downgrade));
+        let (p, r, h) = (
+            Arc::downgrade(&self.primary),
+            self.replicas.as_ref().map(Arc::downgrade),
+            Arc::downgrade(&self.hub),
+        );
         tokio::spawn(async move {
             let Ok(primary) = crate::connection::sentinel::primary(&cfg, &name).await else { return };
             let Some(pool) = p.upgrade() else { return };
             if pool.addrs().any(|a| a != primary) {
                 log::debug!("the Sentinels name {} as the primary now; moving there", primary);
-                relocate(&p, r.as_ref());
+                relocate(&p, r.as_ref(), &h);
             }
         });
     }
@@ -138,6 +164,6 @@ impl Resend for Standalone {
             return false;
         }
         let p = Arc::downgrade(&self.primary);
-        relocate(&p, self.replicas.as_ref().map(Arc::downgrade).as_ref())
+        relocate(&p, self.replicas.as_ref().map(Arc::downgrade).as_ref(), &Arc::downgrade(&self.hub))
     }
 }

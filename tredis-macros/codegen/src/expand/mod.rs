@@ -26,12 +26,14 @@ pub fn spec(spec: &Spec, cx: &Ctxt) -> TokenStream {
         let mut items = TokenStream::new();
         let mut methods = TokenStream::new();
         let mut tx_methods = TokenStream::new();
+        let mut sub_methods = TokenStream::new();
         let mut enums: Vec<String> = Vec::new();
         for cmd in commands {
             if let Some(e) = request::expand(cmd, cx) {
                 items.extend(e.items);
                 match cmd.on.as_deref() {
                     Some("transaction") => tx_methods.extend(e.method),
+                    Some("subscriber") => sub_methods.extend(e.method),
                     _ => methods.extend(e.method),
                 }
                 for def in e.enums {
@@ -59,6 +61,12 @@ pub fn spec(spec: &Spec, cx: &Ctxt) -> TokenStream {
                 "TxCommands",
                 quote!(crate::TxTarget),
                 "transactions only: these commands act on the transaction's own connection",
+            ),
+            (
+                sub_methods,
+                "SubCommands",
+                quote!(crate::SubTarget),
+                "subscribers only: these commands change what a subscriber receives",
             ),
         ] {
             if methods.is_empty() {

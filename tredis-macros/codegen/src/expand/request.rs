@@ -71,6 +71,8 @@ pub fn expand(cmd: &Command, cx: &Ctxt) -> Option<Expanded> {
             match cmd.on.as_deref() {
                 Some("transaction") =>
                     crate::names::group_trait(&cmd.group).replace("Commands", "TxCommands"),
+                Some("subscriber") =>
+                    crate::names::group_trait(&cmd.group).replace("Commands", "SubCommands"),
                 _ => crate::names::group_trait(&cmd.group),
             },
             cmd.rust
@@ -235,6 +237,7 @@ fn info(cmd: &Command) -> TokenStream {
             "syncs_offset" => "SYNCS_OFFSET",
             "refused_in_cluster" => "REFUSED_IN_CLUSTER",
             "never_split" => "NEVER_SPLIT",
+            "subscribes" => "SUBSCRIBES",
             _ => continue,
         };
         let id = format_ident!("{}", id);

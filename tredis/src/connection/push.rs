@@ -1,0 +1,110 @@
+//! Frames that are not the reply of the oldest request: pub/sub messages, subscription
+//! confirmations, tracking invalidations. Every one goes somewhere on purpose: to the
+//! connection's [`PushSink`] (the client's subscriptions, invalidations), or, when nothing
+//! listens on this connection, to a log line. Never to a request's reply.
+//!
+//! On RESP3 these frames are pushes (`>`). On RESP2 only a subscriber connection has them,
+//! as arrays whose first element names the kind; there, nothing else is sent that could be
+//! mistaken for one (a subscribed RESP2 connection takes pub/sub commands and PING only).
+
+use crate::command::{CommandInfo, Encoded};
+use crate::log;
+use crate::resp::Value;
+use crate::Error;
+
+/// What listens to a connection's pushes, and keeps its subscriptions across reconnects.
+pub(crate) trait PushSink: Send + Sync {
+    /// A push frame: a message, an invalidation, a confirmation (a copy, when it answers a
+    /// request), or a subscription the server ended by itself.
+    fn push(&self, frame: Value);
+
+    /// The connection was lost with subscriptions on it: until they are made again, messages
+    /// published meanwhile are lost.
+    fn lost(&self, cause: &Error);
+
+    /// The commands that make every subscription again on a new connection, sent before any
+    /// other request.
+    fn resubscribe(&self) -> Vec<(Encoded, &'static CommandInfo)>;
+
+    /// The outcome of those commands.
+    fn resubscribed(&self, outcome: Result<(), Error>);
+}
+
+/// What a frame is to the connection that read it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Frame {
+    /// The reply of the oldest request.
+    Reply,
+    /// A subscribe-family confirmation (`subscribe`, `sunsubscribe` ...): it answers a
+    /// request of that kind when one waits, else the server sent it by itself.
+    Confirm,
+    /// Anything else that is not a reply.
+    Push,
+}
+
+/// The kinds of pub/sub frames, as their first element names them.
+const CONFIRMS: [&[u8]; 6] =
+    [b"subscribe", b"psubscribe", b"ssubscribe", b"unsubscribe", b"punsubscribe", b"sunsubscribe"];
+const MESSAGES: [&[u8]; 3] = [b"message", b"pmessage", b"smessage"];
+
+/// Classifies a frame; `subscriber`: the connection is a RESP2 subscriber connection.
+#[inline]
+pub(crate) fn classify(v: &Value, subscriber: bool) -> Frame {
+    let items = match v {
+        Value::Push(items) => items,
+        Value::Array(items) if subscriber => items,
+        _ => return Frame::Reply,
+    };
+    match kind(items) {
+        Some(k) if CONFIRMS.iter().any(|c| c.eq_ignore_ascii_case(k)) => Frame::Confirm,
+        // A subscribed RESP2 connection answers PING with `["pong", ""]`: a reply.
+        Some(k) if !subscriber || MESSAGES.iter().any(|m| m.eq_ignore_ascii_case(k)) => Frame::Push,
+        _ if matches!(v, Value::Push(_)) => Frame::Push,
+        _ => Frame::Reply,
+    }
+}
+
+/// The kind a pub/sub frame names first.
+pub(crate) fn kind(items: &[Value]) -> Option<&[u8]> {
+    match items.first()? {
+        Value::Bulk(b) | Value::Simple(b) => Some(b),
+        _ => None,
+    }
+}
+
+/// A push on a connection nothing listens to: said in the log, so that none vanishes
+/// unseen (a tracking invalidation without a cache, a module's push).
+pub(crate) fn unrouted(frame: &Value) {
+    let kind = match frame {
+        Value::Push(items) | Value::Array(items) => kind(items),
+        _ => None,
+    };
+    let kind = kind.map(String::from_utf8_lossy).unwrap_or_default();
+    log::debug!("a push frame ({}) on a connection with nothing listening for it", kind);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+
+    fn frame(kind: &'static str, push: bool) -> Value {
+        let items = vec![Value::Bulk(Bytes::from_static(kind.as_bytes())), Value::Bulk(Bytes::new())];
+        if push {
+            Value::Push(items)
+        } else {
+            Value::Array(items)
+        }
+    }
+
+    #[test]
+    fn only_pub_sub_frames_leave_the_reply_stream() {
+        assert_eq!(classify(&frame("subscribe", true), false), Frame::Confirm);
+        assert_eq!(classify(&frame("message", true), false), Frame::Push);
+        assert_eq!(classify(&frame("invalidate", true), false), Frame::Push);
+        assert_eq!(classify(&frame("message", false), false), Frame::Reply, "an LRANGE reply");
+        assert_eq!(classify(&frame("sunsubscribe", false), true), Frame::Confirm);
+        assert_eq!(classify(&frame("pmessage", false), true), Frame::Push);
+        assert_eq!(classify(&frame("pong", false), true), Frame::Reply, "PING on a subscriber");
+    }
+}
