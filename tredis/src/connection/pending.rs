@@ -11,7 +11,7 @@ use tokio::sync::oneshot;
 use super::{Answer, BatchAnswer};
 use crate::command::Encoded;
 use crate::resp::Value;
-use crate::Error;
+use crate::{Error, ErrorKind};
 
 /// The raw answer to a submitted command: its reply (a server error included) or why it has
 /// none, and its bytes when they may be sent again.
@@ -22,6 +22,9 @@ enum State {
     Failed(Option<Error>),
     /// Answered without the server (the client's own books sufficed).
     Ready(Option<Value>),
+    /// A request whose failure to reach the server still has the outcome `Value` (an
+    /// unsubscription: a lost connection ends the subscription too).
+    Lenient(Box<Pending>, Option<Value>),
     Waiting(oneshot::Receiver<Answer>),
     /// A command (ASKING, an offset probe) and the request, sent as a batch of two: the
     /// answer is the second reply, unless the first was refused.
@@ -37,6 +40,12 @@ impl Pending {
     /// A request answered at once, without the server.
     pub(crate) fn ready(v: Value) -> Pending {
         Pending(State::Ready(Some(v)))
+    }
+
+    /// This request, answered with `fallback` when no connection carried it to its end: when
+    /// the connection is lost, what it would have done is done all the same.
+    pub(crate) fn or_when_lost(self, fallback: Value) -> Pending {
+        Pending(State::Lenient(Box::new(self), Some(fallback)))
     }
 
     /// A request waiting for its answer.
@@ -64,6 +73,16 @@ impl Future for Pending {
                 result: v.take().ok_or_else(|| Error::protocol("reply polled after completion")),
                 request: None,
             }),
+            State::Lenient(inner, fallback) => {
+                let mut answer = ready!(Pin::new(&mut **inner).poll(cx));
+                let lost = answer.result.as_ref().err().is_some_and(|e| {
+                    matches!(e.kind(), ErrorKind::Connect | ErrorKind::Indeterminate | ErrorKind::Closed)
+                });
+                if lost {
+                    answer = Answer { result: fallback.take().ok_or_else(|| Error::protocol("polled twice")), request: None };
+                }
+                Poll::Ready(answer)
+            }
             State::Waiting(rx) => Poll::Ready(ready!(Pin::new(rx).poll(cx)).unwrap_or_else(|_| Answer {
                 result: Err(Error::indeterminate("the connection task stopped")),
                 request: None,

@@ -184,15 +184,16 @@ impl Hub {
             named
         };
         let gone = s.release(kind, id, named);
+        // The confirmation by the books: after a lost connection, the unsubscribed channels
+        // are not made again, so they are gone all the same.
+        let name = Bytes::from(info.name.to_ascii_lowercase());
+        let books = Value::Push(vec![Value::Bulk(name), Value::Null, Value::Int(s.count(kind))]);
         if gone.is_empty() {
-            // Nothing to tell the server: the confirmation is the books'.
-            let count = s.count(kind);
-            let name = Bytes::from(info.name.to_ascii_lowercase());
-            return Pending::ready(Value::Push(vec![Value::Bulk(name), Value::Null, Value::Int(count)]));
+            return Pending::ready(books);
         }
         drop(s);
         let (bytes, _) = unsubscribe(kind, &gone);
-        self.conn().submit(bytes, info, deadline)
+        self.conn().submit(bytes, info, deadline).or_when_lost(books)
     }
 
     /// Moves its own connection to the current primary (RESP2; on RESP3 the pool moves).
