@@ -127,7 +127,9 @@ async fn a_subscriber_the_server_drops_comes_back() {
         let payload = "x".repeat(10_000);
         let p = publisher.pipeline();
         let sent: Vec<_> = (0..1_000).map(|_| p.publish("burst", &payload)).collect();
-        p.execute(sent).await.into_iter().for_each(|r| drop(r.unwrap()));
+        p.execute(sent).await.into_iter().for_each(|r| {
+            r.unwrap();
+        });
         crate::support::wait_until("the server dropped the subscriber", || async {
             publisher.pubsub_numsub().channels(["burst"]).await.unwrap()[0].1 == 0
         })

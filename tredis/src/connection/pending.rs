@@ -79,7 +79,10 @@ impl Future for Pending {
                     matches!(e.kind(), ErrorKind::Connect | ErrorKind::Indeterminate | ErrorKind::Closed)
                 });
                 if lost {
-                    answer = Answer { result: fallback.take().ok_or_else(|| Error::protocol("polled twice")), request: None };
+                    answer = Answer {
+                        result: fallback.take().ok_or_else(|| Error::protocol("polled twice")),
+                        request: None,
+                    };
                 }
                 Poll::Ready(answer)
             }
