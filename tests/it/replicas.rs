@@ -16,7 +16,7 @@ use crate::support::wait_until;
 use crate::support::{self, server::OwnServer};
 
 /// A primary and a replica of it, in sync.
-async fn pair() -> (OwnServer, OwnServer) {
+pub(crate) async fn pair() -> (OwnServer, OwnServer) {
     let primary = OwnServer::start(&[]);
     let port = primary.port().to_string();
     let replica = OwnServer::start(&[

@@ -74,6 +74,13 @@ async fn follows_a_sentinel_failover() {
         c.wait(1, Duration::from_millis(200)).await.is_ok_and(|n| n == 1)
     })
     .await;
+    // Subscribers follow the primary too: on the client's shared connection (RESP3) and on a
+    // connection of their own (RESP2).
+    let resp2 = sentinel_client(Protocol::Resp2);
+    let mut subs = [c.subscriber().unwrap(), resp2.subscriber().unwrap()];
+    for sub in &mut subs {
+        sub.subscribe(["sentinel:news"]).await.unwrap();
+    }
     let stop = Arc::new(AtomicBool::new(false));
     let acked = Arc::new(Mutex::new(HashMap::<String, (i64, i64)>::new()));
     let mut tasks = Vec::new();
@@ -130,6 +137,28 @@ async fn follows_a_sentinel_failover() {
             started.elapsed()
         );
         assert!(started.elapsed() < switched + Duration::from_secs(2), "the client lagged the switch");
+        // What is published on the new primary reaches both subscribers.
+        for sub in &mut subs {
+            let payload = format!("round {round}");
+            let (mut heard, mut resubscribed) = (false, false);
+            let since = Instant::now();
+            while !heard {
+                assert!(
+                    since.elapsed() < Duration::from_secs(20),
+                    "a subscriber never heard the new primary"
+                );
+                let _ = c.publish("sentinel:news", &payload).await;
+                while let Ok(Some(e)) = tokio::time::timeout(Duration::from_millis(50), sub.next()).await {
+                    match e {
+                        tredis::Event::Message(m) if m.payload == payload.as_bytes() => heard = true,
+                        tredis::Event::Resubscribed => resubscribed = true,
+                        tredis::Event::ResubscribeFailed { cause } => panic!("{cause}"),
+                        _ => {}
+                    }
+                }
+            }
+            eprintln!("Sentinel failover {round}: a subscriber heard the new primary (resubscribed: {resubscribed})");
+        }
         // Before failing back, the old primary must serve as a replica again.
         wait_until("the new primary has its replica", || async {
             matches!(c.role().await, Ok(Role::Master { ref replicas, .. }) if !replicas.is_empty())

@@ -147,3 +147,50 @@ async fn a_subscriber_the_server_drops_comes_back() {
         c.close().await;
     }
 }
+
+#[tokio::test]
+async fn subscriptions_follow_a_hosts_list_failover() {
+    let (first, second) = crate::replicas::pair().await;
+    // Each protocol fails over once: away from the first primary, then back.
+    for (protocol, from, to) in [(Protocol::Resp2, &first, &second), (Protocol::Resp3, &second, &first)] {
+        let c = Client::builder()
+            .hosts([first.url(), second.url()])
+            .protocol(protocol)
+            .reconnect_backoff(Duration::from_millis(10), Duration::from_millis(100))
+            .build()
+            .unwrap();
+        let mut sub = c.subscriber().unwrap();
+        sub.subscribe(["failover"]).await.unwrap();
+        let admin = crate::support::client_for(&from.url(), Protocol::Resp3).await;
+        admin.failover().await.unwrap();
+        let new = crate::support::client_for(&to.url(), Protocol::Resp3).await;
+        crate::support::wait_until("the failover completes", || async {
+            matches!(new.role().await, Ok(tredis::reply::Role::Master { .. }))
+        })
+        .await;
+        // Publishing goes to the new primary (READONLY moves the client there); the
+        // subscription, wherever it is now, receives what is published after the move.
+        let mut received = false;
+        let start = Instant::now();
+        while !received {
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "no message after the failover ({protocol:?})"
+            );
+            c.publish("failover", "after").await.unwrap();
+            while let Ok(Some(e)) = tokio::time::timeout(Duration::from_millis(100), sub.next()).await {
+                match e {
+                    Event::Message(m) => {
+                        assert_eq!(m.payload, b("after"));
+                        received = true;
+                    }
+                    Event::ResubscribeFailed { cause } => panic!("{cause}"),
+                    _ => {}
+                }
+            }
+        }
+        eprintln!("hosts list failover ({protocol:?}): a message {:?} after the failover", start.elapsed());
+        drop(sub);
+        c.close().await;
+    }
+}

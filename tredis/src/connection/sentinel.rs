@@ -2,16 +2,13 @@
 //! (SENTINEL GET-MASTER-ADDR-BY-NAME), and a watcher that hears `+switch-master` so that the
 //! client moves at once instead of at its next failed request.
 
-use std::time::Duration;
+use std::sync::Arc;
 
-use bytes::BytesMut;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-use super::{handshake, transport};
-use crate::command::CmdBuf;
-use crate::config::{Addr, Config};
+use super::{handshake, transport, Connection, PushSink};
+use crate::command::{CmdBuf, CommandInfo, Encoded, Flags};
+use crate::config::{Addr, Config, Protocol, Wanted};
 use crate::log;
-use crate::resp::{Decoder, Value};
+use crate::resp::Value;
 use crate::Error;
 
 /// A connection to a Sentinel, authenticated when the Sentinels need it.
@@ -147,61 +144,68 @@ fn healthy_replica(entry: &Value) -> Option<Addr> {
     Some(Addr::Tcp { host: field("ip")?.to_string(), port: field("port")?.parse().ok()? })
 }
 
-/// Listens for `+switch-master` of `name` on one Sentinel after another, calling `switched`
-/// for each; ends when `switched` returns false or `stop` resolves (the client is gone).
-pub(crate) async fn watch(
-    cfg: Config,
-    name: String,
-    mut stop: tokio::sync::oneshot::Receiver<()>,
-    mut switched: impl FnMut() -> bool + Send,
-) {
-    let mut next = 0;
-    loop {
-        let sentinel = cfg.hosts[next % cfg.hosts.len()].clone();
-        next += 1;
-        tokio::select! {
-            _ = &mut stop => return,
-            r = listen(&sentinel, &name, &cfg, &mut switched) => match r {
-                Ok(()) => return,
-                Err(e) => log::debug!("listening to Sentinel {} stopped: {}", sentinel, e),
-            },
-        }
-        tokio::select! {
-            _ = &mut stop => return,
-            _ = tokio::time::sleep(Duration::from_millis(200)) => {}
-        }
+/// Listens for `+switch-master` of `name` on the Sentinels, calling `switched` for each
+/// announcement, on a subscriber connection: one Sentinel after another when one fails, with
+/// the connection's health check (a Sentinel gone silent is passed over) and its
+/// resubscription after each reconnect. Dropping the connection stops it.
+pub(crate) fn watch(cfg: &Config, name: &str, switched: impl Fn() + Send + Sync + 'static) -> Connection {
+    let (username, password) = match &cfg.sentinel_auth {
+        Some((user, password)) => (user.clone(), Some(password.clone())),
+        None => (None, None),
+    };
+    let to_sentinels = Config {
+        sentinel: None,
+        sentinel_auth: None,
+        role: Wanted::Any,
+        protocol: Protocol::Resp2,
+        db: 0,
+        username,
+        password,
+        auto_connect: true,
+        on_close: None,
+        ..cfg.clone()
+    };
+    let conn = Connection::spawn_subscriber(Arc::new(to_sentinels));
+    let watcher = Arc::new(SwitchWatch { name: name.as_bytes().to_vec(), switched: Box::new(switched) });
+    conn.set_sink(watcher.clone());
+    for (bytes, info) in watcher.resubscribe() {
+        conn.submit_detached(bytes, info);
     }
+    conn
 }
 
-/// Returns `Ok` once `switched` says to stop; `Err` when the Sentinel connection fails.
-async fn listen(
-    sentinel: &Addr,
-    name: &str,
-    cfg: &Config,
-    switched: &mut impl FnMut() -> bool,
-) -> Result<(), Error> {
-    let (mut rd, mut wr) = open(sentinel, cfg).await?;
-    wr.write_all(b"*2\r\n$9\r\nSUBSCRIBE\r\n$14\r\n+switch-master\r\n")
-        .await
-        .map_err(|e| Error::connect(format!("{sentinel}: {e}")))?;
-    let mut dec = Decoder::new(cfg.limits);
-    let mut buf = BytesMut::with_capacity(1024);
-    loop {
-        while let Some(v) = dec.decode(&mut buf).map_err(|e| scrub(e, cfg))? {
-            // ["message", "+switch-master", "<name> <old ip> <old port> <new ip> <new port>"]
-            let Value::Array(items) = v else { continue };
-            let is_ours = matches!(items.as_slice(), [Value::Bulk(kind), _, Value::Bulk(text)]
-                if &kind[..] == b"message" && text.split(|&b| b == b' ').next() == Some(name.as_bytes()));
-            if is_ours {
-                log::debug!("Sentinel {} announced a new primary for `{}`", sentinel, name);
-                if !switched() {
-                    return Ok(());
-                }
-            }
+static SUBSCRIBE: CommandInfo =
+    CommandInfo { name: "SUBSCRIBE", flags: Flags::SUBSCRIBES, key_specs: &[], tips: &[] };
+
+/// Hears the announcements of one primary's failovers.
+struct SwitchWatch {
+    name: Vec<u8>,
+    switched: Box<dyn Fn() + Send + Sync>,
+}
+
+impl PushSink for SwitchWatch {
+    fn push(&self, frame: Value) {
+        // ["message", "+switch-master", "<name> <old ip> <old port> <new ip> <new port>"]
+        let Value::Array(items) = frame else { return };
+        let ours = matches!(items.as_slice(), [Value::Bulk(kind), _, Value::Bulk(text)]
+            if &kind[..] == b"message" && text.split(|&b| b == b' ').next() == Some(&self.name[..]));
+        if ours {
+            log::debug!("a Sentinel announced a new primary for `{}`", String::from_utf8_lossy(&self.name));
+            (self.switched)();
         }
-        let n = rd.read_buf(&mut buf).await.map_err(|e| Error::connect(format!("{sentinel}: {e}")))?;
-        if n == 0 {
-            return Err(Error::connect(format!("{sentinel} closed the connection")));
+    }
+
+    fn lost(&self, cause: &Error) {
+        log::debug!("listening to the Sentinels stopped, for now: {}", cause);
+    }
+
+    fn resubscribe(&self) -> Vec<(Encoded, &'static CommandInfo)> {
+        vec![(Encoded::concat(b"*2\r\n$9\r\nSUBSCRIBE\r\n$14\r\n+switch-master\r\n".to_vec()), &SUBSCRIBE)]
+    }
+
+    fn resubscribed(&self, outcome: Result<(), Error>) {
+        if let Err(e) = outcome {
+            log::warning!("subscribing to the Sentinels' +switch-master failed: {}", e);
         }
     }
 }

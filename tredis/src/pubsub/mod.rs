@@ -1,6 +1,6 @@
-//! Pub/sub: the [`Hub`] that keeps a client's subscriptions on their connection, each
-//! subscriber's bounded [`Queue`], and the [`Event`]s a [`Subscriber`](crate::Subscriber)
-//! receives.
+//! Pub/sub: the [`Event`]s a [`Subscriber`](crate::Subscriber) receives, and (inside the
+//! crate) the hub that keeps a client's subscriptions on their connection and each
+//! subscriber's bounded queue.
 
 mod event;
 mod hub;

@@ -5,11 +5,9 @@
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
-use tokio::sync::oneshot;
-
 use crate::command::{Blocking, CommandInfo, Encoded};
 use crate::config::{Config, Protocol, Wanted};
-use crate::connection::Pending;
+use crate::connection::{Connection, Pending};
 use crate::deadline::Deadline;
 use crate::log;
 use crate::pool::Pool;
@@ -27,7 +25,7 @@ pub(crate) struct Standalone {
     replicas: Option<Arc<Pool>>,
     /// With Sentinel: when a timeout last made the client ask the Sentinels where the primary
     /// is, and the `+switch-master` watcher, which stops when this is dropped.
-    sentinel: Option<(Mutex<Option<Instant>>, oneshot::Sender<()>)>,
+    sentinel: Option<(Mutex<Option<Instant>>, Connection)>,
     /// The subscriptions, once there is a subscriber.
     hub: Arc<OnceLock<Arc<Hub>>>,
     cfg: Arc<Config>,
@@ -41,13 +39,13 @@ impl Standalone {
             .read_from_replicas
             .then(|| Arc::new(Pool::spread(Config { role: Wanted::Replica, ..(*cfg).clone() })));
         let hub: Arc<OnceLock<Arc<Hub>>> = Arc::default();
-        let sentinel = cfg.sentinel.clone().map(|name| {
-            let (stop, stopped) = oneshot::channel();
+        let sentinel = cfg.sentinel.as_ref().map(|name| {
             let (p, r, h) =
                 (Arc::downgrade(&primary), replicas.as_ref().map(Arc::downgrade), Arc::downgrade(&hub));
-            let switched = move || relocate(&p, r.as_ref(), &h);
-            tokio::spawn(crate::connection::sentinel::watch((*cfg).clone(), name, stopped, switched));
-            (Mutex::new(None), stop)
+            let switched = move || {
+                relocate(&p, r.as_ref(), &h);
+            };
+            (Mutex::new(None), crate::connection::sentinel::watch(&cfg, name, switched))
         });
         Standalone { primary, replicas, sentinel, hub, cfg }
     }
