@@ -30,6 +30,7 @@ mod sorted_sets;
 mod streams;
 mod strings;
 mod subscriber;
+mod subscriber_cluster;
 mod subscriber_faults;
 mod topology;
 mod transactions;

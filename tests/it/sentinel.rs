@@ -77,7 +77,7 @@ async fn follows_a_sentinel_failover() {
     // Subscribers follow the primary too: on the client's shared connection (RESP3) and on a
     // connection of their own (RESP2).
     let resp2 = sentinel_client(Protocol::Resp2);
-    let mut subs = [c.subscriber().unwrap(), resp2.subscriber().unwrap()];
+    let mut subs = [c.subscriber(), resp2.subscriber()];
     for sub in &mut subs {
         sub.subscribe(["sentinel:news"]).await.unwrap();
     }

@@ -41,7 +41,7 @@ async fn quiet(sub: &mut Subscriber) {
 both!(
     async fn channels_patterns_and_shard_channels(c, k) {
         let (news, alerts, shard) = (k.key("news"), k.key("alerts"), k.key("{s}shard"));
-        let mut sub = c.subscriber()?;
+        let mut sub = c.subscriber();
         let confirmed = sub.subscribe([&news, &alerts]).await?;
         assert!(confirmed.count >= 2, "{confirmed:?}");
         for want in [&news, &alerts] {
@@ -89,8 +89,8 @@ both!(
 both!(
     async fn subscribers_of_one_client_share_channels(c, k) {
         let chan = k.key("shared");
-        let mut one = c.subscriber()?;
-        let mut two = c.subscriber()?;
+        let mut one = c.subscriber();
+        let mut two = c.subscriber();
         one.subscribe([&chan]).await?;
         two.subscribe([&chan]).await?;
         let subscribers = |c: tredis::Client, chan: String| async move {
@@ -129,7 +129,7 @@ async fn a_slow_reader_loses_messages_not_other_replies() {
             .subscriber_buffer(10)
             .build()
             .unwrap();
-        let mut sub = client.subscriber().unwrap();
+        let mut sub = client.subscriber();
         sub.subscribe([&chan]).await.unwrap();
         let p = c.pipeline();
         let sent: Vec<_> = (0..100).map(|i| p.publish(&chan, i.to_string())).collect();
@@ -166,7 +166,7 @@ async fn keyspace_notifications() {
         let c = crate::support::client(protocol).await;
         c.config_set([("notify-keyspace-events", "KEA")]).await.unwrap();
         let key = format!("t:keyspace:{protocol:?}");
-        let mut sub = c.subscriber().unwrap();
+        let mut sub = c.subscriber();
         sub.psubscribe([format!("__keyspace@0__:{key}")]).await.unwrap();
         c.set(&key, "1").await.unwrap();
         c.expire(&key, Duration::from_secs(100)).await.unwrap();

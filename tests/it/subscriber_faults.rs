@@ -46,7 +46,7 @@ async fn a_restart_is_a_gap_then_every_subscription_again() {
     let mut server = OwnServer::start(&[]);
     for protocol in [Protocol::Resp2, Protocol::Resp3] {
         let c = client(&server, protocol);
-        let mut sub = c.subscriber().unwrap();
+        let mut sub = c.subscriber();
         sub.subscribe(["restart:a", "restart:b"]).await.unwrap();
         sub.psubscribe(["restart:p:*"]).await.unwrap();
         sub.ssubscribe(["restart:s"]).await.unwrap();
@@ -81,7 +81,7 @@ async fn an_unsubscription_while_down_is_not_made_again() {
     let mut server = OwnServer::start(&[]);
     for protocol in [Protocol::Resp2, Protocol::Resp3] {
         let c = client(&server, protocol);
-        let mut sub = c.subscriber().unwrap();
+        let mut sub = c.subscriber();
         sub.subscribe(["down:keep", "down:drop"]).await.unwrap();
         server.stop();
         // Once the client knows the connection is gone, an unsubscription waits for the
@@ -120,7 +120,7 @@ async fn a_subscriber_the_server_drops_comes_back() {
             .reconnect_backoff(Duration::from_millis(10), Duration::from_millis(100))
             .build()
             .unwrap();
-        let mut sub = c.subscriber().unwrap();
+        let mut sub = c.subscriber();
         sub.subscribe(["burst"]).await.unwrap();
         proxy.set(Mode::Silent);
         // 10 MB published at once: more than the socket buffers and the 32 kB limit hold.
@@ -159,7 +159,7 @@ async fn subscriptions_follow_a_hosts_list_failover() {
             .reconnect_backoff(Duration::from_millis(10), Duration::from_millis(100))
             .build()
             .unwrap();
-        let mut sub = c.subscriber().unwrap();
+        let mut sub = c.subscriber();
         sub.subscribe(["failover"]).await.unwrap();
         let admin = crate::support::client_for(&from.url(), Protocol::Resp3).await;
         admin.failover().await.unwrap();

@@ -26,7 +26,7 @@ use crate::route::Router;
 /// use tredis::Event;
 ///
 /// # async fn demo(client: tredis::Client) -> Result<(), tredis::Error> {
-/// let mut sub = client.subscriber()?;
+/// let mut sub = client.subscriber();
 /// sub.subscribe(["news", "alerts"]).await?;
 /// sub.psubscribe(["__keyspace@0__:user:*"]).await?;
 /// while let Some(event) = sub.next().await {
@@ -49,8 +49,11 @@ use crate::route::Router;
 ///   beside ordinary commands; with RESP2 they have a connection of their own, as a subscribed
 ///   RESP2 connection takes nothing else. Every subscriber of a client shares it; a channel two
 ///   subscribers hold is subscribed once, and each gets every message.
+/// - **In a cluster**, channels and patterns are subscribed on one node (a message published
+///   on any node reaches them all) and move to another primary when it is gone; shard
+///   channels are subscribed on the primary of their slot, follow it when it moves, and move
+///   to the new primary after a failover.
 /// - Dropping a subscriber unsubscribes the channels no other subscriber holds.
-/// - In a cluster, subscribing is not supported yet.
 pub struct Subscriber {
     router: Arc<Router>,
     hub: Arc<Hub>,

@@ -6,7 +6,7 @@
 mod failovers;
 mod outages;
 mod replica_reads;
-mod resharding;
+pub(crate) mod resharding;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};

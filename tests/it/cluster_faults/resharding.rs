@@ -85,7 +85,7 @@ async fn live_resharding_loses_nothing() {
 }
 
 /// Moves `slot`, with its keys, from one primary to another, and tells both.
-async fn move_slot(slot: u16, from: &Member, to: &Member) {
+pub(crate) async fn move_slot(slot: u16, from: &Member, to: &Member) {
     use tredis::commands::cluster::ClusterSetslotState;
     let slot64 = u64::from(slot);
     to.admin.cluster_setslot(slot64, ClusterSetslotState::Importing(from.id.clone().into())).await.unwrap();

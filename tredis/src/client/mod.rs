@@ -97,13 +97,8 @@ impl Client {
     /// their messages (see [`Subscriber`](crate::Subscriber)). Sends nothing until it
     /// subscribes.
     ///
-    /// # Errors
-    ///
-    /// [`ErrorKind::InvalidClusterCommand`](crate::ErrorKind::InvalidClusterCommand) in a
-    /// cluster, where subscribing is not supported yet.
-    pub fn subscriber(&self) -> Result<crate::Subscriber, Error> {
-        let hub = self.router.hub()?;
-        Ok(crate::Subscriber::new(self.router.clone(), hub))
+    pub fn subscriber(&self) -> crate::Subscriber {
+        crate::Subscriber::new(self.router.clone(), self.router.hub())
     }
 
     /// Whether clustering is on.

@@ -372,6 +372,25 @@ impl Resend for Arc<Cluster> {
 }
 
 impl Cluster {
+    /// The pool of the node at `addr` (made if the map does not name it yet).
+    pub(crate) fn pool(&self, addr: &Addr) -> Arc<Pool> {
+        self.node(addr.clone())
+    }
+
+    /// The primary serving `slot`; some primary when none does (a redirection will say).
+    pub(crate) fn owner(&self, slot: u16) -> Arc<Pool> {
+        let t = self.topology();
+        t.shard(slot).map_or_else(|| t.any_primary(usize::from(slot)), |s| &s.primary).clone()
+    }
+
+    /// Asks for a fresh map and waits for it (or for `limit`).
+    pub(crate) async fn refreshed(self: &Arc<Self>, limit: Duration) {
+        let mut rx = self.refreshed.subscribe();
+        rx.borrow_and_update();
+        self.schedule_refresh();
+        let _ = tokio::time::timeout(limit, rx.changed()).await;
+    }
+
     /// The primaries, for walking each with SCAN.
     pub(crate) fn primaries(&self) -> Vec<Arc<Pool>> {
         self.topology().shards.iter().map(|s| s.primary.clone()).collect()

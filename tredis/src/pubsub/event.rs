@@ -17,6 +17,8 @@ pub enum Kind {
 }
 
 impl Kind {
+    pub(crate) const ALL: [Kind; 3] = [Kind::Channel, Kind::Pattern, Kind::Shard];
+
     /// The kind of a subscribe-family command (`SUBSCRIBE` ...) or confirmation (`subscribe`
     /// ...), by its name, and whether it subscribes (rather than unsubscribes).
     pub(crate) fn of(name: &[u8]) -> Option<(Kind, bool)> {

@@ -7,5 +7,5 @@ mod hub;
 mod queue;
 
 pub use event::{Event, Kind, Message};
-pub(crate) use hub::Hub;
+pub(crate) use hub::{Hub, Place};
 pub(crate) use queue::Queue;

@@ -25,7 +25,7 @@ impl Router {
         bytes: &[u8],
         infos: &[&'static CommandInfo],
     ) -> Option<Vec<Result<Value, Error>>> {
-        let Topology::Cluster(c) = &self.topology else { return None };
+        let Topology::Cluster(c, _) = &self.topology else { return None };
         Some(c.run_pipeline(bytes, infos, self.deadline(Blocking::No, None)).await)
     }
 
@@ -45,7 +45,7 @@ impl Router {
             Topology::Standalone(s) => {
                 return send(&s.primary, bytes, n, info, blocking, deadline, probe).await
             }
-            Topology::Cluster(c) => c,
+            Topology::Cluster(c, _) => c,
         };
         let mut node = match c.route_batch(bytes.as_bytes(), infos) {
             Ok(node) => node,

@@ -5,7 +5,7 @@
 mod batch;
 mod standalone;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use crate::cluster::Cluster;
 use crate::command::{Blocking, CommandInfo, Encoded};
@@ -13,7 +13,7 @@ use crate::config::Config;
 use crate::connection::Pending;
 use crate::deadline::Deadline;
 use crate::pool::{Lease, Pool};
-use crate::pubsub::Hub;
+use crate::pubsub::{Hub, Place};
 use crate::retry::{Rerouted, Resend};
 use crate::Error;
 use standalone::Standalone;
@@ -28,7 +28,8 @@ pub(crate) struct Router {
 
 enum Topology {
     Standalone(Standalone),
-    Cluster(Arc<Cluster>),
+    /// The cluster, and the subscriptions' hub once there is a subscriber.
+    Cluster(Arc<Cluster>, OnceLock<Arc<Hub>>),
 }
 
 impl Router {
@@ -36,7 +37,7 @@ impl Router {
     pub(crate) fn start(cfg: Config) -> Router {
         let cfg = Arc::new(cfg);
         let topology = if cfg.cluster {
-            Topology::Cluster(Cluster::new((*cfg).clone()))
+            Topology::Cluster(Cluster::new((*cfg).clone()), OnceLock::new())
         } else {
             Topology::Standalone(Standalone::start(cfg.clone()))
         };
@@ -45,7 +46,7 @@ impl Router {
 
     /// Whether clustering is on.
     pub(crate) fn is_cluster(&self) -> bool {
-        matches!(self.topology, Topology::Cluster(_))
+        matches!(self.topology, Topology::Cluster(..))
     }
 
     /// A request's deadline: its own timeout from now, else the block time plus the grace
@@ -68,7 +69,7 @@ impl Router {
     pub(crate) async fn ready(&self) -> Result<(), Error> {
         match &self.topology {
             Topology::Standalone(s) => s.ready().await,
-            Topology::Cluster(c) => c.ready().await,
+            Topology::Cluster(c, _) => c.ready().await,
         }
     }
 
@@ -76,21 +77,22 @@ impl Router {
     pub(crate) async fn close(&self) {
         match &self.topology {
             Topology::Standalone(s) => s.close().await,
-            Topology::Cluster(c) => c.close().await,
+            Topology::Cluster(c, hub) => {
+                if let Some(hub) = hub.get() {
+                    hub.close().await;
+                }
+                c.close().await
+            }
         }
     }
 
-    /// The hub of the client's subscriptions.
-    ///
-    /// # Errors
-    ///
-    /// In a cluster, not yet supported.
-    pub(crate) fn hub(&self) -> Result<Arc<Hub>, Error> {
+    /// The hub of the client's subscriptions, made with the first subscriber.
+    pub(crate) fn hub(&self) -> Arc<Hub> {
         match &self.topology {
-            Topology::Standalone(s) => Ok(s.hub()),
-            Topology::Cluster(_) => Err(Error::invalid_cluster(
-                "subscribing in a cluster is not supported yet: subscribe through a client of one node",
-            )),
+            Topology::Standalone(s) => s.hub(),
+            Topology::Cluster(c, hub) => {
+                hub.get_or_init(|| Hub::new(Place::Cluster(c.clone()), &self.cfg)).clone()
+            }
         }
     }
 
@@ -99,7 +101,7 @@ impl Router {
     pub(crate) fn scan_pools(&self) -> Option<Vec<Arc<Pool>>> {
         match &self.topology {
             Topology::Standalone(_) => None,
-            Topology::Cluster(c) => Some(c.primaries()),
+            Topology::Cluster(c, _) => Some(c.primaries()),
         }
     }
 
@@ -113,7 +115,7 @@ impl Router {
     ) -> Result<Lease, Error> {
         let pool = match &self.topology {
             Topology::Standalone(s) => s.primary.clone(),
-            Topology::Cluster(c) => c.route_batch(watch.as_bytes(), &[info])?,
+            Topology::Cluster(c, _) => c.route_batch(watch.as_bytes(), &[info])?,
         };
         pool.checkout(deadline).await
     }
@@ -124,7 +126,7 @@ impl Resend for Router {
     fn send(&self, request: Encoded, info: &'static CommandInfo, deadline: Option<Deadline>) -> Pending {
         match &self.topology {
             Topology::Standalone(s) => s.send(request, info, deadline),
-            Topology::Cluster(c) => c.send(request, info, deadline),
+            Topology::Cluster(c, _) => c.send(request, info, deadline),
         }
     }
 
@@ -137,21 +139,21 @@ impl Resend for Router {
     ) -> Rerouted {
         match &self.topology {
             Topology::Standalone(s) => s.reroute(err, request, info, deadline),
-            Topology::Cluster(c) => c.reroute(err, request, info, deadline),
+            Topology::Cluster(c, _) => c.reroute(err, request, info, deadline),
         }
     }
 
     fn timed_out(&self) {
         match &self.topology {
             Topology::Standalone(s) => s.timed_out(),
-            Topology::Cluster(c) => c.timed_out(),
+            Topology::Cluster(c, _) => c.timed_out(),
         }
     }
 
     fn relocate(&self) -> bool {
         match &self.topology {
             Topology::Standalone(s) => s.relocate(),
-            Topology::Cluster(c) => c.relocate(),
+            Topology::Cluster(c, _) => c.relocate(),
         }
     }
 }

@@ -6,12 +6,12 @@ use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
 use crate::command::{Blocking, CommandInfo, Encoded};
-use crate::config::{Config, Protocol, Wanted};
+use crate::config::{Config, Wanted};
 use crate::connection::{Connection, Pending};
 use crate::deadline::Deadline;
 use crate::log;
 use crate::pool::Pool;
-use crate::pubsub::Hub;
+use crate::pubsub::{Hub, Place};
 use crate::retry::{Rerouted, Resend};
 use crate::{Error, ErrorKind};
 
@@ -53,12 +53,7 @@ impl Standalone {
     /// The subscriptions' hub, made with the first subscriber: on the primary's first shared
     /// connection with RESP3, on a connection of its own with RESP2.
     pub(crate) fn hub(&self) -> Arc<Hub> {
-        self.hub
-            .get_or_init(|| match self.cfg.protocol {
-                Protocol::Resp3 => Hub::shared(self.primary.clone(), self.cfg.subscriber_buffer),
-                Protocol::Resp2 => Hub::own(&self.cfg, self.cfg.subscriber_buffer),
-            })
-            .clone()
+        self.hub.get_or_init(|| Hub::new(Place::One(self.primary.clone()), &self.cfg)).clone()
     }
 
     /// Waits for the primary's connections; replicas too, but one that is down (or syncing)
