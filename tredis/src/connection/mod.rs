@@ -22,6 +22,7 @@
 //! requests not yet written wait for it.
 
 mod backoff;
+mod carry;
 mod connect;
 mod handshake;
 mod inflight;
@@ -46,10 +47,12 @@ use crate::deadline::Deadline;
 use crate::log;
 use crate::Error;
 use backoff::Backoff;
+use carry::{expire_queued, fail_queued};
 pub use inflight::Answer;
 pub(crate) use inflight::BatchAnswer;
 use inflight::{Inflight, ReplyTo, Request};
 pub use pending::Pending;
+use push::resubscribe;
 pub(crate) use push::{kind as push_kind, unrouted, PushSink};
 
 /// What a connection is for.
@@ -309,69 +312,6 @@ impl Drop for Connection {
         self.shared.close.notify_waiters();
         self.shared.start.notify_one();
     }
-}
-
-/// Fails every request that is waiting for a connection.
-fn fail_queued(
-    rx: &mut mpsc::UnboundedReceiver<Request>,
-    carry: &mut VecDeque<Request>,
-    shared: &Shared,
-    err: &Error,
-) {
-    while let Ok(r) = rx.try_recv() {
-        carry.push_back(r);
-    }
-    shared.dequeued(carry.len());
-    for r in carry.drain(..) {
-        r.reply.fail(err.duplicate().with_command(r.info.name), r.bytes);
-    }
-}
-
-/// While no connection is up: answers the waiting requests whose deadline passed (they were
-/// never written) and lets go of those whose caller gave up.
-fn expire_queued(rx: &mut mpsc::UnboundedReceiver<Request>, carry: &mut VecDeque<Request>, shared: &Shared) {
-    while let Ok(r) = rx.try_recv() {
-        carry.push_back(r);
-    }
-    // Ticks publish the coarse time that new deadlines count from, connected or not.
-    let (before, mut now) = (carry.len(), Some(crate::deadline::now()));
-    carry.retain_mut(|r| writer::sendable(r, &mut now));
-    shared.dequeued(before - carry.len());
-}
-
-/// Puts the commands that make the push sink's subscriptions again before every request
-/// waiting to be written, and has their outcome reported to it.
-fn resubscribe(shared: &Arc<Shared>, carry: &mut VecDeque<Request>) {
-    let Some(sink) = shared.sink.get() else { return };
-    let commands = sink.resubscribe();
-    if commands.is_empty() {
-        return;
-    }
-    let mut answers = Vec::with_capacity(commands.len());
-    for (bytes, info) in commands.into_iter().rev() {
-        let (tx, rx) = oneshot::channel();
-        carry.push_front(Request { bytes, reply: ReplyTo::One(tx), info, deadline: None });
-        shared.queued.fetch_add(1, Ordering::Relaxed);
-        answers.push(rx);
-    }
-    let sink = sink.clone();
-    tokio::spawn(async move {
-        let mut outcome = Ok(());
-        for rx in answers {
-            let result = match rx.await {
-                Ok(Answer { result: Ok(v), .. }) => match v.as_error() {
-                    Some(e) => Err(Error::server(e)),
-                    None => Ok(()),
-                },
-                Ok(Answer { result: Err(e), .. }) => Err(e),
-                Err(_) => Err(Error::indeterminate("the connection task stopped")),
-            };
-            if let Err(e) = result {
-                outcome = Err(e);
-            }
-        }
-        sink.resubscribed(outcome);
-    });
 }
 
 /// How long a move to the primary waits for the replies of requests already written.

@@ -7,6 +7,14 @@
 //! as arrays whose first element names the kind; there, nothing else is sent that could be
 //! mistaken for one (a subscribed RESP2 connection takes pub/sub commands and PING only).
 
+use std::collections::VecDeque;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use tokio::sync::oneshot;
+
+use super::inflight::{Answer, ReplyTo, Request};
+use super::Shared;
 use crate::command::{CommandInfo, Encoded};
 use crate::log;
 use crate::resp::Value;
@@ -81,6 +89,41 @@ pub(crate) fn unrouted(frame: &Value) {
     };
     let kind = kind.map(String::from_utf8_lossy).unwrap_or_default();
     log::debug!("a push frame ({}) on a connection with nothing listening for it", kind);
+}
+
+/// Puts the commands that make the push sink's subscriptions again before every request
+/// waiting to be written, and has their outcome reported to it.
+pub(super) fn resubscribe(shared: &Arc<Shared>, carry: &mut VecDeque<Request>) {
+    let Some(sink) = shared.sink.get() else { return };
+    let commands = sink.resubscribe();
+    if commands.is_empty() {
+        return;
+    }
+    let mut answers = Vec::with_capacity(commands.len());
+    for (bytes, info) in commands.into_iter().rev() {
+        let (tx, rx) = oneshot::channel();
+        carry.push_front(Request { bytes, reply: ReplyTo::One(tx), info, deadline: None });
+        shared.queued.fetch_add(1, Ordering::Relaxed);
+        answers.push(rx);
+    }
+    let sink = sink.clone();
+    tokio::spawn(async move {
+        let mut outcome = Ok(());
+        for rx in answers {
+            let result = match rx.await {
+                Ok(Answer { result: Ok(v), .. }) => match v.as_error() {
+                    Some(e) => Err(Error::server(e)),
+                    None => Ok(()),
+                },
+                Ok(Answer { result: Err(e), .. }) => Err(e),
+                Err(_) => Err(Error::indeterminate("the connection task stopped")),
+            };
+            if let Err(e) = result {
+                outcome = Err(e);
+            }
+        }
+        sink.resubscribed(outcome);
+    });
 }
 
 #[cfg(test)]
