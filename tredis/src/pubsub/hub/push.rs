@@ -10,6 +10,10 @@ use crate::pubsub::{Event, Kind, Message};
 use crate::resp::Value;
 use crate::Error;
 
+/// The message kinds, and the subscriptions they come from.
+const MESSAGES: [(&[u8], Kind); 3] =
+    [(b"message", Kind::Channel), (b"pmessage", Kind::Pattern), (b"smessage", Kind::Shard)];
+
 impl Hub {
     /// A push from the server at `at`.
     pub(super) fn on_push(&self, at: &Addr, frame: Value) {
@@ -17,10 +21,11 @@ impl Hub {
             Value::Push(items) | Value::Array(items) => items,
             _ => return crate::connection::unrouted(&frame),
         };
-        let name = crate::connection::push_kind(items).map(|k| k.to_ascii_lowercase()).unwrap_or_default();
-        match (name.as_slice(), Kind::of(&name)) {
-            (b"message" | b"smessage", _) => {
-                let k = if name[0] == b's' { Kind::Shard } else { Kind::Channel };
+        // Servers send the kinds in lower case; matched without allocating, in any case.
+        let name = crate::connection::push_kind(items).unwrap_or_default();
+        let message = MESSAGES.iter().find(|(m, _)| m.eq_ignore_ascii_case(name)).map(|&(_, k)| k);
+        match (message, Kind::of(name)) {
+            (Some(k @ (Kind::Channel | Kind::Shard)), _) => {
                 if let (Some(channel), Some(payload)) = (item(items, 1), item(items, 2)) {
                     self.deliver(
                         k,
@@ -29,7 +34,7 @@ impl Hub {
                     );
                 }
             }
-            (b"pmessage", _) => {
+            (Some(Kind::Pattern), _) => {
                 if let (Some(pattern), Some(channel), Some(payload)) =
                     (item(items, 1), item(items, 2), item(items, 3))
                 {
