@@ -1,6 +1,6 @@
 //! The tour that `cargo xtask demo` runs: set and get, many commands issued concurrently from
-//! several tasks over one multiplexed connection, options that change the reply type, and SCAN
-//! as a stream. Connects to `REDIS_URL` (default `redis://127.0.0.1:6379`).
+//! several tasks over one multiplexed connection, options that change the reply type, SCAN as a
+//! stream, and a subscriber. Connects to `REDIS_URL` (default `redis://127.0.0.1:6379`).
 
 use std::time::{Duration, Instant};
 
@@ -68,6 +68,22 @@ async fn main() -> Result<(), tredis::Error> {
         found += 1;
     }
     println!("SCAN MATCH demo:* found {found} keys");
+
+    // Pub/sub: a subscriber is a stream of events; with RESP3 it shares the client's
+    // connection.
+    let mut sub = client.subscriber();
+    sub.subscribe(["demo:news"]).await?;
+    let receivers = client.publish("demo:news", "hello, subscriber").await?;
+    while let Some(event) = sub.next().await {
+        if let tredis::Event::Message(m) = event {
+            println!(
+                "PUBLISH reached {receivers}; the subscriber got {:?}",
+                String::from_utf8_lossy(&m.payload)
+            );
+            break;
+        }
+    }
+    drop(sub);
 
     let n = client.del(tredis::args::each((0..100).map(|i| format!("demo:counter:{i}")))).await?;
     client.del("demo:greeting").await?;
