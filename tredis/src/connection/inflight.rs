@@ -237,20 +237,8 @@ impl Inflight {
             }
         }
         q.waiters.extend(batch.drain(..).map(|r| match r.reply {
-            ReplyTo::One(tx) if r.info.flags.contains(Flags::SUBSCRIBES) => {
-                let want = r.bytes.args();
-                Waiter::Confirms { want, tx: Some(tx), request: r.bytes, info: r.info, deadline: r.deadline }
-            }
-            ReplyTo::Internal if r.info.flags.contains(Flags::SUBSCRIBES) => {
-                let want = r.bytes.args();
-                Waiter::Confirms { want, tx: None, request: r.bytes, info: r.info, deadline: r.deadline }
-            }
-            ReplyTo::One(tx) => {
-                Waiter::One { tx: Some(tx), request: r.bytes, info: r.info, deadline: r.deadline }
-            }
-            ReplyTo::Internal => {
-                Waiter::One { tx: None, request: r.bytes, info: r.info, deadline: r.deadline }
-            }
+            ReplyTo::One(tx) => waiter(Some(tx), r.bytes, r.info, r.deadline),
+            ReplyTo::Internal => waiter(None, r.bytes, r.info, r.deadline),
             ReplyTo::Many(want, tx) => Waiter::Many {
                 want,
                 got: Vec::with_capacity(want),
@@ -279,24 +267,23 @@ impl Inflight {
         let mut done = 0;
         for v in frames.drain(..) {
             let frame = classify(&v, subscriber);
-            if frame == Frame::Push {
-                pushes.push(v);
-                continue;
-            }
-            let confirms = match q.waiters.front() {
-                Some(Waiter::Confirms { info, .. }) => Some(*info),
-                _ => None,
-            };
-            if frame == Frame::Confirm {
-                // A confirmation of the waiting command's kind is its; any other was sent by
-                // the server on its own (a shard channel whose slot moved).
-                let answers = confirms.is_some_and(|info| confirms_kind(&v, info));
-                if !answers {
+            match frame {
+                Frame::Reply => {}
+                Frame::Push => {
                     pushes.push(v);
                     continue;
                 }
-                // The subscriptions learn of it too.
-                pushes.push(v.clone());
+                Frame::Confirm => {
+                    // A confirmation of the waiting command's kind is its; any other was sent
+                    // by the server on its own (a shard channel whose slot moved).
+                    let answers = matches!(q.waiters.front(), Some(Waiter::Confirms { info, .. }) if confirms_kind(&v, info));
+                    if !answers {
+                        pushes.push(v);
+                        continue;
+                    }
+                    // The subscriptions learn of it too.
+                    pushes.push(v.clone());
+                }
             }
             match q.waiters.front_mut() {
                 None => return false,
@@ -379,6 +366,21 @@ impl Inflight {
             w.answer_err(err);
         }
     }
+}
+
+/// The waiter of a one-command request: a subscribe-family command waits for one
+/// confirmation per channel it names.
+#[inline]
+fn waiter(
+    tx: Option<oneshot::Sender<Answer>>,
+    request: Encoded,
+    info: &'static CommandInfo,
+    deadline: Option<Deadline>,
+) -> Waiter {
+    if info.flags.contains(Flags::SUBSCRIBES) {
+        return Waiter::Confirms { want: request.args(), tx, request, info, deadline };
+    }
+    Waiter::One { tx, request, info, deadline }
 }
 
 /// Whether a confirmation is of the kind `info`'s command asks for (`subscribe` for
