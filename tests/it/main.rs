@@ -32,6 +32,7 @@ mod strings;
 mod subscriber;
 mod subscriber_cluster;
 mod subscriber_faults;
+mod tls;
 mod topology;
 mod transactions;
 mod wait;

@@ -15,6 +15,8 @@ struct Inner {
     command: Option<&'static str>,
     /// Shared, so that every waiter failed by one cause keeps it.
     source: Option<Arc<dyn std::error::Error + Send + Sync>>,
+    /// What to check, when it is not the kind's usual advice.
+    hint: Option<&'static str>,
 }
 
 /// What kind of failure an [`Error`] is.
@@ -57,7 +59,9 @@ pub enum ErrorKind {
 
 impl Error {
     fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
-        Error { inner: Box::new(Inner { kind, message: message.into(), command: None, source: None }) }
+        Error {
+            inner: Box::new(Inner { kind, message: message.into(), command: None, source: None, hint: None }),
+        }
     }
 
     /// What kind of failure this is.
@@ -184,6 +188,15 @@ impl Error {
         Error::new(ErrorKind::Connect, detail)
     }
 
+    /// A TLS handshake that failed: `detail` names the cause.
+    pub(crate) fn tls(detail: impl Into<String>) -> Error {
+        let mut e = Error::new(ErrorKind::Connect, detail);
+        e.inner.hint = Some(
+            "check that the server speaks TLS on that port, the CA it is verified against (`Tls::ca_file`), the name its certificate must carry (`Tls::server_name`) and the certificates' dates",
+        );
+        e
+    }
+
     pub(crate) fn indeterminate(detail: impl Into<String>) -> Error {
         Error::new(ErrorKind::Indeterminate, detail)
     }
@@ -229,6 +242,7 @@ impl Error {
         let mut e = Error::new(self.inner.kind, self.inner.message.clone());
         e.inner.command = self.inner.command;
         e.inner.source.clone_from(&self.inner.source);
+        e.inner.hint = self.inner.hint;
         e
     }
 }
@@ -238,7 +252,10 @@ impl fmt::Display for Error {
         let m = &self.inner.message;
         let cmd = self.inner.command.unwrap_or("the request");
         match self.inner.kind {
-            ErrorKind::Connect => write!(f, "could not connect: {m}; check that redis-server runs at that address and accepts connections"),
+            ErrorKind::Connect => match self.inner.hint {
+                Some(hint) => write!(f, "could not connect: {m}; {hint}"),
+                None => write!(f, "could not connect: {m}; check that redis-server runs at that address and accepts connections"),
+            },
             ErrorKind::Indeterminate => write!(f, "{cmd} was sent but its reply never came ({m}); it may or may not have run, so retry only if it is idempotent"),
             ErrorKind::Auth => write!(f, "authentication failed: {m}; check the user name and password of the URL or builder"),
             ErrorKind::Redis => match self.inner.command {

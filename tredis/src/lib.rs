@@ -62,6 +62,8 @@ mod scan;
 #[cfg(feature = "scripting")]
 mod script;
 mod subscriber;
+#[cfg(feature = "tls")]
+mod tls;
 mod transaction;
 
 pub use batch::{Batch, BatchItem, BatchTarget};
@@ -78,6 +80,8 @@ pub use scan::ScanStream;
 #[cfg(feature = "scripting")]
 pub use script::Script;
 pub use subscriber::{SubTarget, Subscriber};
+#[cfg(feature = "tls")]
+pub use tls::Tls;
 pub use transaction::{Transaction, TxTarget};
 
 pub use bytes::Bytes;

@@ -112,7 +112,8 @@ fn scratch_dir(name: &str) -> Result<PathBuf, String> {
 
 /// Makes sure redis-server and redis-cli are installed: apt-get when root, else a clear message.
 pub fn ensure_installed() -> Result<(), String> {
-    if on_path("redis-server") && on_path("redis-cli") {
+    // openssl makes the TLS tests' certificates.
+    if on_path("redis-server") && on_path("redis-cli") && on_path("openssl") {
         return Ok(());
     }
     let root = Command::new("id")
@@ -121,11 +122,11 @@ pub fn ensure_installed() -> Result<(), String> {
         .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
         .unwrap_or(false);
     if !root {
-        return Err("redis-server is not installed. Install the Debian packages `redis-server` and \
-                    `redis-tools` (sudo apt-get install redis-server redis-tools), then rerun."
+        return Err("redis-server or openssl is not installed. Install the Debian packages `redis-server`, \
+                    `redis-tools` and `openssl` (sudo apt-get install redis-server redis-tools openssl), then rerun."
             .into());
     }
-    eprintln!("xtask: installing redis-server and redis-tools with apt-get");
+    eprintln!("xtask: installing redis-server, redis-tools and openssl with apt-get");
     let run = |args: &[&str]| {
         Command::new("apt-get")
             .args(args)
@@ -135,9 +136,9 @@ pub fn ensure_installed() -> Result<(), String> {
     };
     // A stale package index makes the install fail on a fresh machine, so refresh it first.
     let _ = run(&["update", "-qq"])?;
-    let status = run(&["install", "-y", "-qq", "redis-server", "redis-tools"])?;
-    if !status.success() || !on_path("redis-server") {
-        return Err("apt-get could not install redis-server and redis-tools".into());
+    let status = run(&["install", "-y", "-qq", "redis-server", "redis-tools", "openssl"])?;
+    if !status.success() || !on_path("redis-server") || !on_path("openssl") {
+        return Err("apt-get could not install redis-server, redis-tools and openssl".into());
     }
     Ok(())
 }

@@ -36,7 +36,7 @@ pub fn run(args: &[&str]) -> Result<(), String> {
     cargo("clippy", &["clippy", "--workspace", "--all-targets", "--quiet", "--", "-D", "warnings"], &[])?;
     cargo(
         "docs",
-        &["doc", "--no-deps", "--quiet", "-p", "tredis"],
+        &["doc", "--no-deps", "--quiet", "-p", "tredis", "--all-features"],
         &[("RUSTDOCFLAGS", "-D warnings".into())],
     )?;
     docs_links_resolve()?;

@@ -2,6 +2,7 @@
 //! each protocol, key names private to each test, and a lock for tests that touch state of the
 //! whole server.
 
+pub mod certs;
 pub mod fake;
 pub mod own_cluster;
 pub mod proxy;

@@ -15,6 +15,8 @@ pub struct OwnServer {
     extra: Vec<String>,
     /// For a Sentinel: its configuration file, which it rewrites.
     sentinel_conf: Option<PathBuf>,
+    /// Listens with TLS only.
+    tls: bool,
 }
 
 impl OwnServer {
@@ -29,7 +31,20 @@ impl OwnServer {
             dir,
             extra: extra.iter().map(|s| s.to_string()).collect(),
             sentinel_conf: None,
+            tls: false,
         };
+        s.spawn();
+        s
+    }
+
+    /// Starts a server that listens with TLS only, configured by `extra` (`--tls-cert-file`
+    /// ...).
+    pub fn tls(extra: &[&str]) -> OwnServer {
+        let port = free_port();
+        let dir = std::env::temp_dir().join(format!("tredis-test-{}-{port}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let extra = extra.iter().map(|s| s.to_string()).collect();
+        let mut s = OwnServer { child: None, port, dir, extra, sentinel_conf: None, tls: true };
         s.spawn();
         s
     }
@@ -41,7 +56,8 @@ impl OwnServer {
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("sentinel.conf");
         std::fs::write(&path, conf).unwrap();
-        let mut s = OwnServer { child: None, port, dir, extra: Vec::new(), sentinel_conf: Some(path) };
+        let mut s =
+            OwnServer { child: None, port, dir, extra: Vec::new(), sentinel_conf: Some(path), tls: false };
         s.spawn();
         s
     }
@@ -94,17 +110,12 @@ impl OwnServer {
             // The file comes first, then the mode.
             cmd.arg(conf).arg("--sentinel");
         }
+        let port = self.port.to_string();
+        let listen: &[&str] =
+            if self.tls { &["--port", "0", "--tls-port", &port] } else { &["--port", &port] };
         let child = cmd
-            .args([
-                "--port",
-                &self.port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--daemonize",
-                "no",
-                "--save",
-                "",
-            ])
+            .args(listen)
+            .args(["--bind", "127.0.0.1", "--daemonize", "no", "--save", ""])
             .args(["--appendonly", "no", "--enable-debug-command", "local"])
             .arg("--dir")
             .arg(&self.dir)
@@ -122,9 +133,9 @@ impl OwnServer {
         }
     }
 
-    /// `redis://127.0.0.1:<port>`.
+    /// `redis://127.0.0.1:<port>` (`rediss://` for a TLS server).
     pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
+        format!("{}://127.0.0.1:{}", if self.tls { "rediss" } else { "redis" }, self.port)
     }
 
     /// Kills the server (only this pid) and waits for it to exit. Its command statistics are

@@ -20,6 +20,8 @@ pub struct Builder {
     protocol: Option<Protocol>,
     cluster: bool,
     sentinel: Option<String>,
+    #[cfg(feature = "tls")]
+    tls: Option<crate::Tls>,
     error: Option<Error>,
 }
 
@@ -256,6 +258,14 @@ impl Builder {
         self
     }
 
+    /// TLS for every connection, with these settings (a `rediss://` URL alone gives TLS
+    /// verified against the platform's roots).
+    #[cfg(feature = "tls")]
+    pub fn tls(mut self, tls: crate::Tls) -> Builder {
+        self.tls = Some(tls);
+        self
+    }
+
     /// Smallest and largest delay between reconnection attempts (default 10 ms to 2 s).
     pub fn reconnect_backoff(mut self, min: Duration, max: Duration) -> Builder {
         if min.is_zero() || max < min {
@@ -289,6 +299,8 @@ impl Builder {
             protocol,
             cluster,
             sentinel,
+            #[cfg(feature = "tls")]
+            tls,
             error,
         } = self;
         if let Some(e) = error {
@@ -303,6 +315,12 @@ impl Builder {
             cfg.hosts.push(parts.addr.take().expect("parse_url sets the address"));
             match &first {
                 None => first = Some(parts),
+                Some(f) if f.tls != parts.tls => {
+                    return Err(Error::config(format!(
+                        "URL `{}` uses another scheme than the first host: every host speaks TLS (rediss://), or none",
+                        crate::config::redact(url)
+                    )));
+                }
                 Some(f)
                     if f.db.unwrap_or(0) != parts.db.unwrap_or(0)
                         || f.username != parts.username
@@ -317,6 +335,14 @@ impl Builder {
             }
         }
         let first = first.unwrap_or_default();
+        #[cfg(feature = "tls")]
+        {
+            cfg.tls = tls.or_else(|| first.tls.then(crate::Tls::new)).map(|t| t.connector()).transpose()?;
+        }
+        #[cfg(not(feature = "tls"))]
+        if first.tls {
+            return Err(Error::config("rediss:// needs TLS: build tredis with its `tls` cargo feature"));
+        }
         cfg.db = db.or(first.db).unwrap_or(0);
         cfg.username = username.or(first.username);
         cfg.password = password.or(first.password);

@@ -47,6 +47,15 @@ pub(crate) enum Wanted {
 /// hang. (redis-rs's 500 ms fails slow commands that are working; Lettuce uses 60 s.)
 pub(crate) const DEFAULT_COMMAND_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// What a connection speaks TLS with.
+#[cfg(feature = "tls")]
+pub(crate) type TlsConnector = crate::tls::Connector;
+
+/// Without the `tls` feature there is no TLS to speak: nothing of this type exists.
+#[cfg(not(feature = "tls"))]
+#[derive(Clone)]
+pub(crate) enum TlsConnector {}
+
 /// Everything a connection needs to (re)connect and serve.
 #[derive(Clone)]
 pub(crate) struct Config {
@@ -72,6 +81,8 @@ pub(crate) struct Config {
     pub max_blocking: usize,
     /// Events a subscriber's buffer holds before messages are dropped.
     pub subscriber_buffer: usize,
+    /// TLS, when the URLs say `rediss://` or the builder was given TLS settings.
+    pub tls: Option<TlsConnector>,
     /// Which servers a connection accepts, by their ROLE.
     pub role: Wanted,
     /// Clustering is on: connections go to one node each.
@@ -111,6 +122,7 @@ impl Default for Config {
             blocking_grace: Duration::from_secs(2),
             max_blocking: 64,
             subscriber_buffer: 10_000,
+            tls: None,
             role: Wanted::Any,
             cluster: false,
             cluster_refresh: Some(Duration::from_secs(30)),
@@ -145,6 +157,7 @@ impl fmt::Debug for Config {
             .field("protocol", &self.protocol)
             .field("sentinel", &self.sentinel)
             .field("sentinel_auth", &self.sentinel_auth.as_ref().map(|(user, _)| (user, "***")))
+            .field("tls", &self.tls.is_some())
             .finish_non_exhaustive()
     }
 }

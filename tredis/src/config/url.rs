@@ -27,6 +27,8 @@ pub struct UrlParts {
     pub protocol: Option<Protocol>,
     /// `?client_name=...`.
     pub client_name: Option<String>,
+    /// `rediss://`: TLS.
+    pub tls: bool,
 }
 
 impl fmt::Debug for UrlParts {
@@ -38,6 +40,7 @@ impl fmt::Debug for UrlParts {
             .field("password", &self.password.as_ref().map(|_| "***"))
             .field("protocol", &self.protocol)
             .field("client_name", &self.client_name)
+            .field("tls", &self.tls)
             .finish()
     }
 }
@@ -100,7 +103,8 @@ pub fn parse_url(url: &str) -> Result<UrlParts, Error> {
     match scheme.to_ascii_lowercase().as_str() {
         "redis" => parse_tcp(url, hostpath, &mut parts)?,
         "rediss" => {
-            return Err(bad(url, "TLS (rediss://) is not supported yet; use redis:// or a TLS proxy"))
+            parts.tls = true;
+            parse_tcp(url, hostpath, &mut parts)?
         }
         "unix" | "redis+unix" => {
             if !hostpath.starts_with('/') {
@@ -232,7 +236,7 @@ mod tests {
         assert!(err("redis://h?protocol=4").contains("expected 2 or 3"));
         assert!(err("redis://u:p%zz@h").contains("percent-escape"));
         assert!(err("unix://relative.sock").contains("absolute"));
-        assert!(err("rediss://h").contains("TLS"));
+        assert!(parse_url("rediss://h:6380").unwrap().tls);
         let e = err("redis://user:hunter2@h:bad");
         assert!(!e.contains("hunter2"), "password leaked: {e}");
         assert_eq!(parse_url("redis://h:bad").unwrap_err().kind(), crate::ErrorKind::Config);

@@ -17,7 +17,7 @@ pub(super) struct Established {
 /// Connects and runs the handshake on `addr`.
 async fn attempt(addr: &Addr, cfg: &Config) -> Result<Established, Error> {
     let attempt = async {
-        let (mut rd, mut wr) = transport::open(addr, cfg.connect_timeout).await?;
+        let (mut rd, mut wr) = transport::open(addr, cfg.connect_timeout, cfg.tls.as_ref()).await?;
         let session = handshake::run(&mut rd, &mut wr, cfg).await?;
         Ok::<_, Error>(Established { addr: addr.clone(), rd, wr, session })
     };

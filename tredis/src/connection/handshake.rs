@@ -256,7 +256,8 @@ mod tests {
         let addr = echoing_server().await;
         for protocol in [Protocol::Resp3, Protocol::Resp2] {
             let cfg = Config { password: Some("Qz7Kx4".into()), protocol, ..Config::default() };
-            let (mut rd, mut wr) = super::super::transport::open(&addr, cfg.connect_timeout).await.unwrap();
+            let (mut rd, mut wr) =
+                super::super::transport::open(&addr, cfg.connect_timeout, None).await.unwrap();
             let e = run(&mut rd, &mut wr, &cfg).await.err().expect("the handshake fails");
             let shown = format!("{e} {e:?}");
             assert!(shown.contains("AUTH") && !shown.contains("Qz7Kx4"), "{protocol:?}: {shown}");

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite};
 
-use crate::config::Addr;
+use crate::config::{Addr, TlsConnector};
 use crate::Error;
 
 /// The read half of a connection.
@@ -13,8 +13,12 @@ pub(crate) type ReadHalf = Box<dyn AsyncRead + Send + Unpin>;
 /// The write half of a connection.
 pub(crate) type WriteHalf = Box<dyn AsyncWrite + Send + Unpin>;
 
-/// Connects to `addr` within `limit`.
-pub(crate) async fn open(addr: &Addr, limit: Duration) -> Result<(ReadHalf, WriteHalf), Error> {
+/// Connects to `addr` within `limit`, speaking TLS when `tls` is given.
+pub(crate) async fn open(
+    addr: &Addr,
+    limit: Duration,
+    tls: Option<&TlsConnector>,
+) -> Result<(ReadHalf, WriteHalf), Error> {
     let attempt = async {
         match addr {
             Addr::Tcp { host, port } => {
@@ -22,17 +26,48 @@ pub(crate) async fn open(addr: &Addr, limit: Duration) -> Result<(ReadHalf, Writ
                 // Coalescing happens in the writer; Nagle would only add latency on top.
                 s.set_nodelay(true)?;
                 keepalive(&s)?;
+                if let Some(tls) = tls {
+                    return secure(tls, host, s).await;
+                }
                 let (r, w) = s.into_split();
                 Ok::<(ReadHalf, WriteHalf), std::io::Error>((Box::new(r), Box::new(w)))
             }
+            Addr::Unix(_) if tls.is_some() => Err(std::io::Error::new(
+                std::io::ErrorKind::Unsupported,
+                "TLS over a unix socket is not supported",
+            )),
             Addr::Unix(path) => open_unix(path).await,
         }
     };
     match tokio::time::timeout(limit, attempt).await {
         Ok(Ok(halves)) => Ok(halves),
+        // A TLS failure names its cause (an unknown issuer, an expired certificate, a name
+        // that does not match).
+        Ok(Err(e)) if tls.is_some() => Err(Error::tls(format!("{addr}: TLS: {e}")).with_source(e)),
         Ok(Err(e)) => Err(Error::connect(format!("{addr}: {e}")).with_source(e)),
         Err(_) => Err(Error::connect(format!("{addr}: no connection within {limit:?}"))),
     }
+}
+
+/// TLS over `s`, split into halves.
+#[cfg(feature = "tls")]
+async fn secure(
+    tls: &TlsConnector,
+    host: &str,
+    s: tokio::net::TcpStream,
+) -> std::io::Result<(ReadHalf, WriteHalf)> {
+    let stream = tls.connect(host, s).await?;
+    let (r, w) = tokio::io::split(stream);
+    Ok((Box::new(r), Box::new(w)))
+}
+
+#[cfg(not(feature = "tls"))]
+async fn secure(
+    tls: &TlsConnector,
+    _: &str,
+    _: tokio::net::TcpStream,
+) -> std::io::Result<(ReadHalf, WriteHalf)> {
+    match *tls {}
 }
 
 /// TCP keepalive: a peer that vanished (a host down, a cable cut, a NAT entry dropped) is

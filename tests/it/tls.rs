@@ -1,0 +1,109 @@
+//! TLS against real TLS-only servers with certificates of the run's own: a good certificate
+//! (`rediss://` and `Builder::tls`), mutual TLS, and each way verification fails, named in the
+//! `Connect` error: an unknown CA, an expired certificate, a wrong host name, a missing client
+//! certificate. Under RESP2 and RESP3.
+
+use std::time::Duration;
+
+use tredis::prelude::*;
+use tredis::{Client, ErrorKind, Protocol, Tls};
+
+use crate::support::b;
+use crate::support::certs::certs;
+
+fn client(url: &str, tls: Tls, protocol: Protocol) -> Client {
+    Client::builder()
+        .url(url)
+        .tls(tls)
+        .protocol(protocol)
+        .connect_timeout(Duration::from_secs(5))
+        .build()
+        .unwrap()
+}
+
+fn ca() -> Tls {
+    Tls::new().ca_file(certs().path("ca.pem")).unwrap()
+}
+
+/// Connecting fails as a `Connect` error that says `cause`.
+async fn refused(c: &Client, cause: &str) {
+    let e = c.ready().await.expect_err("the connection must be refused");
+    assert_eq!(e.kind(), ErrorKind::Connect, "{e}");
+    assert!(e.to_string().contains(cause), "the error names the cause ({cause}): {e}");
+}
+
+#[tokio::test]
+async fn a_good_certificate_over_tls() {
+    let server = certs().server("server.pem", false);
+    for protocol in crate::support::PROTOCOLS {
+        let c = client(&server.url(), ca(), protocol);
+        c.set("tls:k", "v").await.unwrap();
+        assert_eq!(c.get("tls:k").await.unwrap(), Some(b("v")));
+        // Many requests at once, pipelined and multiplexed, as over TCP.
+        let p = c.pipeline();
+        let n: Vec<_> = (0..1000).map(|_| p.incr("tls:n")).collect();
+        assert!(p.execute(n).await.into_iter().all(|r| r.is_ok()));
+        // A subscriber over TLS too.
+        let mut sub = c.subscriber();
+        sub.subscribe(["tls:news"]).await.unwrap();
+        c.publish("tls:news", "sealed").await.unwrap();
+        assert_eq!(crate::subscriber::message(&mut sub).await.payload, b("sealed"));
+        c.close().await;
+    }
+    // The name in the certificate, given as the server name, instead of the IP.
+    let c = client(&server.url(), ca().server_name("localhost"), Protocol::Resp3);
+    c.ping().await.unwrap();
+}
+
+#[tokio::test]
+async fn verification_failures_name_their_cause() {
+    let good = certs().server("server.pem", false);
+    let expired = certs().server("expired.pem", false);
+    // The platform's roots do not know the run's CA, nor does another CA.
+    let platform = Client::builder().url(&good.url()).build().unwrap();
+    refused(&platform, "UnknownIssuer").await;
+    let other =
+        client(&good.url(), Tls::new().ca_file(certs().path("other-ca.pem")).unwrap(), Protocol::Resp3);
+    refused(&other, "UnknownIssuer").await;
+    refused(&client(&expired.url(), ca(), Protocol::Resp3), "expired").await;
+    refused(
+        &client(&good.url(), ca().server_name("redis.example.com"), Protocol::Resp3),
+        "not valid for name",
+    )
+    .await;
+    // Plain TCP to a TLS port, or TLS to a plain one: no hang, a clear failure.
+    let plain = crate::support::server::OwnServer::start(&[]);
+    let tls_to_plain = client(&plain.url().replace("redis://", "rediss://"), ca(), Protocol::Resp3);
+    let e = tls_to_plain.ready().await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Connect, "{e}");
+    // Only the named method turns verification off.
+    let insecure = client(&expired.url(), Tls::new().danger_accept_invalid_certificates(), Protocol::Resp3);
+    insecure.ping().await.unwrap();
+}
+
+#[tokio::test]
+async fn mutual_tls() {
+    let server = certs().server("server.pem", true);
+    for protocol in crate::support::PROTOCOLS {
+        let with = ca().client_cert_files(certs().path("client.pem"), certs().path("client.key")).unwrap();
+        let c = client(&server.url(), with, protocol);
+        c.set("mtls:k", "v").await.unwrap();
+        c.close().await;
+        // Without a client certificate the server refuses, and the error says so.
+        let without = client(&server.url(), ca(), protocol);
+        let e = without.ready().await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Connect, "{e}");
+        assert!(e.to_string().to_lowercase().contains("certificate"), "{e}");
+    }
+}
+
+#[test]
+fn tls_settings_never_show_the_key() {
+    let tls = ca().client_cert_files(certs().path("client.pem"), certs().path("client.key")).unwrap();
+    let key = std::fs::read_to_string(certs().path("client.key")).unwrap();
+    let shown = format!("{tls:?}");
+    let body: String = key.lines().filter(|l| !l.starts_with("-----")).collect();
+    assert!(!shown.contains(&body[..20]), "{shown}");
+    assert!(Tls::new().ca_pem("not a certificate").is_err());
+    assert!(Tls::new().client_cert_pem("", "").is_err());
+}
