@@ -11,6 +11,7 @@ mod cluster_fate;
 mod cluster_faults;
 mod connection;
 mod coverage;
+mod credentials;
 mod deadlines;
 mod faults;
 mod geo;

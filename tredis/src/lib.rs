@@ -47,6 +47,7 @@ pub mod command;
 pub mod commands;
 mod config;
 mod connection;
+mod credentials;
 mod deadline;
 mod error;
 mod log;
@@ -71,6 +72,7 @@ pub use client::{Builder, Client};
 pub use config::{parse_url, Addr, CloseEvent, Protocol, UrlParts};
 #[doc(hidden)]
 pub use connection::Pending;
+pub use credentials::{Credentials, ProviderError};
 pub use error::{Error, ErrorKind, Result};
 pub use pipeline::Pipeline;
 pub use pubsub::{Event, Message};

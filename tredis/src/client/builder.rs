@@ -258,6 +258,35 @@ impl Builder {
         self
     }
 
+    /// Asks `provider` for the user name and password (or token) whenever a connection is
+    /// made, instead of taking them from the URL; and, when they say how long they are good
+    /// for ([`Credentials::valid_for`](crate::Credentials::valid_for)), again before they
+    /// expire, re-authenticating live connections in place (AUTH), without dropping them or
+    /// failing a request. A provider that fails makes the connection attempt fail with an
+    /// [`ErrorKind::Auth`](crate::ErrorKind::Auth) error holding its cause; attempts go on
+    /// with the reconnect backoff.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), tredis::Error> {
+    /// let client = tredis::Client::builder()
+    ///     .url("redis://cache.internal:6379")
+    ///     .credentials_provider(|| async {
+    ///         let token = String::from("fetched from the identity service");
+    ///         Ok(tredis::Credentials::user("app", token).valid_for(std::time::Duration::from_secs(3600)))
+    ///     })
+    ///     .build()?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn credentials_provider<F, Fut>(mut self, provider: F) -> Builder
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = Result<crate::Credentials, crate::ProviderError>> + Send + 'static,
+    {
+        self.cfg.credentials = Some(crate::credentials::provider(provider));
+        self
+    }
+
     /// TLS for every connection, with these settings (a `rediss://` URL alone gives TLS
     /// verified against the platform's roots).
     #[cfg(feature = "tls")]
@@ -348,7 +377,10 @@ impl Builder {
         cfg.password = password.or(first.password);
         cfg.client_name = client_name.or(first.client_name);
         cfg.protocol = protocol.or(first.protocol).unwrap_or_default();
-        if cfg.username.is_some() && cfg.password.is_none() {
+        if cfg.credentials.is_some() && cfg.password.is_some() {
+            return Err(Error::config("a password and a credentials provider: give one"));
+        }
+        if cfg.username.is_some() && cfg.password.is_none() && cfg.credentials.is_none() {
             return Err(Error::config("a user name needs a password"));
         }
         if tokio::runtime::Handle::try_current().is_err() {

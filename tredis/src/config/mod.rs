@@ -83,6 +83,9 @@ pub(crate) struct Config {
     pub subscriber_buffer: usize,
     /// TLS, when the URLs say `rediss://` or the builder was given TLS settings.
     pub tls: Option<TlsConnector>,
+    /// Asked for the user name and password at each connection, instead of `username` and
+    /// `password`.
+    pub credentials: Option<crate::credentials::Provider>,
     /// Which servers a connection accepts, by their ROLE.
     pub role: Wanted,
     /// Clustering is on: connections go to one node each.
@@ -123,6 +126,7 @@ impl Default for Config {
             max_blocking: 64,
             subscriber_buffer: 10_000,
             tls: None,
+            credentials: None,
             role: Wanted::Any,
             cluster: false,
             cluster_refresh: Some(Duration::from_secs(30)),
@@ -158,6 +162,7 @@ impl fmt::Debug for Config {
             .field("sentinel", &self.sentinel)
             .field("sentinel_auth", &self.sentinel_auth.as_ref().map(|(user, _)| (user, "***")))
             .field("tls", &self.tls.is_some())
+            .field("credentials_provider", &self.credentials.is_some())
             .finish_non_exhaustive()
     }
 }

@@ -1,8 +1,11 @@
 //! Making a connection: to each candidate in turn (the hosts, or the servers the Sentinels
 //! name), with the handshake, within the connect timeout.
 
+use std::time::Duration;
+
 use super::{handshake, sentinel, transport};
 use crate::config::{Addr, Config, Wanted};
+use crate::credentials::{Credentials, Provider, ProviderError};
 use crate::log;
 use crate::Error;
 
@@ -12,14 +15,26 @@ pub(super) struct Established {
     pub(super) rd: transport::ReadHalf,
     pub(super) wr: transport::WriteHalf,
     pub(super) session: handshake::Session,
+    /// With a credentials provider whose credentials expire: when to authenticate again.
+    pub(super) refresh: Option<Duration>,
 }
 
-/// Connects and runs the handshake on `addr`.
+/// Connects and runs the handshake on `addr`, with the provider's credentials if there is one.
 async fn attempt(addr: &Addr, cfg: &Config) -> Result<Established, Error> {
     let attempt = async {
+        let fresh;
+        let (cfg, refresh) = match &cfg.credentials {
+            None => (cfg, None),
+            Some(provider) => {
+                let creds = ask(provider).await?;
+                let refresh = creds.refresh_after();
+                fresh = Config { username: creds.username, password: Some(creds.password), ..cfg.clone() };
+                (&fresh, refresh)
+            }
+        };
         let (mut rd, mut wr) = transport::open(addr, cfg.connect_timeout, cfg.tls.as_ref()).await?;
         let session = handshake::run(&mut rd, &mut wr, cfg).await?;
-        Ok::<_, Error>(Established { addr: addr.clone(), rd, wr, session })
+        Ok::<_, Error>(Established { addr: addr.clone(), rd, wr, session, refresh })
     };
     match tokio::time::timeout(cfg.connect_timeout, attempt).await {
         Ok(r) => r,
@@ -106,5 +121,28 @@ async fn connect_via_sentinels(cfg: &Config, name: &str, first: &mut usize) -> R
         // server: say so.
         Some(e) if e.kind() == crate::ErrorKind::Auth => Err(Error::auth(why)),
         _ => Err(Error::connect(why)),
+    }
+}
+
+/// The provider's credentials; its failure is an authentication error holding the cause.
+pub(super) async fn ask(provider: &Provider) -> Result<Credentials, Error> {
+    provider().await.map_err(|e| {
+        Error::auth(format!("the credentials provider failed: {e}")).with_source(ProviderFailure(e))
+    })
+}
+
+/// A provider's error, as the source of ours.
+#[derive(Debug)]
+struct ProviderFailure(ProviderError);
+
+impl std::fmt::Display for ProviderFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for ProviderFailure {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&*self.0)
     }
 }

@@ -29,6 +29,7 @@ mod inflight;
 mod pending;
 mod push;
 mod reader;
+mod reauth;
 pub(crate) mod sentinel;
 mod transport;
 mod writer;
@@ -170,7 +171,7 @@ impl Connection {
             sink: OnceLock::new(),
             addr: std::sync::Mutex::new(None),
         });
-        tokio::spawn(run(cfg.clone(), shared.clone(), rx, first));
+        tokio::spawn(run(cfg.clone(), shared.clone(), rx, first, tx.downgrade()));
         Connection { tx, shared, cfg }
     }
 
@@ -336,7 +337,13 @@ async fn drained(inflight: &Inflight, limit: Duration) {
 }
 
 /// The connection task.
-async fn run(cfg: Arc<Config>, shared: Arc<Shared>, mut rx: mpsc::UnboundedReceiver<Request>, first: usize) {
+async fn run(
+    cfg: Arc<Config>,
+    shared: Arc<Shared>,
+    mut rx: mpsc::UnboundedReceiver<Request>,
+    first: usize,
+    tx: mpsc::WeakUnboundedSender<Request>,
+) {
     let mut carry: VecDeque<Request> = VecDeque::new();
     let mut backoff = Backoff::new(cfg.backoff_min, cfg.backoff_max);
     let mut host = first;
@@ -399,6 +406,11 @@ async fn run(cfg: Arc<Config>, shared: Arc<Shared>, mut rx: mpsc::UnboundedRecei
         }
         shared.connected.store(true, Ordering::Release);
         shared.state.send_replace(State::Ready);
+        // A subscribed RESP2 connection takes no AUTH; it stays authenticated as it was.
+        let reauth = est
+            .refresh
+            .filter(|_| !shared.subscriber)
+            .map(|after| reauth::start(cfg.clone(), shared.clone(), tx.clone(), after));
         let stopped = writer::serve(
             est.wr,
             inflight.clone(),
@@ -411,6 +423,9 @@ async fn run(cfg: Arc<Config>, shared: Arc<Shared>, mut rx: mpsc::UnboundedRecei
         )
         .await;
         shared.connected.store(false, Ordering::Release);
+        if let Some(task) = reauth {
+            task.abort();
+        }
         lost_once = true;
         let err = match stopped {
             writer::Stopped::Lost(err) => err,
