@@ -107,3 +107,45 @@ fn tls_settings_never_show_the_key() {
     assert!(Tls::new().ca_pem("not a certificate").is_err());
     assert!(Tls::new().client_cert_pem("", "").is_err());
 }
+
+#[tokio::test]
+async fn a_cluster_over_tls() {
+    let _one = crate::support::own_cluster::one_at_a_time().await;
+    let mut members = crate::support::own_cluster::small_tls_cluster().await;
+    for protocol in crate::support::PROTOCOLS {
+        let c = Client::builder()
+            .hosts([members[1].server.url()])
+            .cluster(true)
+            .tls(ca())
+            .protocol(protocol)
+            .command_timeout(Duration::from_secs(10))
+            .build()
+            .unwrap();
+        c.ready().await.unwrap();
+        // Keys of every slot range: the nodes announce their TLS ports, and redirections stay
+        // on TLS.
+        for i in 0..200 {
+            c.set(format!("tls:cluster:{i}"), i.to_string()).await.unwrap();
+        }
+        assert_eq!(c.get("tls:cluster:7").await.unwrap(), Some(b("7")));
+        c.close().await;
+    }
+    // A failover over TLS: the first primary dies, its replica takes over, writes go on.
+    let c = Client::builder()
+        .hosts([members[1].server.url()])
+        .cluster(true)
+        .tls(ca())
+        .command_timeout(Duration::from_secs(10))
+        .reconnect_backoff(Duration::from_millis(10), Duration::from_millis(200))
+        .build()
+        .unwrap();
+    c.ready().await.unwrap();
+    let key = (0..).map(|i| format!("tls:failover:{i}")).find(|k| tredis::key_slot(k) <= 5460).unwrap();
+    c.set(&key, "before").await.unwrap();
+    members[0].server.stop();
+    crate::support::wait_until("writes reach the promoted replica", || async {
+        c.set(&key, "after").await.is_ok()
+    })
+    .await;
+    assert_eq!(members[3].admin.get(&key).await.unwrap(), Some(b("after")));
+}

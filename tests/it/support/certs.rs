@@ -23,8 +23,14 @@ impl Certs {
     /// A TLS-only server presenting `cert` (with `server.key`); `clients`: whether it demands
     /// a client certificate.
     pub fn server(&self, cert: &str, clients: bool) -> OwnServer {
+        let args = self.args(cert, clients);
+        OwnServer::tls(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    }
+
+    /// The server arguments of [`server`](Certs::server), replication over TLS included.
+    pub fn args(&self, cert: &str, clients: bool) -> Vec<String> {
         let p = |n: &str| self.path(n).to_string_lossy().into_owned();
-        OwnServer::tls(&[
+        [
             "--tls-cert-file",
             &p(cert),
             "--tls-key-file",
@@ -33,7 +39,17 @@ impl Certs {
             &p("ca.pem"),
             "--tls-auth-clients",
             if clients { "yes" } else { "no" },
-        ])
+            "--tls-replication",
+            "yes",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    }
+
+    /// TLS settings that trust the run's CA.
+    pub fn client(&self) -> tredis::Tls {
+        tredis::Tls::new().ca_file(self.path("ca.pem")).unwrap()
     }
 }
 
@@ -70,7 +86,7 @@ fn make(dir: &Path) {
     }
     std::fs::write(
         dir.join("server.ext"),
-        "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+        "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth,clientAuth\n",
     )
     .unwrap();
     std::fs::write(dir.join("client.ext"), "basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n")

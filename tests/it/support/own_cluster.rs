@@ -35,6 +35,16 @@ impl Member {
         Member { server, admin, id }
     }
 
+    /// A new TLS-only cluster node (its bus too), certificates of the run's own.
+    pub async fn start_tls() -> Member {
+        let certs = super::certs::certs();
+        let server = OwnServer::cluster_node_tls(2000, &certs.args("server.pem", false));
+        let admin = Client::builder().url(&server.url()).tls(certs.client()).build().unwrap();
+        admin.ready().await.unwrap();
+        let id = admin.cluster_myid().await.unwrap();
+        Member { server, admin, id }
+    }
+
     /// Introduces `other` to this node's cluster (CLUSTER MEET).
     pub async fn meet(&self, other: &Member) {
         let bus = u64::from(other.server.cluster_port().unwrap());
@@ -54,6 +64,20 @@ pub async fn small_cluster() -> Vec<Member> {
     for _ in 0..6 {
         members.push(Member::start().await);
     }
+    form(members).await
+}
+
+/// [`small_cluster`] over TLS: clients, replication and the cluster bus.
+pub async fn small_tls_cluster() -> Vec<Member> {
+    let mut members = Vec::new();
+    for _ in 0..6 {
+        members.push(Member::start_tls().await);
+    }
+    form(members).await
+}
+
+/// Makes a cluster of six members: slots to the first three, each of the others a replica.
+async fn form(members: Vec<Member>) -> Vec<Member> {
     for (i, range) in [(0, 5460), (5461, 10922), (10923, 16383)].into_iter().enumerate() {
         members[i].admin.cluster_addslotsrange([range]).await.unwrap();
     }

@@ -88,6 +88,31 @@ impl OwnServer {
         ])
     }
 
+    /// A TLS-only cluster node (bus over TLS too), as [`cluster_node_with_timeout`]
+    /// (Self::cluster_node_with_timeout) says otherwise.
+    pub fn cluster_node_tls(node_timeout_ms: u32, tls: &[String]) -> OwnServer {
+        let bus = free_port().to_string();
+        let timeout = node_timeout_ms.to_string();
+        let mut args = vec![
+            "--cluster-enabled",
+            "yes",
+            "--cluster-config-file",
+            "nodes.conf",
+            "--cluster-node-timeout",
+            &timeout,
+            "--cluster-port",
+            &bus,
+            "--repl-diskless-sync-delay",
+            "0",
+            "--repl-ping-replica-period",
+            "1",
+            "--tls-cluster",
+            "yes",
+        ];
+        args.extend(tls.iter().map(String::as_str));
+        OwnServer::tls(&args)
+    }
+
     /// The process ID, while it runs.
     pub fn pid(&self) -> Option<u32> {
         self.child.as_ref().map(Child::id)

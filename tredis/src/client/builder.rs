@@ -22,6 +22,8 @@ pub struct Builder {
     sentinel: Option<String>,
     #[cfg(feature = "tls")]
     tls: Option<crate::Tls>,
+    #[cfg(feature = "tls")]
+    sentinel_tls: Option<crate::Tls>,
     error: Option<Error>,
 }
 
@@ -287,11 +289,21 @@ impl Builder {
         self
     }
 
-    /// TLS for every connection, with these settings (a `rediss://` URL alone gives TLS
-    /// verified against the platform's roots).
+    /// TLS for every connection to a data server, with these settings (a `rediss://` URL
+    /// alone gives TLS verified against the platform's roots; with Sentinel, see
+    /// [`sentinel_tls`](Builder::sentinel_tls)).
     #[cfg(feature = "tls")]
     pub fn tls(mut self, tls: crate::Tls) -> Builder {
         self.tls = Some(tls);
+        self
+    }
+
+    /// TLS to the Sentinels, with these settings (with Sentinel, `rediss://` hosts alone give
+    /// TLS verified against the platform's roots). The data servers speak TLS as
+    /// [`tls`](Builder::tls) says: the two may differ.
+    #[cfg(feature = "tls")]
+    pub fn sentinel_tls(mut self, tls: crate::Tls) -> Builder {
+        self.sentinel_tls = Some(tls);
         self
     }
 
@@ -330,6 +342,8 @@ impl Builder {
             sentinel,
             #[cfg(feature = "tls")]
             tls,
+            #[cfg(feature = "tls")]
+            sentinel_tls,
             error,
         } = self;
         if let Some(e) = error {
@@ -366,7 +380,20 @@ impl Builder {
         let first = first.unwrap_or_default();
         #[cfg(feature = "tls")]
         {
-            cfg.tls = tls.or_else(|| first.tls.then(crate::Tls::new)).map(|t| t.connector()).transpose()?;
+            // With Sentinel the URLs are the Sentinels': `rediss://` is their TLS, and the
+            // data servers speak TLS when `tls` says so.
+            let by_url = first.tls.then(crate::Tls::new);
+            let (data, sentinels) = match &sentinel {
+                Some(_) => (tls, sentinel_tls.or(by_url)),
+                None if sentinel_tls.is_some() => {
+                    return Err(Error::config(
+                        "sentinel_tls without sentinel: the hosts are the data servers",
+                    ))
+                }
+                None => (tls.or(by_url), None),
+            };
+            cfg.tls = data.map(|t| t.connector()).transpose()?;
+            cfg.sentinel_tls = sentinels.map(|t| t.connector()).transpose()?;
         }
         #[cfg(not(feature = "tls"))]
         if first.tls {

@@ -83,6 +83,8 @@ pub(crate) struct Config {
     pub subscriber_buffer: usize,
     /// TLS, when the URLs say `rediss://` or the builder was given TLS settings.
     pub tls: Option<TlsConnector>,
+    /// TLS to the Sentinels, which may differ from the data servers'.
+    pub sentinel_tls: Option<TlsConnector>,
     /// Asked for the user name and password at each connection, instead of `username` and
     /// `password`.
     pub credentials: Option<crate::credentials::Provider>,
@@ -127,6 +129,7 @@ impl Default for Config {
             subscriber_buffer: 10_000,
             tls: None,
             credentials: None,
+            sentinel_tls: None,
             role: Wanted::Any,
             cluster: false,
             cluster_refresh: Some(Duration::from_secs(30)),

@@ -13,7 +13,7 @@ use crate::Error;
 
 /// A connection to a Sentinel, authenticated when the Sentinels need it.
 async fn open(sentinel: &Addr, cfg: &Config) -> Result<(transport::ReadHalf, transport::WriteHalf), Error> {
-    let (mut rd, mut wr) = transport::open(sentinel, cfg.connect_timeout, None).await?;
+    let (mut rd, mut wr) = transport::open(sentinel, cfg.connect_timeout, cfg.sentinel_tls.as_ref()).await?;
     if let Some((user, password)) = &cfg.sentinel_auth {
         let mut c = CmdBuf::new(b"$4\r\nAUTH\r\n", 1);
         if let Some(user) = user {
@@ -163,8 +163,7 @@ pub(crate) fn watch(cfg: &Config, name: &str, switched: impl Fn() + Send + Sync 
         password,
         auto_connect: true,
         on_close: None,
-        // The Sentinels are reached without TLS for now (see `ask_primary`).
-        tls: None,
+        tls: cfg.sentinel_tls.clone(),
         ..cfg.clone()
     };
     let conn = Connection::spawn_subscriber(Arc::new(to_sentinels));
