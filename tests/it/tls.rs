@@ -149,3 +149,78 @@ async fn a_cluster_over_tls() {
     .await;
     assert_eq!(members[3].admin.get(&key).await.unwrap(), Some(b("after")));
 }
+
+/// redis-cli over TLS to the server at `port`, trusting the run's CA.
+fn cli(port: u16, args: &[&str]) -> String {
+    let ca = certs().path("ca.pem");
+    let out = std::process::Command::new("redis-cli")
+        .args(["--tls", "--cacert"])
+        .arg(&ca)
+        .args(["-p", &port.to_string()])
+        .args(args)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+#[tokio::test]
+async fn sentinel_and_data_servers_over_tls_with_a_failover() {
+    let args = certs().args("server.pem", false);
+    let tls_args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let primary = crate::support::server::OwnServer::tls(&tls_args);
+    let port = primary.port().to_string();
+    let mut replica_args = tls_args.clone();
+    replica_args.extend([
+        "--replicaof",
+        "127.0.0.1",
+        &port,
+        "--repl-diskless-sync-delay",
+        "0",
+        "--repl-ping-replica-period",
+        "1",
+    ]);
+    let replica = crate::support::server::OwnServer::tls(&replica_args);
+    let p = |n: &str| certs().path(n).to_string_lossy().into_owned();
+    let sentinel = crate::support::server::OwnServer::sentinel_tls(&format!(
+        "tls-cert-file {}\ntls-key-file {}\ntls-ca-cert-file {}\ntls-auth-clients no\ntls-replication yes\n\
+         sentinel monitor tlsm 127.0.0.1 {port} 1\nsentinel down-after-milliseconds tlsm 2000\n\
+         sentinel failover-timeout tlsm 10000\n",
+        p("server.pem"),
+        p("server.key"),
+        p("ca.pem"),
+    ));
+    // The Sentinel's URL says rediss://, and trusts the run's CA; the data servers too.
+    let c = Client::builder()
+        .hosts([sentinel.url()])
+        .sentinel("tlsm")
+        .sentinel_tls(ca())
+        .tls(ca())
+        .command_timeout(Duration::from_secs(5))
+        .reconnect_backoff(Duration::from_millis(10), Duration::from_millis(200))
+        .build()
+        .unwrap();
+    c.set("tls:sentinel", "before").await.unwrap();
+    let tls_port = |c: Client| async move {
+        c.config_get(["tls-port"]).await.ok().and_then(|m| m.get("tls-port").cloned()).unwrap_or_default()
+    };
+    assert_eq!(tls_port(c.clone()).await, port);
+    crate::support::wait_until("the Sentinel knows the replica in sync", || async {
+        let replicas = cli(sentinel.port(), &["SENTINEL", "REPLICAS", "tlsm"]);
+        replicas.contains("master-link-status\nok") || replicas.contains("master-link-status\r\nok")
+    })
+    .await;
+    let mut out = String::new();
+    for _ in 0..50 {
+        out = cli(sentinel.port(), &["SENTINEL", "FAILOVER", "tlsm"]);
+        if out == "OK" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(out, "OK");
+    let new = replica.port().to_string();
+    crate::support::wait_until("the client writes to the new primary", || async {
+        c.set("tls:sentinel", "after").await.is_ok() && tls_port(c.clone()).await == new
+    })
+    .await;
+}

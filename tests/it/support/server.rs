@@ -49,6 +49,23 @@ impl OwnServer {
         s
     }
 
+    /// A Sentinel listening with TLS only; `conf` holds its TLS settings too.
+    pub fn sentinel_tls(conf: &str) -> OwnServer {
+        let mut s = OwnServer::sentinel_unstarted(conf);
+        s.tls = true;
+        s.spawn();
+        s
+    }
+
+    fn sentinel_unstarted(conf: &str) -> OwnServer {
+        let port = free_port();
+        let dir = std::env::temp_dir().join(format!("tredis-test-{}-{port}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("sentinel.conf");
+        std::fs::write(&path, conf).unwrap();
+        OwnServer { child: None, port, dir, extra: Vec::new(), sentinel_conf: Some(path), tls: false }
+    }
+
     /// Starts a Sentinel with `conf` (`sentinel monitor ...` lines and the like).
     pub fn sentinel(conf: &str) -> OwnServer {
         let port = free_port();
