@@ -10,6 +10,7 @@
 //! of a hello-world on each client, and the rebuild after `commands.json` is touched.
 
 pub mod compile;
+mod tls;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -37,6 +38,7 @@ const WORKLOADS: &[Workload] = &[
     Workload { id: "w5", what: "LRANGE of a 100,000-element list" },
     Workload { id: "w6", what: "256 tasks, 3-primary cluster, 50/50 SET/GET over every slot" },
     Workload { id: "w7", what: "pub/sub: 1,000,000 messages of 64 bytes to one subscriber" },
+    Workload { id: "w2t", what: "w2 over TLS (fred: not run)" },
 ];
 
 /// The medians of one client on one workload.
@@ -72,10 +74,20 @@ pub fn run() -> Result<(), String> {
     // w6's cluster: 3 primaries and their replicas, stopped when the run ends.
     let cluster = crate::deploy::cluster::start(false)?;
     let cluster_urls = cluster.urls("node").join(",");
+    // w2t's server: TLS with certificates of this run.
+    let tls = tls::start(&crate::project_root().join("target/bench-tls"))?;
     let mut results: BTreeMap<(String, String), Figures> = BTreeMap::new();
     for w in WORKLOADS {
-        let url = if w.id == "w6" { cluster_urls.clone() } else { server.url() };
+        let url = match w.id {
+            "w6" => cluster_urls.clone(),
+            "w2t" => tls.url.clone(),
+            _ => server.url(),
+        };
         let mut clients: Vec<&str> = CLIENTS.to_vec();
+        if w.id == "w2t" {
+            // fred's TLS would build a second TLS stack; redis-rs is the peer here.
+            clients.retain(|c| *c != "fred");
+        }
         if w.id == "w5" {
             clients.push("floor");
         }
@@ -84,6 +96,7 @@ pub fn run() -> Result<(), String> {
             for _ in 0..RUNS {
                 let out = Command::new(&binary)
                     .args([client, w.id, &url])
+                    .env("BENCH_TLS_CA", &tls.ca)
                     .output()
                     .map_err(|e| format!("cannot run the benchmark: {e}"))?;
                 if !out.status.success() {
@@ -196,6 +209,9 @@ fn report(results: &BTreeMap<(String, String), Figures>, reference: &str) -> Str
             clients.push("floor");
         }
         for c in clients {
+            if !results.contains_key(&(w.id.to_string(), c.to_string())) {
+                continue;
+            }
             let f = get(w.id, c);
             let _ = writeln!(
                 s,

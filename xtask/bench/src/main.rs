@@ -10,6 +10,7 @@
 //! - w5: LRANGE of a 100,000-element list;
 //! - w6: 256 tasks on a 3-primary cluster, half SET, half GET over every slot (the `url`
 //!   argument is then the nodes' URLs, comma-separated; redis-rs's and fred's cluster clients).
+//! - w2t: w2 over TLS (`url` is `rediss://`; the CA is in `BENCH_TLS_CA`).
 //! - w7: pub/sub: a publisher on a bare socket pipelines 1,000,000 PUBLISHes of 64 bytes, and
 //!   the client under test, subscribed, receives them: messages per second, CPU per million.
 //!   Each client's buffer is made large enough to hold the burst, so that none is dropped.
@@ -81,12 +82,22 @@ impl Bench {
         }
         match client {
             "tredis" => {
-                let c = tredis::Client::builder().url(url).pool_size(pool).build().unwrap();
+                let c = tredis_builder(url).pool_size(pool).build().unwrap();
                 c.ready().await.unwrap();
                 Bench::Tredis(c)
             }
             "redis-rs" => {
-                let c = redis::Client::open(url).unwrap();
+                let c = match tls_ca() {
+                    Some(ca) if url.starts_with("rediss://") => redis::Client::build_with_tls(
+                        url,
+                        redis::TlsCertificates {
+                            client_tls: None,
+                            root_cert: Some(std::fs::read(ca).unwrap()),
+                        },
+                    )
+                    .unwrap(),
+                    _ => redis::Client::open(url).unwrap(),
+                };
                 let mut conns = Vec::new();
                 for _ in 0..pool {
                     conns.push(c.get_multiplexed_async_connection().await.unwrap());
@@ -228,6 +239,20 @@ impl Handle {
     }
 }
 
+/// The CA of w2t's TLS server (`cargo xtask bench` sets it).
+fn tls_ca() -> Option<std::path::PathBuf> {
+    std::env::var_os("BENCH_TLS_CA").map(Into::into)
+}
+
+/// A tredis builder for `url`, trusting w2t's CA for `rediss://`.
+fn tredis_builder(url: &str) -> tredis::Builder {
+    let b = tredis::Client::builder().url(url);
+    match tls_ca() {
+        Some(ca) if url.starts_with("rediss://") => b.tls(tredis::Tls::new().ca_file(ca).unwrap()),
+        _ => b,
+    }
+}
+
 /// Keys and the list, written with tredis before the clock starts.
 async fn setup(url: &str, list: bool) {
     use tredis::prelude::*;
@@ -235,7 +260,7 @@ async fn setup(url: &str, list: bool) {
         let seeds: Vec<&str> = url.split(',').collect();
         tredis::Client::builder().hosts(&seeds).cluster(true).build().unwrap()
     } else {
-        tredis::Client::new(url).unwrap()
+        tredis_builder(url).build().unwrap()
     };
     c.ready().await.unwrap();
     let value = vec![b'v'; 64];
@@ -442,7 +467,7 @@ async fn run(client: &str, workload: &str, url: &str) -> Measure {
             }
             (n, lat)
         }
-        "w2" | "w3" | "w6" => {
+        "w2" | "w2t" | "w3" | "w6" => {
             let mut handles = Vec::with_capacity(tasks);
             for (t, (mut h, mut lat)) in task_handles.drain(..).enumerate() {
                 let value = value.clone();

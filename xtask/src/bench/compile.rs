@@ -56,6 +56,18 @@ async fn main() -> Result<(), tredis::Error> {
 "#,
 };
 
+const TREDIS_TLS: HelloWorld = HelloWorld {
+    name: "tredis-tls",
+    label: "tredis (path, default features + tls)",
+    deps: r#"tredis = { path = {tredis}, features = ["tls"] }"#,
+    main: r#"#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), tredis::Error> {
+    let _client = tredis::Client::connect("rediss://127.0.0.1:6380").await?;
+    Ok(())
+}
+"#,
+};
+
 const REDIS_RS: HelloWorld = HelloWorld {
     name: "redis-rs",
     label: "redis-rs 1.8.1 (tokio-comp only)",
@@ -86,9 +98,13 @@ async fn main() -> Result<(), Error> {
 };
 
 /// The floor comes first and tredis second: the report reads their timings by these places.
-const HELLO_WORLDS: [&HelloWorld; 4] = [&FLOOR, &TREDIS, &REDIS_RS, &FRED];
+const HELLO_WORLDS: [&HelloWorld; 5] = [&FLOOR, &TREDIS, &REDIS_RS, &FRED, &TREDIS_TLS];
 const AT_FLOOR: usize = 0;
 const AT_TREDIS: usize = 1;
+const AT_TREDIS_TLS: usize = 4;
+
+/// Most the `tls` feature may add to a clean release build.
+const TLS_GOAL: f64 = 8.0;
 
 /// The goals of the compile-time issue, in seconds.
 const CLEAN_GOAL: f64 = 20.0;
@@ -317,6 +333,12 @@ fn report(clean: &[Timing], release_rebuild: Timing, debug_clean: Timing, debug_
         s,
         "| stretch: tredis clean release ≤ {CLEAN_STRETCH:.0} s | {tredis:.1} s | {} |",
         mark(tredis <= CLEAN_STRETCH)
+    );
+    let tls = clean[AT_TREDIS_TLS].secs - tredis;
+    let _ = writeln!(
+        s,
+        "| the `tls` feature adds ≤ {TLS_GOAL:.0} s to the clean release build | +{tls:.1} s | {} |",
+        mark(tls <= TLS_GOAL)
     );
     for (what, t) in [("release", release_rebuild), ("debug", debug_rebuild)] {
         let _ = writeln!(
