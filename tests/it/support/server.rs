@@ -33,7 +33,7 @@ impl OwnServer {
             sentinel_conf: None,
             tls: false,
         };
-        s.spawn();
+        s.spawn_fresh();
         s
     }
 
@@ -45,7 +45,7 @@ impl OwnServer {
         std::fs::create_dir_all(&dir).unwrap();
         let extra = extra.iter().map(|s| s.to_string()).collect();
         let mut s = OwnServer { child: None, port, dir, extra, sentinel_conf: None, tls: true };
-        s.spawn();
+        s.spawn_fresh();
         s
     }
 
@@ -53,7 +53,7 @@ impl OwnServer {
     pub fn sentinel_tls(conf: &str) -> OwnServer {
         let mut s = OwnServer::sentinel_unstarted(conf);
         s.tls = true;
-        s.spawn();
+        s.spawn_fresh();
         s
     }
 
@@ -75,7 +75,7 @@ impl OwnServer {
         std::fs::write(&path, conf).unwrap();
         let mut s =
             OwnServer { child: None, port, dir, extra: Vec::new(), sentinel_conf: Some(path), tls: false };
-        s.spawn();
+        s.spawn_fresh();
         s
     }
 
@@ -171,8 +171,35 @@ impl OwnServer {
         let start = Instant::now();
         while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
             assert!(start.elapsed() < Duration::from_secs(10), "redis-server did not start");
+            assert!(!self.exited(), "redis-server exited at once (port {} taken?)", self.port);
             std::thread::sleep(Duration::from_millis(10));
         }
+        // What answered may be another test's server on a port taken meanwhile; ours then
+        // fails to bind and exits at once.
+        std::thread::sleep(Duration::from_millis(20));
+        assert!(!self.exited(), "redis-server exited at once (port {} taken?)", self.port);
+    }
+
+    /// Starts the server on the ports it was given, or, when one was taken meanwhile (a free
+    /// port is only free when asked), on new ones: a few times.
+    fn spawn_fresh(&mut self) {
+        for _ in 0..5 {
+            let taken = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.spawn())).is_err();
+            if !taken {
+                return;
+            }
+            self.stop();
+            self.port = free_port();
+            if let Some(i) = self.extra.iter().position(|a| a == "--cluster-port") {
+                self.extra[i + 1] = free_port().to_string();
+            }
+        }
+        self.spawn();
+    }
+
+    /// Whether the process ended.
+    fn exited(&mut self) -> bool {
+        self.child.as_mut().is_some_and(|c| matches!(c.try_wait(), Ok(Some(_))))
     }
 
     /// `redis://127.0.0.1:<port>` (`rediss://` for a TLS server).
