@@ -87,47 +87,17 @@ impl OwnServer {
 
     /// A cluster node that declares a silent peer failed after `node_timeout_ms`.
     pub fn cluster_node_with_timeout(node_timeout_ms: u32) -> OwnServer {
-        let bus = free_port().to_string();
-        let timeout = node_timeout_ms.to_string();
-        OwnServer::start(&[
-            "--cluster-enabled",
-            "yes",
-            "--cluster-config-file",
-            "nodes.conf",
-            "--cluster-node-timeout",
-            &timeout,
-            "--cluster-port",
-            &bus,
-            "--repl-diskless-sync-delay",
-            "0",
-            "--repl-ping-replica-period",
-            "1",
-        ])
+        let args = cluster_args(node_timeout_ms);
+        OwnServer::start(&args.iter().map(String::as_str).collect::<Vec<_>>())
     }
 
     /// A TLS-only cluster node (bus over TLS too), as [`cluster_node_with_timeout`]
     /// (Self::cluster_node_with_timeout) says otherwise.
     pub fn cluster_node_tls(node_timeout_ms: u32, tls: &[String]) -> OwnServer {
-        let bus = free_port().to_string();
-        let timeout = node_timeout_ms.to_string();
-        let mut args = vec![
-            "--cluster-enabled",
-            "yes",
-            "--cluster-config-file",
-            "nodes.conf",
-            "--cluster-node-timeout",
-            &timeout,
-            "--cluster-port",
-            &bus,
-            "--repl-diskless-sync-delay",
-            "0",
-            "--repl-ping-replica-period",
-            "1",
-            "--tls-cluster",
-            "yes",
-        ];
-        args.extend(tls.iter().map(String::as_str));
-        OwnServer::tls(&args)
+        let mut args = cluster_args(node_timeout_ms);
+        args.extend(["--tls-cluster".to_string(), "yes".to_string()]);
+        args.extend(tls.iter().cloned());
+        OwnServer::tls(&args.iter().map(String::as_str).collect::<Vec<_>>())
     }
 
     /// The process ID, while it runs.
@@ -249,6 +219,29 @@ impl Drop for OwnServer {
         self.stop();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// The arguments of a cluster node: its bus on a free port of its own (the default, port +
+/// 10000, may not exist), replication that starts at once.
+fn cluster_args(node_timeout_ms: u32) -> Vec<String> {
+    let bus = free_port().to_string();
+    [
+        "--cluster-enabled",
+        "yes",
+        "--cluster-config-file",
+        "nodes.conf",
+        "--cluster-node-timeout",
+        &node_timeout_ms.to_string(),
+        "--cluster-port",
+        &bus,
+        "--repl-diskless-sync-delay",
+        "0",
+        "--repl-ping-replica-period",
+        "1",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
 }
 
 /// A loopback port free at the time of asking.
