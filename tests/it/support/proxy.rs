@@ -192,6 +192,8 @@ async fn serve(
     if now.mode == Mode::Reset || now.resets != resets {
         return reset(client);
     }
+    // An upstream that refuses is a proxy that hangs up: dropping the client's socket is what
+    // the client behind it sees, as it would see the server's refusal.
     let Ok(server) = TcpStream::connect(&upstream).await else { return };
     // Nagle's algorithm would add its own delays to small requests on top of any latency asked.
     let _ = client.set_nodelay(true);

@@ -24,7 +24,7 @@ pub use flags::Flags;
 pub use info::CommandInfo;
 pub use key_spec::{BeginSearch, FindKeys, KeySpec};
 pub use runtime::OFFSET_PROBE;
-pub(crate) use runtime::{ASKING, EXEC, MULTI};
+pub(crate) use runtime::{ASKING, EXEC, MULTI, SUBSCRIBE, UNSUBSCRIBE};
 
 use crate::reply::Decode;
 use crate::Error;

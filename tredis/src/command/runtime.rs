@@ -1,5 +1,7 @@
 //! Commands the runtime sends of its own accord (transactions, redirections, the offset
-//! probe), encoded once here so that every module sends the same bytes.
+//! probe, subscriptions), encoded or described once here so that every module sends the same.
+
+use super::{CommandInfo, Flags};
 
 /// What precedes a [`Flags::SYNCS_OFFSET`](super::Flags::SYNCS_OFFSET) command: a PUBLISH to a channel of tredis's own. The
 /// server's per-connection offset (`woff`) rises only with a command that propagates (Redis 7.2
@@ -14,3 +16,18 @@ pub(crate) const EXEC: &[u8] = b"*1\r\n$4\r\nEXEC\r\n";
 
 /// Lets the next command run on a cluster node that is importing its slot.
 pub(crate) const ASKING: &[u8] = b"*1\r\n$6\r\nASKING\r\n";
+
+/// The subscribe commands the runtime sends itself (resubscriptions, moves, the Sentinel
+/// watcher), by kind: channel, pattern, shard channel.
+pub(crate) static SUBSCRIBE: [CommandInfo; 3] = [
+    CommandInfo { name: "SUBSCRIBE", flags: Flags::SUBSCRIBES, key_specs: &[], tips: &[] },
+    CommandInfo { name: "PSUBSCRIBE", flags: Flags::SUBSCRIBES, key_specs: &[], tips: &[] },
+    CommandInfo { name: "SSUBSCRIBE", flags: Flags::SUBSCRIBES, key_specs: &[], tips: &[] },
+];
+
+/// The unsubscribe commands the runtime sends itself (a departed subscriber's), by kind.
+pub(crate) static UNSUBSCRIBE: [CommandInfo; 3] = [
+    CommandInfo { name: "UNSUBSCRIBE", flags: Flags::SUBSCRIBES, key_specs: &[], tips: &[] },
+    CommandInfo { name: "PUNSUBSCRIBE", flags: Flags::SUBSCRIBES, key_specs: &[], tips: &[] },
+    CommandInfo { name: "SUNSUBSCRIBE", flags: Flags::SUBSCRIBES, key_specs: &[], tips: &[] },
+];

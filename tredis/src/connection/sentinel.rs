@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use super::{handshake, transport, Connection, PushSink};
-use crate::command::{CmdBuf, CommandInfo, Encoded, Flags};
+use crate::command::{CmdBuf, CommandInfo, Encoded, SUBSCRIBE};
 use crate::config::{Addr, Config, Protocol, Wanted};
 use crate::log;
 use crate::resp::Value;
@@ -175,9 +175,6 @@ pub(crate) fn watch(cfg: &Config, name: &str, switched: impl Fn() + Send + Sync 
     conn
 }
 
-static SUBSCRIBE: CommandInfo =
-    CommandInfo { name: "SUBSCRIBE", flags: Flags::SUBSCRIBES, key_specs: &[], tips: &[] };
-
 /// Hears the announcements of one primary's failovers.
 struct SwitchWatch {
     name: Vec<u8>,
@@ -201,7 +198,7 @@ impl PushSink for SwitchWatch {
     }
 
     fn resubscribe(&self) -> Vec<(Encoded, &'static CommandInfo)> {
-        vec![(Encoded::concat(b"*2\r\n$9\r\nSUBSCRIBE\r\n$14\r\n+switch-master\r\n".to_vec()), &SUBSCRIBE)]
+        vec![(Encoded::concat(b"*2\r\n$9\r\nSUBSCRIBE\r\n$14\r\n+switch-master\r\n".to_vec()), &SUBSCRIBE[0])]
     }
 
     fn resubscribed(&self, outcome: Result<(), Error>) {

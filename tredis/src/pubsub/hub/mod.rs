@@ -19,7 +19,7 @@ use bytes::Bytes;
 
 use super::{Event, Kind, Message, Queue};
 use crate::cluster::{Args, Cluster};
-use crate::command::{CommandInfo, Encoded, Flags};
+use crate::command::{CommandInfo, Encoded, SUBSCRIBE, UNSUBSCRIBE};
 use crate::config::{Addr, Config};
 use crate::connection::{Answer, Pending};
 use crate::deadline::Deadline;
@@ -27,20 +27,6 @@ use crate::pool::Pool;
 use crate::resp::{bulk, Value};
 use crate::Error;
 use link::Link;
-
-/// The commands that make subscriptions again, by kind.
-static SUBSCRIBE: [CommandInfo; 3] = [
-    CommandInfo { name: "SUBSCRIBE", flags: Flags::SUBSCRIBES, key_specs: &[], tips: &[] },
-    CommandInfo { name: "PSUBSCRIBE", flags: Flags::SUBSCRIBES, key_specs: &[], tips: &[] },
-    CommandInfo { name: "SSUBSCRIBE", flags: Flags::SUBSCRIBES, key_specs: &[], tips: &[] },
-];
-
-/// The commands that end subscriptions, by kind.
-static UNSUBSCRIBE: [CommandInfo; 3] = [
-    CommandInfo { name: "UNSUBSCRIBE", flags: Flags::SUBSCRIBES, key_specs: &[], tips: &[] },
-    CommandInfo { name: "PUNSUBSCRIBE", flags: Flags::SUBSCRIBES, key_specs: &[], tips: &[] },
-    CommandInfo { name: "SUNSUBSCRIBE", flags: Flags::SUBSCRIBES, key_specs: &[], tips: &[] },
-];
 
 /// Where a hub's subscriptions go.
 pub(crate) enum Place {
