@@ -77,6 +77,7 @@ pub use error::{Error, ErrorKind, Result};
 pub use pipeline::Pipeline;
 pub use pubsub::{Event, Message};
 pub use request::{Executor, ReplyFuture, Req, ReqOpts, Target};
+pub use reply::FromValue;
 pub use resp::Value;
 pub use scan::ScanStream;
 #[cfg(feature = "scripting")]

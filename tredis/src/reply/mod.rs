@@ -7,6 +7,7 @@
 
 mod cluster;
 mod collections;
+mod from_value;
 mod geo;
 mod pubsub;
 pub(crate) mod record;
@@ -23,6 +24,7 @@ pub use cluster::{
     ClusterSlotRange,
 };
 pub use collections::{Array, Keyed, Map, Nullable, Pairs, Scan};
+pub use from_value::{As, FromValue};
 pub use geo::GeoHit;
 pub use pubsub::Subscribed;
 pub use records::{
