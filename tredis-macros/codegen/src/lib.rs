@@ -4,6 +4,7 @@
 //! unit tests share it: a spec mistake fails `cargo test` with a readable message before it can
 //! become a `compile_error!`. Semver-exempt: an implementation detail of tredis.
 
+pub mod build;
 pub mod check;
 pub mod ctxt;
 pub mod expand;

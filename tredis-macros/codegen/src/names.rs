@@ -44,13 +44,30 @@ pub fn camel(snake: &str) -> String {
 }
 
 /// The redis.io page of a command: `CLIENT KILL` -> `https://redis.io/commands/client-kill/`.
-pub fn doc_url(name: &str) -> String {
-    format!("https://redis.io/commands/{}/", name.to_ascii_lowercase().replace(' ', "-"))
+pub fn doc_url(name: &str, on_redis: bool) -> String {
+    let site = if on_redis { "redis.io" } else { "valkey.io" };
+    format!("https://{site}/commands/{}/", name.to_ascii_lowercase().replace(' ', "-"))
 }
 
 /// The group's cargo feature (`sorted-set`), module-safe id (`sorted_set`) and trait name.
 pub fn group_trait(group: &str) -> String {
     camel(&group.replace('-', "_")) + "Commands"
+}
+
+/// A server name as a Rust name: `CLIENT NO-EVICT` -> `client_no_evict`; `ip:port` -> `ip_port`.
+pub fn snake(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('_') && !out.is_empty() {
+            out.push('_');
+        }
+    }
+    while out.ends_with('_') {
+        out.pop();
+    }
+    out
 }
 
 #[cfg(test)]
@@ -65,6 +82,15 @@ mod tests {
         assert!(is_type_ident("SetExpiration"));
         assert_eq!(camel("client_no_evict"), "ClientNoEvict");
         assert_eq!(group_trait("sorted-set"), "SortedSetCommands");
-        assert_eq!(doc_url("CLIENT KILL"), "https://redis.io/commands/client-kill/");
+        assert_eq!(doc_url("CLIENT KILL", true), "https://redis.io/commands/client-kill/");
+        assert_eq!(doc_url("CLIENT CAPA", false), "https://valkey.io/commands/client-capa/");
+    }
+
+    #[test]
+    fn snake_names() {
+        assert_eq!(snake("CLIENT NO-EVICT"), "client_no_evict");
+        assert_eq!(snake("ip:port"), "ip_port");
+        assert_eq!(snake("yes/no"), "yes_no");
+        assert_eq!(snake("SORT_RO"), "sort_ro");
     }
 }

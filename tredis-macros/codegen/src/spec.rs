@@ -7,11 +7,14 @@ use serde_json::Value;
 use crate::ctxt::Ctxt;
 pub use reply::{Atom, ReplyExpr};
 
+/// Server name (`redis`, `valkey`) to the version that has had a command or argument since.
+pub type Servers = std::collections::BTreeMap<String, String>;
+
 /// The whole spec: groups and commands.
 #[derive(Debug, Clone)]
 pub struct Spec {
-    /// Server version the spec was recorded from.
-    pub server_version: String,
+    /// The servers the spec was recorded from: name and version, the base (Redis) first.
+    pub servers: Vec<(String, String)>,
     /// Command groups, with their coverage counts.
     pub groups: Vec<Group>,
     /// Supported commands (skipped and planned ones are not expanded).
@@ -42,6 +45,10 @@ pub struct Command {
     pub group: String,
     /// Server version that introduced it.
     pub since: Option<String>,
+    /// Which servers have it, and since which version.
+    pub servers: Servers,
+    /// Every server the spec was recorded from, with the version recorded.
+    pub recorded: Vec<(String, String)>,
     /// One sentence.
     pub summary: String,
     /// Time complexity, as the server states it.
@@ -93,6 +100,8 @@ pub struct Arg {
     pub multi_token: bool,
     /// Server version that added it.
     pub since: Option<String>,
+    /// Which servers have it, when not every server of its command does.
+    pub servers: Option<Servers>,
     /// Reply the command gives when this argument is set.
     pub reply: Option<ReplyExpr>,
     /// Rust type for enums of oneofs.
@@ -233,10 +242,13 @@ pub fn parse(text: &str, cx: &Ctxt) -> Option<Spec> {
             return None;
         }
     };
-    if root["schema"] != 1 {
-        cx.error(None, "schema", "expected schema 1");
+    if root["schema"] != 2 {
+        cx.error(None, "schema", "expected schema 2: run `cargo xtask gen`");
     }
-    let server_version = root["server"]["version"].as_str().unwrap_or("unknown").to_string();
+    let servers: Vec<(String, String)> = root["servers"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|s| Some((string(&s["name"])?, string(&s["version"])?))).collect())
+        .unwrap_or_default();
     let groups = root["groups"]
         .as_array()
         .map(|a| {
@@ -251,16 +263,21 @@ pub fn parse(text: &str, cx: &Ctxt) -> Option<Spec> {
     let mut commands = Vec::new();
     for (i, c) in root["commands"].as_array().map(Vec::as_slice).unwrap_or(&[]).iter().enumerate() {
         if c["status"] == "supported" {
-            if let Some(cmd) = parse_command(&format!("commands[{i}]"), c, cx) {
+            if let Some(cmd) = parse_command(&format!("commands[{i}]"), c, &servers, cx) {
                 commands.push(cmd);
             }
         }
     }
-    Some(Spec { server_version, groups, commands })
+    Some(Spec { servers, groups, commands })
 }
 
 fn string(v: &Value) -> Option<String> {
     v.as_str().map(str::to_string)
+}
+
+fn servers(v: &Value) -> Option<Servers> {
+    v.as_object()
+        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect())
 }
 
 fn strings(v: &Value) -> Vec<String> {
@@ -269,7 +286,7 @@ fn strings(v: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn parse_command(path: &str, c: &Value, cx: &Ctxt) -> Option<Command> {
+fn parse_command(path: &str, c: &Value, recorded: &[(String, String)], cx: &Ctxt) -> Option<Command> {
     let name = string(&c["name"]).unwrap_or_default();
     let err = |field: &str, msg: String| cx.error(Some(&name), format!("{path}.{field}"), msg);
     let Some(rust) = string(&c["rust"]) else {
@@ -307,6 +324,8 @@ fn parse_command(path: &str, c: &Value, cx: &Ctxt) -> Option<Command> {
         type_name,
         group: string(&c["group"]).unwrap_or_default(),
         since: string(&c["since"]),
+        servers: servers(&c["servers"]).unwrap_or_default(),
+        recorded: recorded.to_vec(),
         summary: string(&c["summary"]).unwrap_or_default(),
         complexity: string(&c["complexity"]),
         history,
@@ -379,6 +398,7 @@ fn parse_args(path: &str, v: &Value, cmd: &str, cx: &Ctxt) -> Vec<Arg> {
             multi: a["multi"] == true,
             multi_token: a["multi_token"] == true,
             since: string(&a["since"]),
+            servers: servers(&a["servers"]),
             reply,
             type_name: string(&a["type"]),
             min: a["min"].as_u64(),

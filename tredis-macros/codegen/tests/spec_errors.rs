@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 
 fn spec(commands: Vec<Value>) -> String {
     serde_json::to_string(&json!({
-        "schema": 1,
+        "schema": 2,
         "server": { "name": "redis", "version": "7.0.15" },
         "groups": [{ "id": "string", "title": "Strings" }],
         "commands": commands,

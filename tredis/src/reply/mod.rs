@@ -36,8 +36,8 @@ pub use scalar::{
 };
 pub use scripting::{FunctionInfo, FunctionLibrary, FunctionStats};
 pub use server::{
-    AclLogEntry, AclUser, CommandDoc, CommandEntry, Info, KeyFlags, LatencyEvent, LatencySample, MemoryStats,
-    ModuleInfo, Role, ServerTime, SlowlogEntry, UnixSecs,
+    AclLogEntry, AclUser, CommandDoc, CommandEntry, CommandLogEntry, Info, KeyFlags, LatencyEvent,
+    LatencySample, MemoryStats, ModuleInfo, Role, ServerTime, SlowlogEntry, UnixSecs,
 };
 pub use stream::{
     AutoClaim, AutoClaimEntries, AutoClaimIds, ConsumerPending, GroupPending, PendingEntry, PendingSummary,

@@ -164,6 +164,45 @@ impl Decode for SlowlogEntry {
     }
 }
 
+/// One entry of a Valkey command log (COMMANDLOG GET): a command that was slow, or whose
+/// request or reply was large.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommandLogEntry {
+    /// Its unique, growing id.
+    pub id: u64,
+    /// When the command ran.
+    pub at: SystemTime,
+    /// What put it in the log: microseconds of execution in the `slow` log, bytes in the
+    /// `large-request` and `large-reply` logs.
+    pub value: u64,
+    /// The command and its arguments (possibly shortened by the server).
+    pub args: Vec<Bytes>,
+    /// The client's address.
+    pub client_addr: String,
+    /// The client's name.
+    pub client_name: String,
+}
+
+impl Decode for CommandLogEntry {
+    type Output = CommandLogEntry;
+    fn decode(v: Value) -> Result<CommandLogEntry, DecodeError> {
+        let Value::Array(items) = v else { return Err(DecodeError::mismatch("a command log entry", &v)) };
+        if items.len() < 6 {
+            return Err(DecodeError::new("a command log entry has fewer than 6 fields"));
+        }
+        let mut it = items.into_iter();
+        let mut next = || it.next().expect("length checked");
+        Ok(CommandLogEntry {
+            id: UInt::decode(next())?,
+            at: unix_time(Duration::from_secs(UInt::decode(next())?), "COMMANDLOG time")?,
+            value: UInt::decode(next())?,
+            args: Array::<Bulk>::decode(next())?,
+            client_addr: Str::decode(next())?,
+            client_name: Str::decode(next())?,
+        })
+    }
+}
+
 /// A Unix time in seconds (LASTSAVE).
 #[derive(Debug)]
 pub struct UnixSecs;

@@ -1,23 +1,15 @@
-//! `cargo xtask gen [--check] [--expand]`: merges `spec/server` and `spec/overlay` into
-//! `commands.json`, writes `COVERAGE.md` and the macro call site with the spec hash.
+//! `cargo xtask gen [--check] [--expand]`: builds `commands.json` and `COVERAGE.md` from
+//! `spec/server` and `spec/overlay`, and writes the macro call site with the spec hash.
 //!
-//! The server record says which commands exist and what their arguments are; the overlay adds
-//! what the server cannot say (Rust names, argument kinds, reply types, status). Every overlay
-//! selector must match an argument, so an overlay cannot silently drift from the server.
+//! The merge itself is `tredis_codegen::build`, beside the reader of the format it writes;
+//! this only reads the files, checks that the result expands, and writes.
 
-mod coverage_md;
 mod load;
-mod merge;
-mod names;
-mod overlay;
-mod server;
 
 use crate::ensure::{ensure_file_contents, PREAMBLE};
 use crate::project_root;
 
-use coverage_md::coverage_table;
-use load::{load_overlays, load_server};
-use merge::merge;
+use load::json_files;
 
 /// Everything `gen` writes.
 pub struct Generated {
@@ -47,15 +39,14 @@ pub fn run(args: &[&str]) -> Result<(), String> {
 /// Builds all generated artefacts from the files under `spec/`.
 pub fn generate() -> Result<Generated, String> {
     let root = project_root();
-    let (server_file, server) = load_server(&root.join("spec/server"))?;
-    let overlays = load_overlays(&root.join("spec/overlay"))?;
-    let spec = merge(&server_file, &server, &overlays)?;
-    let commands_json = serde_json::to_string_pretty(&spec).map_err(|e| e.to_string())? + "\n";
+    let records = json_files(&root.join("spec/server"))?;
+    let overlays = json_files(&root.join("spec/overlay"))?;
+    let built = tredis_codegen::build::build(&records, &overlays, PREAMBLE)?;
+    let (commands_json, coverage_md) = (built.commands_json, built.coverage_md);
     let errors = tredis_codegen::check_spec(&commands_json);
     if !errors.is_empty() {
         return Err(format!("commands.json would not expand:\n  {}", errors.join("\n  ")));
     }
-    let coverage_md = coverage_table(&spec);
     let call_site = format!(
         "//! {PREAMBLE}\n//!\n//! The single call of the command macro. The hash changes whenever `commands.json`\n\
          //! does, which makes rustc and rust-analyzer expand the surface again.\n\n\

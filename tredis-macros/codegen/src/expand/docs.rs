@@ -4,7 +4,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use crate::names::doc_url;
-use crate::spec::Command;
+use crate::spec::{Command, Servers};
 
 /// Doc attributes of a command's method.
 pub fn method(cmd: &Command, params: &[String], setters: &[String]) -> TokenStream {
@@ -18,14 +18,12 @@ pub fn method(cmd: &Command, params: &[String], setters: &[String]) -> TokenStre
     if let Some(c) = &cmd.complexity {
         lines.push(format!("- **Complexity:** {c}"));
     }
-    if let Some(s) = &cmd.since {
-        lines.push(format!("- **Since:** Redis {s}"));
-    }
+    lines.push(format!("- **Servers:** {}", servers(&cmd.servers, &cmd.recorded)));
     if let Some((since, used)) = &cmd.deprecated {
         let instead = used.as_deref().map(|u| format!(" Use {u} instead.")).unwrap_or_default();
         lines.push(format!("- **Deprecated** since Redis {since}.{instead}"));
     }
-    lines.push(format!("- **Reference:** <{}>", doc_url(&cmd.name)));
+    lines.push(format!("- **Reference:** <{}>", doc_url(&cmd.name, cmd.servers.contains_key("redis"))));
     if !params.is_empty() {
         lines.push(String::new());
         lines.push("# Arguments".into());
@@ -47,6 +45,24 @@ pub fn method(cmd: &Command, params: &[String], setters: &[String]) -> TokenStre
         lines.extend(cmd.history.iter().map(|(v, t)| format!("- {v}: {t}")));
     }
     attrs(&lines)
+}
+
+/// Which servers have a command or an argument, and which of those recorded do not:
+/// `Redis 1.0.0+, Valkey 1.0.0+`, or `Valkey 8.1.0+; not in Redis 7.0.15`.
+pub fn servers(have: &Servers, recorded: &[(String, String)]) -> String {
+    let name = |s: &str| crate::build::servers::display_name(s);
+    let on: Vec<String> =
+        have.iter().map(|(s, v)| if v.is_empty() { name(s) } else { format!("{} {v}+", name(s)) }).collect();
+    let not: Vec<String> = recorded
+        .iter()
+        .filter(|(s, _)| !have.contains_key(s))
+        .map(|(s, v)| format!("{} {v}", name(s)))
+        .collect();
+    if not.is_empty() {
+        on.join(", ")
+    } else {
+        format!("{}; not in {}", on.join(", "), not.join(" or "))
+    }
 }
 
 /// Doc attributes from lines of Markdown.

@@ -27,7 +27,7 @@ pub fn spec(spec: &Spec, cx: &Ctxt) -> TokenStream {
         let mut methods = TokenStream::new();
         let mut tx_methods = TokenStream::new();
         let mut sub_methods = TokenStream::new();
-        let mut enums: Vec<String> = Vec::new();
+        let mut enums: Vec<(String, String)> = Vec::new();
         for cmd in commands {
             if let Some(e) = request::expand(cmd, cx) {
                 items.extend(e.items);
@@ -38,9 +38,20 @@ pub fn spec(spec: &Spec, cx: &Ctxt) -> TokenStream {
                 }
                 for def in e.enums {
                     let text = def.to_string();
-                    if !enums.contains(&text) {
-                        enums.push(text);
-                        items.extend(def);
+                    let name = enum_name(&def);
+                    match enums.iter().find(|(n, _)| *n == name) {
+                        Some((_, t)) if *t == text => {}
+                        // Two oneofs of a group share a type name but not their variants: one
+                        // needs its own `type`, or an `omit` of the variant only it has.
+                        Some(_) => cx.error(
+                            Some(&cmd.name),
+                            format!("{}.args", cmd.path),
+                            format!("enum `{name}` is also defined, with other variants, by another command of the group"),
+                        ),
+                        None => {
+                            enums.push((name, text));
+                            items.extend(def);
+                        }
                     }
                 }
             }
@@ -106,4 +117,15 @@ pub fn spec(spec: &Spec, cx: &Ctxt) -> TokenStream {
         });
     }
     out
+}
+
+/// The name of the enum an enum definition (with its impls) defines.
+fn enum_name(def: &TokenStream) -> String {
+    let mut tokens = def.clone().into_iter();
+    while let Some(t) = tokens.next() {
+        if matches!(&t, proc_macro2::TokenTree::Ident(i) if i == "enum") {
+            return tokens.next().map(|n| n.to_string()).unwrap_or_default();
+        }
+    }
+    String::new()
 }

@@ -14,6 +14,7 @@ pub mod connection {
         addr: ::core::option::Option<crate::command::ArgList>,
         laddr: ::core::option::Option<crate::command::ArgList>,
         skipme: ::core::option::Option<bool>,
+        max_age: ::core::option::Option<::core::time::Duration>,
         _reply: ::core::marker::PhantomData<fn() -> R>,
     }
     impl<R: crate::reply::Decode> crate::command::Command for ClientKill<R> {
@@ -68,6 +69,10 @@ pub mod connection {
             if let ::core::option::Option::Some(skipme) = ::core::mem::take(&mut self.skipme) {
                 c.token(b"$6\r\nSKIPME\r\n");
                 c.yesno(skipme);
+            }
+            if let ::core::option::Option::Some(max_age) = ::core::mem::take(&mut self.max_age) {
+                c.token(b"$6\r\nMAXAGE\r\n");
+                c.dur_s(max_age, "MAXAGE");
             }
             c.finish()
         }
@@ -139,6 +144,18 @@ pub mod connection {
             }
             self
         }
+        #[doc = " Sends `MAXAGE` with a duration, sent as whole seconds."]
+        #[doc = " "]
+        #[doc = " Only on Valkey 8.0.0+; not in Redis 7.0.15."]
+        #[doc = " "]
+        #[doc = " Option of `CLIENT KILL`."]
+        pub fn max_age(mut self, max_age: ::core::time::Duration) -> Self {
+            {
+                let c = &mut self.cmd;
+                c.max_age = ::core::option::Option::Some(max_age);
+            }
+            self
+        }
     }
     #[doc = " One of `NORMAL`, `MASTER`, `REPLICA`, `PUBSUB`."]
     #[derive(Debug, Clone, Copy, PartialEq)]
@@ -165,7 +182,7 @@ pub mod connection {
         #[doc = " Sends `CLIENT KILL`. Replies with `u64`."]
         #[doc = " "]
         #[doc = " - **Complexity:** O(N) where N is the number of client connections"]
-        #[doc = " - **Since:** Redis 2.4.0"]
+        #[doc = " - **Servers:** Redis 2.4.0+, Valkey 2.4.0+"]
         #[doc = " - **Reference:** <https://redis.io/commands/client-kill/>"]
         #[doc = " "]
         #[doc = " # Options"]
@@ -178,6 +195,7 @@ pub mod connection {
         #[doc = " - [`addr`](crate::Req::addr)"]
         #[doc = " - [`laddr`](crate::Req::laddr)"]
         #[doc = " - [`skipme`](crate::Req::skipme)"]
+        #[doc = " - [`max_age`](crate::Req::max_age)"]
         #[doc = " "]
         #[doc = " # History"]
         #[doc = " "]
@@ -186,6 +204,9 @@ pub mod connection {
         #[doc = " - 3.2.0: Added `master` type in for `TYPE` option."]
         #[doc = " - 5.0.0: Replaced `slave` `TYPE` with `replica`. `slave` still supported for backward compatibility."]
         #[doc = " - 6.2.0: `LADDR` option."]
+        #[doc = " - Valkey 8.0.0: `MAXAGE` option."]
+        #[doc = " - Valkey 8.0.0: Replaced `master` `TYPE` with `primary`. `master` still supported for backward compatibility."]
+        #[doc = " - Valkey 8.1.0: `ID` option accepts multiple IDs."]
         #[inline]
         fn client_kill(&self) -> crate::request::Req<'_, Self, ClientKill> {
             let mut c = crate::command::CmdBuf::new(b"$6\r\nCLIENT\r\n$4\r\nKILL\r\n", 2u32);
@@ -199,6 +220,7 @@ pub mod connection {
                     addr: ::core::option::Option::None,
                     laddr: ::core::option::Option::None,
                     skipme: ::core::option::Option::None,
+                    max_age: ::core::option::Option::None,
                     _reply: ::core::marker::PhantomData,
                 },
             )

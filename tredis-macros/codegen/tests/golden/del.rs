@@ -38,7 +38,7 @@ pub mod generic {
         #[doc = " Sends `DEL`. Replies with `u64`."]
         #[doc = " "]
         #[doc = " - **Complexity:** O(N) where N is the number of keys that will be removed. When a key to remove holds a value other than a string, the individual complexity for this key is O(M) where M is the number of elements in the list, set, sorted set or hash. Removing a single key that holds a string value is O(1)."]
-        #[doc = " - **Since:** Redis 1.0.0"]
+        #[doc = " - **Servers:** Redis 1.0.0+, Valkey 1.0.0+"]
         #[doc = " - **Reference:** <https://redis.io/commands/del/>"]
         #[doc = " "]
         #[doc = " # Arguments"]

@@ -135,7 +135,7 @@ pub mod generic {
         #[doc = " Sends `MIGRATE`. Replies with `MigrateOutcome`."]
         #[doc = " "]
         #[doc = " - **Complexity:** This command actually executes a DUMP+DEL in the source instance, and a RESTORE in the target instance. See the pages of these commands for time complexity. Also an O(N) data transfer between the two instances is performed."]
-        #[doc = " - **Since:** Redis 2.6.0"]
+        #[doc = " - **Servers:** Redis 2.6.0+, Valkey 2.6.0+"]
         #[doc = " - **Reference:** <https://redis.io/commands/migrate/>"]
         #[doc = " "]
         #[doc = " # Arguments"]

@@ -97,7 +97,7 @@ pub mod generic {
         #[doc = " Sends `SCAN`. Replies with `(u64, Vec<Bytes>)`."]
         #[doc = " "]
         #[doc = " - **Complexity:** O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection."]
-        #[doc = " - **Since:** Redis 2.8.0"]
+        #[doc = " - **Servers:** Redis 2.8.0+, Valkey 2.8.0+"]
         #[doc = " - **Reference:** <https://redis.io/commands/scan/>"]
         #[doc = " "]
         #[doc = " # Arguments"]

@@ -48,6 +48,10 @@ pub mod string {
                     SetCondition::Xx => {
                         c.token(b"$2\r\nXX\r\n");
                     }
+                    SetCondition::Ifeq(ifeq) => {
+                        c.token(b"$4\r\nIFEQ\r\n");
+                        c.raw(&ifeq);
+                    }
                 }
             }
             if self.get {
@@ -112,7 +116,7 @@ pub mod string {
     impl<'c, E: ?::core::marker::Sized, R> crate::request::Req<'c, E, Set<R>> {
         #[doc = " Sends `NX`."]
         #[doc = " "]
-        #[doc = " Replaces [`xx`](Self::xx): they exclude each other, and the last one set is sent."]
+        #[doc = " Replaces [`xx`](Self::xx) or [`ifeq`](Self::ifeq): they exclude each other, and the last one set is sent."]
         #[doc = " "]
         #[doc = " The reply becomes `bool`."]
         #[doc = " "]
@@ -130,7 +134,7 @@ pub mod string {
         }
         #[doc = " Sends `XX`."]
         #[doc = " "]
-        #[doc = " Replaces [`nx`](Self::nx): they exclude each other, and the last one set is sent."]
+        #[doc = " Replaces [`nx`](Self::nx) or [`ifeq`](Self::ifeq): they exclude each other, and the last one set is sent."]
         #[doc = " "]
         #[doc = " The reply becomes `bool`."]
         #[doc = " "]
@@ -143,6 +147,30 @@ pub mod string {
             {
                 let c = &mut this.cmd;
                 c.condition = ::core::option::Option::Some(SetCondition::Xx);
+            }
+            this.map(|c| c.retype())
+        }
+        #[doc = " Sends `IFEQ` with bytes."]
+        #[doc = " "]
+        #[doc = " Replaces [`nx`](Self::nx) or [`xx`](Self::xx): they exclude each other, and the last one set is sent."]
+        #[doc = " "]
+        #[doc = " Only on Valkey 8.1.0+; not in Redis 7.0.15."]
+        #[doc = " "]
+        #[doc = " The reply becomes `bool`."]
+        #[doc = " "]
+        #[doc = " Option of `SET`."]
+        pub fn ifeq(
+            self,
+            ifeq: impl crate::args::ToArg,
+        ) -> crate::request::Req<'c, E, Set<<R as SetReply0>::Out>>
+        where
+            R: SetReply0,
+        {
+            let mut this = self;
+            {
+                let c = &mut this.cmd;
+                c.condition =
+                    ::core::option::Option::Some(SetCondition::Ifeq(crate::command::ArgList::one(&ifeq)));
             }
             this.map(|c| c.retype())
         }
@@ -241,6 +269,7 @@ pub mod string {
     enum SetCondition {
         Nx,
         Xx,
+        Ifeq(crate::command::ArgList),
     }
     #[derive(Debug, Clone)]
     enum SetExpiration {
@@ -261,7 +290,7 @@ pub mod string {
         #[doc = " Sends `SET`. Replies with `()`."]
         #[doc = " "]
         #[doc = " - **Complexity:** O(1)"]
-        #[doc = " - **Since:** Redis 1.0.0"]
+        #[doc = " - **Servers:** Redis 1.0.0+, Valkey 1.0.0+"]
         #[doc = " - **Reference:** <https://redis.io/commands/set/>"]
         #[doc = " "]
         #[doc = " # Arguments"]
@@ -275,6 +304,7 @@ pub mod string {
         #[doc = " "]
         #[doc = " - [`nx`](crate::Req::nx) (reply becomes `bool`)"]
         #[doc = " - [`xx`](crate::Req::xx) (reply becomes `bool`)"]
+        #[doc = " - [`ifeq`](crate::Req::ifeq) (reply becomes `bool`)"]
         #[doc = " - [`get`](crate::Req::get) (reply becomes `Option<Bytes>`)"]
         #[doc = " - [`ex`](crate::Req::ex)"]
         #[doc = " - [`px`](crate::Req::px)"]
@@ -288,6 +318,7 @@ pub mod string {
         #[doc = " - 6.0.0: Added the `KEEPTTL` option."]
         #[doc = " - 6.2.0: Added the `GET`, `EXAT` and `PXAT` option."]
         #[doc = " - 7.0.0: Allowed the `NX` and `GET` options to be used together."]
+        #[doc = " - Valkey 8.1.0: Added the `IFEQ` option."]
         #[inline]
         fn set(
             &self,

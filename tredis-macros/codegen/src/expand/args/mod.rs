@@ -384,7 +384,10 @@ fn setter_doc(cmd: &Command, a: &Arg, switch: Option<&ReplyExpr>, rel: &Relation
         lines.push(String::new());
         lines.push(format!("Only with [`{n}`](Self::{n}); alone, the request fails before sending."));
     }
-    if let Some(s) = &a.since {
+    if let Some(servers) = &a.servers {
+        lines.push(String::new());
+        lines.push(format!("Only on {}.", crate::expand::docs::servers(servers, &cmd.recorded)));
+    } else if let Some(s) = &a.since {
         lines.push(String::new());
         lines.push(format!("Since Redis {s}."));
     }
