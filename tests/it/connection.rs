@@ -55,8 +55,8 @@ async fn protocol_is_negotiated() {
 }
 
 both!(
-    async fn client_kill_by_filters(c, _k) {
-        let victim = support::client(Protocol::Resp3).await;
+    async fn client_kill_by_filters(c, k) {
+        let victim = k.client(Protocol::Resp3).await;
         let info = victim.client_info().await?;
         let id = info.id().unwrap();
         let addr = info.addr().unwrap().to_string();
@@ -82,8 +82,8 @@ both!(
 );
 
 both!(
-    async fn client_tracking_modes(c, _k) {
-        let other = support::client(Protocol::Resp3).await;
+    async fn client_tracking_modes(c, k) {
+        let other = k.client(Protocol::Resp3).await;
         let redirect = other.client_id().await?;
         c.client_tracking(true).redirect(redirect).bcast().prefix(["t:a", "t:b"]).noloop().await?;
         let info = c.client_trackinginfo().await?;
@@ -109,7 +109,7 @@ both!(
         for how in 0..3 {
             // Blocking commands run on a connection of their own, found by its name.
             let name = format!("unblock-{how}-{}", k.key("").len());
-            let blocked = support::named_client(&name, Protocol::Resp3).await;
+            let blocked = k.named_client(&name, Protocol::Resp3).await;
             let waiter = tokio::spawn(async move { blocked.wait(1, Duration::from_secs(10)).await });
             let id = support::blocked_id(&c, &name).await;
             let unblocked = match how {

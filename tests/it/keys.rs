@@ -127,7 +127,7 @@ both!(
         assert!(c.copy(&a, &a).db(1).await?);
         assert!(c.move_key(&b_, 1).await?);
         assert!(!c.move_key(&b_, 1).await?);
-        let mut url = support::url();
+        let mut url = k.url();
         url.push_str("/1");
         let db1 = support::client_for(&url, tredis::Protocol::Resp3).await;
         assert_eq!(db1.get(&a).await?, Some(b("2")));
@@ -167,7 +167,7 @@ both!(
         assert!(!c.object_help().await?.is_empty());
         // FREQ needs an LFU policy, which the second test server has.
         assert_server_error(c.object_freq(&key).await, "ERR");
-        let lfu = support::client_for(&support::url2(), tredis::Protocol::Resp3).await;
+        let lfu = support::client_for(&k.url2(), tredis::Protocol::Resp3).await;
         lfu.set(&key, "v").await?;
         lfu.get(&key).await?;
         assert!(lfu.object_freq(&key).await?.is_some());
@@ -211,11 +211,16 @@ both!(
     }
 );
 
+/// The ACL of the test server that requires a password (`cargo xtask test`'s `auth`).
+const AUTH_ARGS: [&str; 9] =
+    ["--requirepass", "secret", "--user", "alice", "on", ">wonderland", "~*", "&*", "+@all"];
+
 both!(
     async fn migrate_to_another_server(c, k) {
-        let (host, port) = support::host_port(&support::url2());
-        let other = support::client_for(&support::url2(), tredis::Protocol::Resp3).await;
+        let (host, port) = support::host_port(&k.url2());
+        let other = support::client_for(&k.url2(), tredis::Protocol::Resp3).await;
         let (a, b_) = (k.key("{m}a"), k.key("{m}b"));
+        other.del([&a, &b_]).await?;
         c.mset([(&a, "1"), (&b_, "2")]).await?;
         let moved = c.migrate(&host, u64::from(port), &a, 0, Duration::from_secs(5)).await?;
         assert_eq!(moved, MigrateOutcome::Migrated);
@@ -227,8 +232,17 @@ both!(
         assert_eq!(out, MigrateOutcome::Migrated);
         assert_eq!(c.exists([&a, &b_]).await?, 2, "COPY keeps the keys");
         assert_eq!(other.mget([&a, &b_]).await?, vec![Some(b("3")), Some(b("2"))]);
-        // With credentials: the password form and the ACL user form.
-        let (ahost, aport) = support::host_port(&support::auth_url());
+        // With credentials: the password form and the ACL user form. A server takes only
+        // payloads of its own kind (Valkey's RDB version is newer), so Valkey gets a Valkey.
+        let own_auth;
+        let auth_url = match k.server() {
+            support::Server::Redis => support::auth_url(),
+            support::Server::Valkey => {
+                own_auth = support::server::OwnServer::valkey(&AUTH_ARGS);
+                own_auth.url()
+            }
+        };
+        let (ahost, aport) = support::host_port(&auth_url);
         let out = c.migrate(&ahost, u64::from(aport), &a, 0, Duration::from_secs(5)).copy().replace().auth("secret").await?;
         assert_eq!(out, MigrateOutcome::Migrated);
         let out = c.migrate(&ahost, u64::from(aport), &b_, 0, Duration::from_secs(5)).copy().replace().auth2("alice", "wonderland").await?;

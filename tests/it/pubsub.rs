@@ -21,8 +21,8 @@ struct Subscriber {
 }
 
 impl Subscriber {
-    async fn connect() -> Subscriber {
-        let (host, port) = support::host_port(&support::url());
+    async fn connect(k: &support::Keys) -> Subscriber {
+        let (host, port) = support::host_port(&k.url());
         Subscriber { conn: TcpStream::connect((host.as_str(), port)).await.expect("connect") }
     }
 
@@ -63,9 +63,9 @@ both!(
         assert_eq!(c.pubsub_numsub().channels([&ch, &other]).await?, vec![(b(&ch), 0), (b(&other), 0)]);
         assert_eq!(c.pubsub_numsub().await?, vec![]);
 
-        let mut s1 = Subscriber::connect().await;
+        let mut s1 = Subscriber::connect(&k).await;
         s1.confirm("SUBSCRIBE", &ch, 1).await;
-        let mut s2 = Subscriber::connect().await;
+        let mut s2 = Subscriber::connect(&k).await;
         s2.confirm("SUBSCRIBE", &ch, 1).await;
         s2.confirm("SUBSCRIBE", &other, 2).await;
         assert_eq!(
@@ -98,7 +98,7 @@ both!(
     async fn channels(c, k) {
         let (a, bb) = (k.key("chan:a"), k.key("chan:b"));
         assert!(c.pubsub_channels().pattern(k.pattern()).await?.is_empty());
-        let mut s = Subscriber::connect().await;
+        let mut s = Subscriber::connect(&k).await;
         s.confirm("SUBSCRIBE", &a, 1).await;
         s.confirm("SUBSCRIBE", &bb, 2).await;
         let mut found = c.pubsub_channels().pattern(k.pattern()).await?;
@@ -122,12 +122,12 @@ both!(
         // subscriber leaves explicitly, so the count moves only with this one.
         let before = c.pubsub_numpat().await?;
         let (p1, p2) = (k.key("news.*"), k.key("sport.*"));
-        let mut s = Subscriber::connect().await;
+        let mut s = Subscriber::connect(&k).await;
         s.confirm("PSUBSCRIBE", &p1, 1).await;
         s.confirm("PSUBSCRIBE", &p2, 2).await;
         assert_eq!(c.pubsub_numpat().await?, before + 2);
         // The same pattern from a second connection is not a new unique pattern.
-        let mut s2 = Subscriber::connect().await;
+        let mut s2 = Subscriber::connect(&k).await;
         s2.confirm("PSUBSCRIBE", &p1, 1).await;
         assert_eq!(c.pubsub_numpat().await?, before + 2);
         let ch = k.key("news.today");
@@ -154,7 +154,7 @@ both!(
         assert_eq!(c.pubsub_shardnumsub().channels([&a, &bb]).await?, vec![(b(&a), 0), (b(&bb), 0)]);
         assert_eq!(c.pubsub_shardnumsub().await?, vec![]);
         assert!(c.pubsub_shardchannels().pattern(k.pattern()).await?.is_empty());
-        let mut s = Subscriber::connect().await;
+        let mut s = Subscriber::connect(&k).await;
         s.confirm("SSUBSCRIBE", &a, 1).await;
         s.confirm("SSUBSCRIBE", &bb, 2).await;
         let mut found = c.pubsub_shardchannels().pattern(k.pattern()).await?;

@@ -2,7 +2,8 @@
 //!
 //! - `import`: record COMMAND DOCS/INFO of the installed redis-server into `spec/server/`.
 //! - `gen [--check] [--expand]`: merge `spec/` into `commands.json` and `COVERAGE.md`.
-//! - `coverage --url redis://HOST:PORT`: what a live server has that `commands.json` lacks.
+//! - `coverage --url redis://HOST:PORT [--check]`: how a live server and `commands.json` differ,
+//!   both ways; `--check` fails on a difference the spec does not expect.
 //! - `test`: install and start redis-server, run fmt, clippy, `gen --check` and the suite.
 //! - `demo`: run the example against `REDIS_URL`, starting a server when none answers.
 //! - `bench`: tredis, redis-rs and fred on the same workloads; a table and a chart.
@@ -25,7 +26,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 const USAGE: &str = "usage: cargo xtask \
-    <import | gen [--check] [--expand] | coverage --url URL | test | demo | bench [compile] \
+    <import | gen [--check] [--expand] | coverage --url URL [--check] | test | demo | bench [compile] \
     | cluster <up | down | restart PORT> | sentinel <up | down | restart PORT> \
     | replicas <up | down | restart PORT>>";
 
@@ -35,7 +36,10 @@ fn main() -> ExitCode {
     let result = match args.as_slice() {
         ["import"] => import::run(),
         ["gen", rest @ ..] => gen::run(rest),
-        ["coverage", "--url", url] => coverage::run(url),
+        ["coverage", "--url", url] => coverage::run(url, false),
+        ["coverage", "--url", url, "--check"] | ["coverage", "--check", "--url", url] => {
+            coverage::run(url, true)
+        }
         ["test", rest @ ..] => test::run(rest),
         ["demo"] => demo::run(),
         ["bench"] => bench::run(),

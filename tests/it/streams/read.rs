@@ -61,7 +61,7 @@ both!(
         assert_eq!(add.await.expect("task")?, Some(id(3, 0)));
         // From `$`: the entry is added once the reader is seen blocked.
         let name = k.key("xread-reader");
-        let reader = support::named_client(&name, protocol_of(&k)).await;
+        let reader = k.named_client(&name, protocol_of(&k)).await;
         let key = z.clone();
         let waiter = tokio::spawn(async move { reader.xread([(key, "$")]).block(Duration::from_secs(10)).await });
         support::blocked_id(&c, &name).await;

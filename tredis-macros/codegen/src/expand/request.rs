@@ -134,27 +134,33 @@ pub fn expand(cmd: &Command, cx: &Ctxt) -> Option<Expanded> {
             }),
         }
     }
-    let scan = match (&cmd.reply, cursor_index) {
-        (ReplyExpr::Scan(item), Some(index)) => {
-            let item = reply::scan_page(item);
-            let doc = format!(
-                " Iterates the whole `{}`, sending the command again with each returned cursor.",
-                cmd.name
-            );
-            quote! {
-                impl<'c, E: crate::request::Executor + ?::core::marker::Sized> crate::request::Req<'c, E, #ty<crate::reply::Scan<#item>>> {
-                    #[doc = #doc]
-                    ///
-                    /// Items come one at a time; duplicates are possible, as with any SCAN.
-                    pub fn stream(self) -> crate::scan::ScanStream<'c, E, #item> {
-                        let info = <#ty<crate::reply::Scan<#item>> as crate::command::Command>::INFO;
-                        crate::scan::ScanStream::new(self.exec, crate::command::Command::encode(self.cmd), #index, info)
-                    }
+    // A `stream` for each page type the command can reply with (HSCAN's pairs, and its fields
+    // alone after `novalues`).
+    let mut scan = TokenStream::new();
+    let mut scan_items: Vec<String> = Vec::new();
+    for expr in std::iter::once(&cmd.reply).chain(switch_replies(&cmd.args)) {
+        let (ReplyExpr::Scan(item), Some(index)) = (expr, cursor_index) else { continue };
+        let item = reply::scan_page(item);
+        if scan_items.contains(&item.to_string()) {
+            continue;
+        }
+        scan_items.push(item.to_string());
+        let doc = format!(
+            " Iterates the whole `{}`, sending the command again with each returned cursor.",
+            cmd.name
+        );
+        scan.extend(quote! {
+            impl<'c, E: crate::request::Executor + ?::core::marker::Sized> crate::request::Req<'c, E, #ty<crate::reply::Scan<#item>>> {
+                #[doc = #doc]
+                ///
+                /// Items come one at a time; duplicates are possible, as with any SCAN.
+                pub fn stream(self) -> crate::scan::ScanStream<'c, E, #item> {
+                    let info = <#ty<crate::reply::Scan<#item>> as crate::command::Command>::INFO;
+                    crate::scan::ScanStream::new(self.exec, crate::command::Command::encode(self.cmd), #index, info)
                 }
             }
-        }
-        _ => TokenStream::new(),
-    };
+        });
+    }
     let setters_impl = if setter_fns.is_empty() {
         TokenStream::new()
     } else {
@@ -277,4 +283,9 @@ fn info(cmd: &Command) -> TokenStream {
             tips: &[#(#tips),*],
         }
     }
+}
+
+/// The replies options switch to, at any depth.
+fn switch_replies(args: &[crate::spec::Arg]) -> Vec<&ReplyExpr> {
+    args.iter().flat_map(|a| a.reply.iter().chain(switch_replies(&a.args))).collect()
 }
