@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use tredis::prelude::*;
 use tredis::Client;
 
-use crate::support::own_cluster::{one_at_a_time, small_cluster};
+use crate::support::own_cluster::{one_at_a_time, small_cluster, small_valkey_cluster, Member};
 use crate::support::server::OwnServer;
 use crate::support::{wait_until, Frozen, PROTOCOLS};
 
@@ -96,7 +96,18 @@ async fn wait_fails_rather_than_count_nothing_when_the_probe_is_refused() {
 #[tokio::test]
 async fn wait_in_a_cluster_counts_the_shards_writes() {
     let _one = one_at_a_time().await;
-    let members = small_cluster().await;
+    wait_in(small_cluster().await).await;
+}
+
+/// On Valkey (and Redis 7.2+), PUBLISH goes over the cluster bus, not the replication stream:
+/// the probe must be a write in the node's own slots.
+#[tokio::test]
+async fn wait_in_a_valkey_cluster_counts_the_shards_writes() {
+    let _one = one_at_a_time().await;
+    wait_in(small_valkey_cluster().await).await;
+}
+
+async fn wait_in(members: Vec<Member>) {
     let seeds: Vec<String> = members.iter().map(|m| m.server.url()).collect();
     let c = Client::builder().hosts(&seeds).cluster(true).build().unwrap();
     c.ready().await.unwrap();

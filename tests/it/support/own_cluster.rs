@@ -35,6 +35,14 @@ impl Member {
         Member { server, admin, id }
     }
 
+    /// A new Valkey cluster node (node timeout 2 s) that knows no other yet.
+    pub async fn start_valkey() -> Member {
+        let server = OwnServer::valkey_cluster_node();
+        let admin = super::client_for(&server.url(), Protocol::Resp3).await;
+        let id = admin.cluster_myid().await.unwrap();
+        Member { server, admin, id }
+    }
+
     /// A new TLS-only cluster node (its bus too), certificates of the run's own.
     pub async fn start_tls() -> Member {
         let certs = super::certs::certs();
@@ -63,6 +71,15 @@ pub async fn small_cluster() -> Vec<Member> {
     let mut members = Vec::new();
     for _ in 0..6 {
         members.push(Member::start().await);
+    }
+    form(members).await
+}
+
+/// [`small_cluster`] of Valkey nodes.
+pub async fn small_valkey_cluster() -> Vec<Member> {
+    let mut members = Vec::new();
+    for _ in 0..6 {
+        members.push(Member::start_valkey().await);
     }
     form(members).await
 }

@@ -117,9 +117,10 @@ impl OwnServer {
         s
     }
 
-    /// A Valkey cluster node, as [`cluster_node`](Self::cluster_node) says otherwise.
+    /// A Valkey cluster node (node timeout 2 s), as [`cluster_node`](Self::cluster_node) says
+    /// otherwise.
     pub fn valkey_cluster_node() -> OwnServer {
-        let args = cluster_args(5000);
+        let args = cluster_args(2000);
         OwnServer::valkey(&args.iter().map(String::as_str).collect::<Vec<_>>())
     }
 

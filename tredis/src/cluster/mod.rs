@@ -420,5 +420,5 @@ fn asking(node: &Pool, request: Encoded, info: &'static CommandInfo, deadline: O
     buf.extend_from_slice(crate::command::ASKING);
     buf.extend_from_slice(request.as_bytes());
     let rx = node.conn().submit_batch(Encoded::concat(buf), 2, info, deadline);
-    Pending::prefixed(rx, request)
+    Pending::prefixed(rx, 1, request)
 }

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use super::slots::SLOTS;
+use crate::command::{key_probe, KEY_PROBE_REPLIES};
 use crate::config::Addr;
 use crate::pool::Pool;
 use crate::reply::ClusterSlotRange;
@@ -62,7 +63,25 @@ impl Topology {
         if shards.is_empty() {
             return Err(Error::protocol(format!("{asked} serves no slots: is it a cluster node?")));
         }
-        Ok(Topology { slots, shards })
+        let topology = Topology { slots, shards };
+        topology.give_offset_probes();
+        Ok(topology)
+    }
+
+    /// Gives each primary an offset probe of a key in its slots (WAIT needs one that
+    /// propagates: in a cluster, PUBLISH travels over the cluster bus on Redis 7.2+ and Valkey).
+    /// Tags are tried in order until one falls in the shard: a few tries for a shard with a
+    /// fair share of the slots.
+    fn give_offset_probes(&self) {
+        for (index, shard) in self.shards.iter().enumerate() {
+            let tag = (0u32..)
+                .map(|n| n.to_string())
+                .take(1 << 20)
+                .find(|tag| usize::from(self.slots[usize::from(super::slot(tag.as_bytes()))]) == index);
+            if let Some(tag) = tag {
+                shard.primary.set_offset_probe(key_probe(&tag), KEY_PROBE_REPLIES);
+            }
+        }
     }
 
     /// The shard serving `slot`, when one does.

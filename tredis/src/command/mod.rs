@@ -24,7 +24,7 @@ pub use flags::Flags;
 pub use info::CommandInfo;
 pub use key_spec::{BeginSearch, FindKeys, KeySpec};
 pub use runtime::OFFSET_PROBE;
-pub(crate) use runtime::{ASKING, EXEC, MULTI, SUBSCRIBE, UNSUBSCRIBE};
+pub(crate) use runtime::{key_probe, ASKING, EXEC, KEY_PROBE_REPLIES, MULTI, SUBSCRIBE, UNSUBSCRIBE};
 
 use crate::reply::Decode;
 use crate::Error;

@@ -5,8 +5,32 @@ use super::{CommandInfo, Flags};
 
 /// What precedes a [`Flags::SYNCS_OFFSET`](super::Flags::SYNCS_OFFSET) command: a PUBLISH to a channel of tredis's own. The
 /// server's per-connection offset (`woff`) rises only with a command that propagates (Redis 7.2
-/// and Valkey; up to 7.0 any command raised it), and PUBLISH propagates without touching a key.
+/// and Valkey; up to 7.0 any command raised it), and PUBLISH propagates without touching a key,
+/// except in a cluster on Redis 7.2+ and Valkey, where it travels over the cluster bus: a
+/// cluster node gets [`key_probe`] instead.
 pub const OFFSET_PROBE: &[u8] = b"*3\r\n$7\r\nPUBLISH\r\n$15\r\n__tredis__:wait\r\n$0\r\n\r\n";
+
+/// The offset probe of a cluster node: a transaction that sets and deletes the key
+/// `__tredis__:wait{tag}`, whose slot the node serves. It propagates on every version, and no
+/// other client ever sees the key. Four replies: `+OK`, two `+QUEUED`, and EXEC's.
+pub(crate) fn key_probe(tag: &str) -> Vec<u8> {
+    let key = format!("__tredis__:wait{{{tag}}}");
+    let bulk = |out: &mut Vec<u8>, s: &[u8]| crate::resp::bulk(out, s);
+    let mut out = Vec::with_capacity(128);
+    out.extend_from_slice(MULTI);
+    out.extend_from_slice(b"*3\r\n");
+    bulk(&mut out, b"SET");
+    bulk(&mut out, key.as_bytes());
+    bulk(&mut out, b"");
+    out.extend_from_slice(b"*2\r\n");
+    bulk(&mut out, b"DEL");
+    bulk(&mut out, key.as_bytes());
+    out.extend_from_slice(EXEC);
+    out
+}
+
+/// How many replies [`key_probe`] gets.
+pub(crate) const KEY_PROBE_REPLIES: usize = 4;
 
 /// Starts a transaction; a batch that starts with it is one.
 pub(crate) const MULTI: &[u8] = b"*1\r\n$5\r\nMULTI\r\n";

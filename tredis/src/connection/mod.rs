@@ -52,6 +52,7 @@ use carry::{expire_queued, fail_queued};
 pub use inflight::Answer;
 pub(crate) use inflight::BatchAnswer;
 use inflight::{Inflight, ReplyTo, Request};
+pub(crate) use pending::refused_probe;
 pub use pending::Pending;
 use push::resubscribe;
 pub(crate) use push::{kind as push_kind, unrouted, PushSink};

@@ -26,9 +26,9 @@ enum State {
     /// unsubscription: a lost connection ends the subscription too).
     Lenient(Box<Pending>, Option<Value>),
     Waiting(oneshot::Receiver<Answer>),
-    /// A command (ASKING, an offset probe) and the request, sent as a batch of two: the
-    /// answer is the second reply, unless the first was refused.
-    Prefixed(oneshot::Receiver<BatchAnswer>, Option<Encoded>),
+    /// Commands (ASKING, an offset probe) and the request, sent as one batch: the answer is
+    /// the last reply, unless one before was refused.
+    Prefixed(oneshot::Receiver<BatchAnswer>, usize, Option<Encoded>),
 }
 
 impl Pending {
@@ -55,8 +55,8 @@ impl Pending {
 
     /// The answer to a request sent right after another command (ASKING, an offset probe),
     /// in one batch of two.
-    pub(crate) fn prefixed(rx: oneshot::Receiver<BatchAnswer>, request: Encoded) -> Pending {
-        Pending(State::Prefixed(rx, Some(request)))
+    pub(crate) fn prefixed(rx: oneshot::Receiver<BatchAnswer>, prefix: usize, request: Encoded) -> Pending {
+        Pending(State::Prefixed(rx, prefix, Some(request)))
     }
 }
 
@@ -90,19 +90,16 @@ impl Future for Pending {
                 result: Err(Error::indeterminate("the connection task stopped")),
                 request: None,
             })),
-            State::Prefixed(rx, request) => {
+            State::Prefixed(rx, prefix, request) => {
                 let batch = ready!(Pin::new(rx).poll(cx));
                 let request = request.take();
+                let prefix = *prefix;
                 Poll::Ready(match batch {
-                    // The first command was refused: the request's own reply cannot be
-                    // trusted (a WAIT whose offset was not brought up to date counts nothing).
-                    Ok(BatchAnswer { mut values, error: None, .. }) if values.len() == 2 => {
-                        let reply = values.pop().expect("two replies");
-                        match values.pop() {
-                            Some(refused @ (Value::Error(_) | Value::BulkError(_))) => {
-                                Answer { result: Ok(refused), request }
-                            }
-                            _ => Answer { result: Ok(reply), request },
+                    Ok(BatchAnswer { mut values, error: None, .. }) if values.len() == prefix + 1 => {
+                        let reply = values.pop().expect("the request's reply");
+                        match refused_probe(&values) {
+                            Some(refused) => Answer { result: Ok(refused), request },
+                            None => Answer { result: Ok(reply), request },
                         }
                     }
                     Ok(BatchAnswer { error: Some(e), .. }) => Answer { result: Err(e), request },
@@ -110,5 +107,32 @@ impl Future for Pending {
                 })
             }
         }
+    }
+}
+
+/// The error to answer with when the commands before the request were refused: the request's
+/// own reply cannot be trusted then (a WAIT whose offset was not brought up to date counts
+/// nothing). A redirection is reported as a plain error, so that nothing follows it with the
+/// request alone.
+pub(crate) fn refused_probe(replies: &[Value]) -> Option<Value> {
+    for v in replies {
+        if let Some(e) = v.as_error() {
+            let redirected = e.starts_with(b"MOVED ") || e.starts_with(b"ASK ");
+            return Some(if redirected {
+                let mut text = b"ERR the offset probe was redirected (".to_vec();
+                text.extend_from_slice(e);
+                text.push(b')');
+                Value::Error(text.into())
+            } else {
+                v.clone()
+            });
+        }
+    }
+    // A transaction probe whose EXEC answers nil did not run.
+    match replies.last() {
+        Some(Value::Null) => {
+            Some(Value::Error(bytes::Bytes::from_static(b"ERR the offset probe did not run")))
+        }
+        _ => None,
     }
 }

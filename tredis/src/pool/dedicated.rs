@@ -27,6 +27,8 @@ struct Home {
     idle: Mutex<Vec<Connection>>,
     /// One permit per connection in use.
     leases: Arc<Semaphore>,
+    /// The offset probe a cluster node needs instead of [`OFFSET_PROBE`], and its replies.
+    probe: Mutex<Option<(Arc<[u8]>, usize)>>,
 }
 
 /// A dedicated connection in use; its permit goes back when it is dropped, the connection
@@ -65,6 +67,7 @@ impl Dedicated {
             cfg: Arc::new(Config { auto_connect: true, ..cfg.clone() }),
             idle: Mutex::default(),
             leases: Arc::new(Semaphore::new(cfg.max_blocking.max(1))),
+            probe: Mutex::default(),
         };
         Dedicated { home: Arc::new(home) }
     }
@@ -99,9 +102,10 @@ impl Dedicated {
                 }
             };
             let inner = if info.flags.contains(Flags::SYNCS_OFFSET) {
-                let probed = OFFSET_PROBE.iter().chain(bytes.as_bytes()).copied().collect();
-                let batch = lease.submit_batch(Encoded::concat(probed), 2, info, deadline);
-                Pending::prefixed(batch, bytes)
+                let (probe, replies) = offset_probe(&home);
+                let probed = probe.iter().chain(bytes.as_bytes()).copied().collect();
+                let batch = lease.submit_batch(Encoded::concat(probed), replies + 1, info, deadline);
+                Pending::prefixed(batch, replies, bytes)
             } else {
                 lease.submit(bytes, info, deadline)
             };
@@ -116,10 +120,25 @@ impl Dedicated {
         Pending::waiting(rx)
     }
 
+    /// The offset probe of this server, and how many replies it gets.
+    pub(crate) fn offset_probe(&self) -> (Arc<[u8]>, usize) {
+        offset_probe(&self.home)
+    }
+
+    /// Makes `probe` (with `replies` replies) this server's offset probe: a cluster node's.
+    pub(crate) fn set_offset_probe(&self, probe: Vec<u8>, replies: usize) {
+        *self.home.probe.lock().unwrap_or_else(|e| e.into_inner()) = Some((probe.into(), replies));
+    }
+
     /// Lets go of the idle connections.
     pub(crate) fn close_idle(&self) -> Vec<Connection> {
         std::mem::take(&mut *self.home.idle.lock().unwrap_or_else(|e| e.into_inner()))
     }
+}
+
+fn offset_probe(home: &Home) -> (Arc<[u8]>, usize) {
+    let probe = home.probe.lock().unwrap_or_else(|e| e.into_inner());
+    probe.clone().unwrap_or_else(|| (Arc::from(OFFSET_PROBE), 1))
 }
 
 async fn checkout(home: &Arc<Home>, deadline: Option<Deadline>) -> Result<Lease, Error> {

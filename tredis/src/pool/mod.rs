@@ -61,6 +61,18 @@ impl Pool {
         Pool { addr, shared, next: AtomicUsize::new(0), dedicated }
     }
 
+    /// The offset probe that goes before a command that counts its connection's writes
+    /// (WAIT), and how many replies it gets.
+    pub(crate) fn offset_probe(&self) -> (Arc<[u8]>, usize) {
+        self.dedicated.offset_probe()
+    }
+
+    /// Gives a cluster node the probe of a key whose slot it serves (see
+    /// [`key_probe`](crate::command::key_probe)).
+    pub(crate) fn set_offset_probe(&self, probe: Vec<u8>, replies: usize) {
+        self.dedicated.set_offset_probe(probe, replies);
+    }
+
     /// The first server it tries: with one configured host (a cluster node), the server.
     pub(crate) fn addr(&self) -> &Addr {
         &self.addr

@@ -7,8 +7,8 @@
 use std::sync::Arc;
 
 use super::{Router, Topology};
-use crate::command::{Blocking, CommandInfo, Encoded, Flags, ASKING, MULTI, OFFSET_PROBE};
-use crate::connection::BatchAnswer;
+use crate::command::{Blocking, CommandInfo, Encoded, Flags, ASKING, MULTI};
+use crate::connection::{refused_probe, BatchAnswer};
 use crate::deadline::Deadline;
 use crate::pool::Pool;
 use crate::resp::Value;
@@ -99,16 +99,20 @@ async fn send(
     probe: bool,
 ) -> BatchAnswer {
     if probe {
-        let probed = OFFSET_PROBE.iter().chain(bytes.as_bytes()).copied().collect();
+        let (probe, replies) = pool.offset_probe();
+        let probed = probe.iter().chain(bytes.as_bytes()).copied().collect();
         let mut a =
-            Box::pin(send(pool, Encoded::concat(probed), n + 1, info, blocking, deadline, false)).await;
-        if !a.values.is_empty() {
-            let first = a.values.remove(0);
-            if let Some(e) = first.as_error() {
+            Box::pin(send(pool, Encoded::concat(probed), n + replies, info, blocking, deadline, false)).await;
+        if a.values.len() >= replies {
+            let probe_replies: Vec<Value> = a.values.drain(..replies).collect();
+            if let Some(refused) = refused_probe(&probe_replies) {
                 // Without its offset brought up to date, a WAIT in the batch counts nothing.
-                a.error.get_or_insert(Error::server(e).with_command(info.name));
+                let e = refused.as_error().cloned().unwrap_or_default();
+                a.error.get_or_insert(Error::server(&e).with_command(info.name));
                 a.values.clear();
             }
+        } else {
+            a.values.clear();
         }
         a.request = Some(bytes);
         return a;
