@@ -36,4 +36,5 @@ mod subscriber_faults;
 mod tls;
 mod topology;
 mod transactions;
+mod user_types;
 mod wait;
