@@ -36,5 +36,6 @@ mod subscriber_faults;
 mod tls;
 mod topology;
 mod transactions;
+mod user_types;
 mod valkey;
 mod wait;

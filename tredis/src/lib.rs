@@ -32,7 +32,9 @@
 //! - `connection/`: one socket (writer and its health check, reader, in-flight queue,
 //!   handshake, reconnect with backoff, Sentinel queries).
 //! - [`resp`]: RESP2/RESP3 values, the incremental decoder and its limits; [`reply`]: decoders
-//!   from values to Rust types; [`args`]: how Rust values become arguments.
+//!   from values to Rust types, and [`FromValue`] for the caller's own; [`args`]: how Rust
+//!   values become arguments; `serde` (feature `serde`): replies into `Deserialize` types and
+//!   `Serialize` types into field and value arguments.
 //! - [`Error`]: one error type; [`ErrorKind`] says what went wrong, and whether a request ran.
 
 #![warn(missing_docs)]
@@ -62,6 +64,8 @@ mod route;
 mod scan;
 #[cfg(feature = "scripting")]
 mod script;
+#[cfg(feature = "serde")]
+pub mod serde;
 mod subscriber;
 #[cfg(feature = "tls")]
 mod tls;

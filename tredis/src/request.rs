@@ -10,11 +10,11 @@ use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
-use crate::command::{Blocking, Command, CommandInfo, Encoded};
+use crate::command::{Blocking, Command, CommandInfo, Encoded, WithReply};
 use crate::connection::Pending;
 use crate::deadline::Deadline;
 use crate::pool::Pool;
-use crate::reply::Decode;
+use crate::reply::{As, Decode, FromValue};
 use crate::resp::Value;
 use crate::retry::{Delivery, Resend};
 use crate::Error;
@@ -103,6 +103,33 @@ impl<'c, E: ?Sized, C> Req<'c, E, C> {
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.opts.timeout = Some(timeout);
         self
+    }
+}
+
+impl<'c, E: ?Sized, C: Command> Req<'c, E, C> {
+    /// Reads the reply as `T` instead of the command's own type, through [`FromValue`]: a
+    /// map reply as a `BTreeMap`, counts as `u32`, text as `String` ... The command is sent
+    /// as before; a reply `T` cannot read fails as [`ErrorKind::Protocol`](crate::ErrorKind)
+    /// naming the command and where in the reply (`value of "age": expected an integer, got
+    /// bulk string "x"`).
+    ///
+    /// Chain it after the command's options, which are setters of the request before it.
+    /// With the `serde` feature, `.deserialize::<T>()` does the same for `Deserialize` types.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn f(client: tredis::Client) -> Result<(), tredis::Error> {
+    /// use std::collections::BTreeMap;
+    /// use tredis::prelude::*;
+    ///
+    /// let counters: BTreeMap<String, u64> = client.hgetall("counters").decode_as().await?;
+    /// let (name, visits): (Option<String>, Option<u64>) =
+    ///     client.hmget("user:1", ["name", "visits"]).decode_as().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn decode_as<T: FromValue>(self) -> Req<'c, E, WithReply<C, As<T>>> {
+        self.map(WithReply::new)
     }
 }
 

@@ -15,6 +15,7 @@ mod info;
 mod key_spec;
 mod runtime;
 mod spare;
+mod with_reply;
 
 pub use arg_list::ArgList;
 pub use blocking::Blocking;
@@ -25,6 +26,7 @@ pub use info::CommandInfo;
 pub use key_spec::{BeginSearch, FindKeys, KeySpec};
 pub use runtime::OFFSET_PROBE;
 pub(crate) use runtime::{key_probe, ASKING, EXEC, KEY_PROBE_REPLIES, MULTI, SUBSCRIBE, UNSUBSCRIBE};
+pub use with_reply::WithReply;
 
 use crate::reply::Decode;
 use crate::Error;

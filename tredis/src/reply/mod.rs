@@ -7,7 +7,7 @@
 
 mod cluster;
 mod collections;
-mod from_value;
+pub(crate) mod from_value;
 mod geo;
 mod pubsub;
 pub(crate) mod record;
@@ -74,6 +74,12 @@ impl DecodeError {
     /// A decode error with its own message.
     pub fn new(msg: impl Into<Cow<'static, str>>) -> DecodeError {
         DecodeError(msg.into())
+    }
+
+    /// The same error, prefixed with where in the reply it happened (`element 3`, ``field
+    /// `age` ``), so that a failure deep inside a nested reply names its path.
+    pub fn context(self, at: impl std::fmt::Display) -> DecodeError {
+        DecodeError(Cow::Owned(format!("{at}: {}", self.0)))
     }
 }
 
