@@ -9,7 +9,9 @@ use crate::route::Router;
 /// Commands sent together, each with its own result.
 ///
 /// The generated command methods work on a pipeline as on the client; instead of awaiting
-/// each request, hand them to [`Pipeline::execute`] as a tuple (or a `Vec` built in a loop):
+/// each request, hand them to [`Pipeline::execute`] as a tuple (of up to 12 requests), a
+/// `Vec` (of requests of one command, built in a loop), or a [`Queue`](crate::Queue) (any
+/// number of requests of any commands, raw ones too):
 ///
 /// ```no_run
 /// use tredis::prelude::*;
@@ -23,6 +25,12 @@ use crate::route::Router;
 ///
 /// let keys = ["a", "b", "c"];
 /// let values = p.execute(keys.iter().map(|k| p.get(k)).collect::<Vec<_>>()).await;
+///
+/// let mut q = tredis::Queue::new();
+/// let n = q.push(p.incr("counter"));
+/// let info = q.push(p.raw("CLIENT INFO"));
+/// let mut answers = p.execute(q).await;
+/// let n: i64 = answers.take(n)?;
 /// # Ok(())
 /// # }
 /// ```
@@ -50,8 +58,9 @@ impl<'c> Pipeline<'c> {
     }
 
     /// Sends the batch and returns one result per request: in a tuple for a tuple of up to
-    /// 12 requests, in a `Vec` for a `Vec` of requests of one command, as [`Answers`](crate::Answers) for a
-    /// [`Queue`](crate::Queue) of any number of requests of any commands (raw ones too).
+    /// 12 requests, in a `Vec` for a `Vec` of requests of one command, as
+    /// [`Answers`](crate::Answers) for a [`Queue`](crate::Queue) of any number of requests of
+    /// any commands (raw ones too).
     ///
     /// If the connection breaks, the requests answered before keep their results and the others
     /// fail as [`ErrorKind::Indeterminate`](crate::ErrorKind::Indeterminate).

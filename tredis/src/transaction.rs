@@ -33,6 +33,9 @@ use crate::Error;
 /// # }
 /// ```
 ///
+/// The batch is a tuple (of up to 12 requests), a `Vec` (of requests of one command), or a
+/// [`Queue`](crate::Queue) of any number of requests of any commands, raw ones too.
+///
 /// MULTI, the commands and EXEC are sent as one unit, so nothing of other callers can slip
 /// in between and a transaction is never left open: dropping one sends nothing but UNWATCH
 /// on its own connection, which then serves later transactions and blocking commands.
