@@ -68,7 +68,8 @@ use crate::Error;
 ///
 /// The name's words (split at whitespace) are sent as they are written; `raw("CLIENT INFO")`
 /// and `raw("CLIENT").arg("INFO")` send the same bytes, but only the first is looked up as
-/// the spec's `CLIENT INFO`. A name the spec knows runs with that command's facts: a read-only
+/// the spec's `CLIENT INFO`. A name the spec knows (in a command group that is built: with
+/// the group's cargo feature off, its names are unknown) runs with that command's facts: a read-only
 /// command may be sent again after a lost connection and read from a replica, a cluster splits
 /// or fans it out as the generated method would, and one that may block (BLPOP, XREAD, WAIT)
 /// runs on a connection of its own, with no deadline unless [`blocking`](Req::blocking) or
