@@ -75,7 +75,8 @@ both!(
         assert_eq!(answers.take_value(other.index()).expect("not taken")?, Value::Bulk(b("10")));
         assert!(answers.take_value(other.index()).is_none(), "an answer is taken once");
         assert!(answers.take_value(99).is_none());
-        assert_eq!(answers.into_iter().map(Result::unwrap).collect::<Vec<_>>(), vec![Value::Null], "only `missing` is left");
+        let left: Vec<Value> = answers.into_iter().map(Result::unwrap).collect();
+        assert_eq!(left, vec![Value::Null], "only `missing` is left");
         drop(missing);
         // An empty queue sends nothing.
         assert!(p.execute(Queue::new()).await.is_empty());

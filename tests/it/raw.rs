@@ -61,13 +61,16 @@ both!(
             other => panic!("HGETALL answered {other:?}"),
         };
         all.sort_by_key(|(f, _)| format!("{f:?}"));
-        assert_eq!(all, vec![(Value::Bulk(b("a")), Value::Bulk(b("1.5"))), (Value::Bulk(b("b")), Value::Bulk(b("-3")))]);
+        let field = |f: &str, v: &str| (Value::Bulk(b(f)), Value::Bulk(b(v)));
+        assert_eq!(all, vec![field("a", "1.5"), field("b", "-3")]);
         assert_eq!(c.hget(k.key("h"), "b").await?, Some(b("-3")));
         // A subcommand: its words in the name, or as arguments, send the same.
         let named = c.raw("CONFIG GET").arg("maxmemory").await?;
         assert_eq!(named, c.raw("config").arg("get").arg("maxmemory").await?);
         assert_eq!(c.raw("INCRBY").key(k.key("n")).arg(41).reply::<Num>().await?, Num(41));
-        assert_eq!(c.raw("INCR").key(k.key("n")).reply::<Num>().idempotent().with_timeout(Duration::from_secs(30)).await?, Num(42));
+        let n = c.raw("INCR").key(k.key("n")).reply::<Num>();
+        let n = n.idempotent().with_timeout(Duration::from_secs(30));
+        assert_eq!(n.await?, Num(42));
         Ok(())
     }
 );
@@ -159,7 +162,8 @@ both!(
         let bad = bad.unwrap_err();
         assert_eq!((bad.code(), bad.command()), (Some("ERR"), Some("NO.SUCH.COMMAND")), "{bad}");
         assert_eq!(got?, Some(b("2")));
-        let lens = p.execute((0..5).map(|i| p.raw("APPEND").key(k.key("s")).arg(i)).collect::<Vec<_>>()).await;
+        let appends: Vec<_> = (0..5).map(|i| p.raw("APPEND").key(k.key("s")).arg(i)).collect();
+        let lens = p.execute(appends).await;
         let lens: Vec<Value> = lens.into_iter().collect::<Result<_, _>>()?;
         assert_eq!(lens, (1..=5).map(Value::Int).collect::<Vec<_>>());
 
@@ -173,7 +177,8 @@ both!(
         // Awaited through a WATCH transaction, it reads on the transaction's connection.
         let tx = c.watch(k.key("a")).await?;
         let seen = tx.raw("GET").key(k.key("a")).reply::<Num>().await?;
-        let out = tx.exec((tx.raw("SET").key(k.key("a")).arg(seen.0 * 10),)).await?.expect("nothing changed `a`");
+        let out = tx.exec((tx.raw("SET").key(k.key("a")).arg(seen.0 * 10),)).await?;
+        let out = out.expect("nothing changed `a`");
         assert_eq!(out.0?, Value::Simple(b("OK")));
         assert_eq!(c.get(k.key("a")).await?, Some(b("40")));
         Ok(())
