@@ -22,7 +22,9 @@
 //!   command, with docs, options and a typed reply. `command/` holds what requests are made
 //!   of; `request.rs` how `.await` runs one.
 //! - [`Client`] (`client/`, options in [`Builder`]), [`Pipeline`], [`Transaction`],
-//!   [`ScanStream`]: the public handles, with no routing code.
+//!   [`ScanStream`]: the public handles, with no routing code. [`Raw`] (`raw/`): any command
+//!   by name, its facts from the spec's name table or found at run time; [`Queue`]: a batch of
+//!   any shape.
 //! - `route/`: where a request goes, the only code that branches on the topology (one server,
 //!   a hosts list, Sentinel, replicas, or `cluster/`: slot map, fan-out, splitting).
 //! - `retry/`: the one policy for sending again, and the one loop (`Delivery`) that
@@ -56,6 +58,8 @@ mod log;
 mod pipeline;
 mod pool;
 pub mod pubsub;
+mod queue;
+mod raw;
 pub mod reply;
 mod request;
 pub mod resp;
@@ -80,6 +84,8 @@ pub use credentials::{Credentials, ProviderError};
 pub use error::{Error, ErrorKind, Result};
 pub use pipeline::Pipeline;
 pub use pubsub::{Event, Message};
+pub use queue::{Answers, Queue, Queued};
+pub use raw::{Raw, RawFuture};
 pub use reply::FromValue;
 pub use request::{Executor, ReplyFuture, Req, ReqOpts, Target};
 pub use resp::Value;

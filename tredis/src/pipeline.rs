@@ -2,13 +2,16 @@
 
 use crate::batch::{Batch, BatchBuf, BatchTarget, Replies};
 use crate::command::{CommandInfo, Encoded, Flags};
-use crate::request::{Sealed, Target};
+use crate::raw::Raw;
+use crate::request::{Req, RouterRef, Sealed, Target};
 use crate::route::Router;
 
 /// Commands sent together, each with its own result.
 ///
 /// The generated command methods work on a pipeline as on the client; instead of awaiting
-/// each request, hand them to [`Pipeline::execute`] as a tuple (or a `Vec` built in a loop):
+/// each request, hand them to [`Pipeline::execute`] as a tuple (of up to 12 requests), a
+/// `Vec` (of requests of one command, built in a loop), or a [`Queue`](crate::Queue) (any
+/// number of requests of any commands, raw ones too):
 ///
 /// ```no_run
 /// use tredis::prelude::*;
@@ -22,6 +25,12 @@ use crate::route::Router;
 ///
 /// let keys = ["a", "b", "c"];
 /// let values = p.execute(keys.iter().map(|k| p.get(k)).collect::<Vec<_>>()).await;
+///
+/// let mut q = tredis::Queue::new();
+/// let n = q.push(p.incr("counter"));
+/// let info = q.push(p.raw("CLIENT INFO"));
+/// let mut answers = p.execute(q).await;
+/// let n: i64 = answers.take(n)?;
 /// # Ok(())
 /// # }
 /// ```
@@ -43,16 +52,27 @@ impl<'c> Pipeline<'c> {
         Pipeline { router }
     }
 
-    /// Sends the batch and returns one result per request, in a tuple or `Vec` like the batch.
+    /// A raw command in this pipeline: any command by name (see [`Raw`](crate::Raw)).
+    pub fn raw(&self, name: &str) -> Req<'_, Self, Raw> {
+        Req::new(self, Raw::new(name))
+    }
+
+    /// Sends the batch and returns one result per request: in a tuple for a tuple of up to
+    /// 12 requests, in a `Vec` for a `Vec` of requests of one command, as
+    /// [`Answers`](crate::Answers) for a [`Queue`](crate::Queue) of any number of requests of
+    /// any commands (raw ones too).
     ///
     /// If the connection breaks, the requests answered before keep their results and the others
     /// fail as [`ErrorKind::Indeterminate`](crate::ErrorKind::Indeterminate).
     pub async fn execute<B: Batch>(&self, batch: B) -> B::Output {
         let mut buf = BatchBuf::new();
         batch.encode(&mut buf);
+        if !buf.learn.is_empty() {
+            buf.learn_keys(self.router).await;
+        }
         if buf.sent > 0 && buf.blocking == crate::command::Blocking::No {
             if let Some(results) = self.router.run_pipeline_in_cluster(&buf.bytes, &buf.infos).await {
-                return B::decode(&mut Replies::mixed(results, None, buf.refused));
+                return B::decode(&mut Replies::mixed(results, None, buf));
             }
         }
         let answer = if buf.sent == 0 {
@@ -61,10 +81,14 @@ impl<'c> Pipeline<'c> {
             let bytes = Encoded::concat(std::mem::take(&mut buf.bytes));
             self.router.run_batch(bytes, buf.sent, &PIPELINE, buf.blocking, &buf.infos).await
         };
-        B::decode(&mut Replies::new(answer.values, answer.error, buf.refused))
+        B::decode(&mut Replies::new(answer.values, answer.error, buf))
     }
 }
 
 impl Sealed for Pipeline<'_> {}
-impl Target for Pipeline<'_> {}
+impl Target for Pipeline<'_> {
+    fn router(&self) -> RouterRef<'_> {
+        RouterRef(self.router)
+    }
+}
 impl BatchTarget for Pipeline<'_> {}

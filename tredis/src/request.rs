@@ -17,6 +17,7 @@ use crate::pool::Pool;
 use crate::reply::{As, Decode, FromValue};
 use crate::resp::Value;
 use crate::retry::{Delivery, Resend};
+use crate::route::Router;
 use crate::Error;
 
 mod sealed {
@@ -27,7 +28,15 @@ pub(crate) use sealed::Sealed;
 
 /// Anything the generated command methods can be called on: the client, pipelines and
 /// transactions. Sealed: the group traits are implemented for these types only.
-pub trait Target: sealed::Sealed {}
+pub trait Target: sealed::Sealed {
+    /// The router of the target's client, where raw commands find their facts.
+    #[doc(hidden)]
+    fn router(&self) -> RouterRef<'_>;
+}
+
+/// The router of a target's client.
+#[doc(hidden)]
+pub struct RouterRef<'a>(pub(crate) &'a Router);
 
 /// A target that runs each command as it is awaited: it routes requests, sends them again
 /// where the retry policy allows, and fixes their deadlines.
@@ -171,6 +180,21 @@ impl<'c, E: Executor + ?Sized, R> ReplyFuture<'c, E, R> {
             Err(e) => Delivery::of(exec, Pending::failed(e.with_command(info.name)), info, false, None),
         };
         ReplyFuture { delivery, _reply: PhantomData }
+    }
+
+    /// Sends `request` with its deadline fixed already (a raw command that first learned
+    /// where its keys are).
+    pub(crate) fn sent(
+        exec: &'c E,
+        request: Encoded,
+        info: &'static CommandInfo,
+        idempotent: bool,
+        deadline: Option<Deadline>,
+    ) -> Self {
+        ReplyFuture {
+            delivery: Delivery::send(exec, request, info, idempotent, deadline),
+            _reply: PhantomData,
+        }
     }
 
     /// As [`new`](ReplyFuture::new), every attempt to `pool` (a page of a SCAN walking the

@@ -7,7 +7,8 @@ use crate::command::{Blocking, CommandInfo, Encoded, Flags, EXEC, MULTI};
 use crate::connection::Pending;
 use crate::deadline::Deadline;
 use crate::pool::Lease;
-use crate::request::{Executor, ScanNodes, Sealed, Target};
+use crate::raw::Raw;
+use crate::request::{Executor, Req, RouterRef, ScanNodes, Sealed, Target};
 use crate::resp::Value;
 use crate::retry::{Rerouted, Resend};
 use crate::route::Router;
@@ -32,6 +33,9 @@ use crate::Error;
 /// # }
 /// ```
 ///
+/// The batch is a tuple (of up to 12 requests), a `Vec` (of requests of one command), or a
+/// [`Queue`](crate::Queue) of any number of requests of any commands, raw ones too.
+///
 /// MULTI, the commands and EXEC are sent as one unit, so nothing of other callers can slip
 /// in between and a transaction is never left open: dropping one sends nothing but UNWATCH
 /// on its own connection, which then serves later transactions and blocking commands.
@@ -48,8 +52,18 @@ impl<'c> Transaction<'c> {
         Transaction { router, conn }
     }
 
+    /// A raw command in this transaction: any command by name (see [`Raw`](crate::Raw)).
+    /// Await it to run it at once (a read after WATCH), or put it in the batch of
+    /// [`exec`](Transaction::exec).
+    pub fn raw(&self, name: &str) -> Req<'_, Self, Raw> {
+        Req::new(self, Raw::new(name))
+    }
+
     /// Runs the batch in MULTI/EXEC. Returns `None` when a watched key changed before EXEC:
-    /// nothing ran. Otherwise one result per command, in a tuple or `Vec` like the batch.
+    /// nothing ran. Otherwise one result per command: in a tuple for a tuple of up to 12
+    /// requests, in a `Vec` for a `Vec` of requests of one command, as
+    /// [`Answers`](crate::Answers) for a [`Queue`](crate::Queue) of any number of requests of
+    /// any commands (raw ones too).
     ///
     /// # Errors
     ///
@@ -63,6 +77,10 @@ impl<'c> Transaction<'c> {
         batch.encode(&mut buf);
         if let Some(e) = buf.refused.iter_mut().find_map(Option::take) {
             return Err(e);
+        }
+        // On a WATCH transaction's own connection, keys route nothing.
+        if !buf.learn.is_empty() && self.conn.is_none() {
+            buf.learn_keys(self.router).await;
         }
         buf.bytes.extend_from_slice(EXEC);
         let n = buf.sent + 2;
@@ -91,7 +109,7 @@ impl<'c> Transaction<'c> {
             values.iter().find_map(|v| v.as_error().map(|e| String::from_utf8_lossy(e).into_owned()));
         match exec {
             Value::Null => Ok(None),
-            Value::Array(items) => Ok(Some(B::decode(&mut Replies::new(items, None, buf.refused)))),
+            Value::Array(items) => Ok(Some(B::decode(&mut Replies::new(items, None, buf)))),
             Value::Error(e) | Value::BulkError(e) => {
                 let mut text = String::from_utf8_lossy(&e).into_owned();
                 if let Some(q) = queue_error {
@@ -136,7 +154,11 @@ impl Drop for Transaction<'_> {
 }
 
 impl Sealed for Transaction<'_> {}
-impl Target for Transaction<'_> {}
+impl Target for Transaction<'_> {
+    fn router(&self) -> RouterRef<'_> {
+        RouterRef(self.router)
+    }
+}
 impl BatchTarget for Transaction<'_> {}
 
 /// Commands that only make sense on a transaction's own connection (WATCH, UNWATCH).

@@ -136,6 +136,14 @@ impl OwnServer {
         OwnServer::start(&args.iter().map(String::as_str).collect::<Vec<_>>())
     }
 
+    /// A cluster node as [`cluster_node`](Self::cluster_node) makes, with `extra` arguments
+    /// (`--rename-command ...`).
+    pub fn cluster_node_with(extra: &[&str]) -> OwnServer {
+        let mut args = cluster_args(5000);
+        args.extend(extra.iter().map(|s| s.to_string()));
+        OwnServer::start(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    }
+
     /// A TLS-only cluster node (bus over TLS too), as [`cluster_node_with_timeout`]
     /// (Self::cluster_node_with_timeout) says otherwise.
     pub fn cluster_node_tls(node_timeout_ms: u32, tls: &[String]) -> OwnServer {

@@ -19,6 +19,17 @@ pub struct Spec {
     pub groups: Vec<Group>,
     /// Supported commands (skipped and planned ones are not expanded).
     pub commands: Vec<Command>,
+    /// Commands the spec skips, with the reason: raw commands of these names are refused.
+    pub skipped: Vec<Skipped>,
+}
+
+/// A command the spec skips on purpose, and why.
+#[derive(Debug, Clone)]
+pub struct Skipped {
+    /// Server tokens: `SELECT`, `CLIENT REPLY`.
+    pub name: String,
+    /// Why no method sends it.
+    pub reason: String,
 }
 
 /// One command group (`string`, `sorted-set`).
@@ -261,14 +272,19 @@ pub fn parse(text: &str, cx: &Ctxt) -> Option<Spec> {
         })
         .unwrap_or_default();
     let mut commands = Vec::new();
+    let mut skipped = Vec::new();
     for (i, c) in root["commands"].as_array().map(Vec::as_slice).unwrap_or(&[]).iter().enumerate() {
         if c["status"] == "supported" {
             if let Some(cmd) = parse_command(&format!("commands[{i}]"), c, &servers, cx) {
                 commands.push(cmd);
             }
+        } else if c["status"] == "skipped" {
+            let name = string(&c["name"]).unwrap_or_default();
+            let reason = string(&c["reason"]).unwrap_or_else(|| "the spec skips it".into());
+            skipped.push(Skipped { name, reason });
         }
     }
-    Some(Spec { servers, groups, commands })
+    Some(Spec { servers, groups, commands, skipped })
 }
 
 fn string(v: &Value) -> Option<String> {

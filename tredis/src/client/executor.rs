@@ -6,12 +6,16 @@ use super::Client;
 use crate::command::{Blocking, CommandInfo, Encoded};
 use crate::connection::Pending;
 use crate::deadline::Deadline;
-use crate::request::{Executor, ScanNodes, Sealed, Target};
+use crate::request::{Executor, RouterRef, ScanNodes, Sealed, Target};
 use crate::retry::{Rerouted, Resend};
 use crate::Error;
 
 impl Sealed for Client {}
-impl Target for Client {}
+impl Target for Client {
+    fn router(&self) -> RouterRef<'_> {
+        RouterRef(&self.router)
+    }
+}
 
 impl Executor for Client {
     #[inline]

@@ -88,6 +88,21 @@ impl Client {
         crate::Pipeline::new(&self.router)
     }
 
+    /// A raw command: any command by name, for what the generated methods do not cover
+    /// (module commands, commands newer than the spec). Add its arguments and keys, then
+    /// `.await` it for a [`Value`](crate::Value), or read the reply as another type with
+    /// `.reply::<T>()`; see [`Raw`](crate::Raw).
+    ///
+    /// ```no_run
+    /// # async fn demo(client: tredis::Client) -> Result<(), tredis::Error> {
+    /// let reply = client.raw("JSON.GET").key("doc").arg("$.name").await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn raw(&self, name: &str) -> crate::Req<'_, Client, crate::Raw> {
+        crate::Req::new(self, crate::Raw::new(name))
+    }
+
     /// A transaction without WATCH: its commands run together, atomically.
     pub fn multi(&self) -> crate::Transaction<'_> {
         crate::Transaction::new(&self.router, None)

@@ -176,6 +176,47 @@ pub(crate) fn key_slot(info: &CommandInfo, args: Args<'_>) -> KeySlot {
     found
 }
 
+/// The keys a raw command marks as keys: where the first one is, and the slot they hash to.
+/// A raw command is never split, so its first key alone routes it once every key is known to
+/// share that key's slot.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct MarkedKeys {
+    /// Argument index of the first key (0 is the command name; 0 here: no key).
+    first: u32,
+    slot: KeySlot,
+}
+
+impl Default for MarkedKeys {
+    fn default() -> MarkedKeys {
+        MarkedKeys { first: 0, slot: KeySlot::None }
+    }
+}
+
+impl MarkedKeys {
+    /// Marks `key`, argument `index` of the request.
+    pub(crate) fn add(&mut self, index: u32, key: &[u8]) {
+        let s = slot(key);
+        if self.first == 0 {
+            self.first = index;
+        }
+        self.slot = match self.slot {
+            KeySlot::None => KeySlot::One(s),
+            KeySlot::One(t) if t == s => KeySlot::One(s),
+            _ => KeySlot::Cross,
+        };
+    }
+
+    /// The argument index of the first key, when one was marked.
+    pub(crate) fn first(&self) -> Option<u32> {
+        (self.first != 0).then_some(self.first)
+    }
+
+    /// Whether the keys hash to different slots.
+    pub(crate) fn cross(&self) -> bool {
+        self.slot == KeySlot::Cross
+    }
+}
+
 /// The argument indexes of a request's keys, in order, for splitting it by slot; `None` when
 /// the key specs cannot tell.
 #[cfg(test)]
@@ -252,6 +293,17 @@ mod tests {
         assert_eq!(of(&[], &["PING"]), KeySlot::None);
         let unknown: &[KeySpec] = &[KeySpec { begin: BeginSearch::Unknown, find: FindKeys::Unknown }];
         assert_eq!(of(unknown, &["X", "k"]), KeySlot::Unknown);
+    }
+
+    #[test]
+    fn marked_keys() {
+        let mut m = MarkedKeys::default();
+        assert_eq!(m.first(), None);
+        m.add(2, b"{u}a");
+        m.add(4, b"{u}b");
+        assert_eq!((m.first(), m.cross()), (Some(2), false));
+        m.add(5, b"other");
+        assert!(m.cross());
     }
 
     #[test]

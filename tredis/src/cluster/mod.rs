@@ -10,6 +10,7 @@
 mod batch;
 mod fanout;
 mod keys;
+mod learn;
 mod slots;
 mod topology;
 
@@ -33,7 +34,7 @@ use crate::resp::Value;
 use crate::retry::{Rerouted, Resend};
 use crate::Error;
 use fanout::RequestPolicy;
-pub(crate) use keys::{key_slot, Args, KeySlot};
+pub(crate) use keys::{key_slot, Args, KeySlot, MarkedKeys};
 pub(crate) use slots::slot;
 use topology::{parse_addr, Topology};
 
@@ -68,6 +69,9 @@ pub(crate) struct Cluster {
     spread: AtomicUsize,
     /// Set by `close`: from then on, Closed errors are the caller's, not a departed node's.
     closed: AtomicBool,
+    /// The key positions of raw commands the spec does not know, asked of the cluster once
+    /// per name (`learn`).
+    learned: learn::Learned,
 }
 
 impl Cluster {
@@ -87,6 +91,7 @@ impl Cluster {
             refreshed: watch::channel(None).0,
             spread: AtomicUsize::new(0),
             closed: AtomicBool::new(false),
+            learned: learn::Learned::default(),
             cfg,
         });
         cluster.schedule_refresh();
@@ -177,12 +182,7 @@ impl Cluster {
                         return p;
                     }
                 }
-                return Pending::failed(
-                    Error::invalid_cluster(
-                        "its keys hash to different slots; give them a common hash tag ({user1}.a, {user1}.b) to keep them in one",
-                    )
-                    .with_command(info.name),
-                );
+                return Pending::failed(cross_slot().with_command(info.name));
             }
         };
         node.submit(request, info, deadline)
@@ -395,6 +395,13 @@ impl Cluster {
     pub(crate) fn primaries(&self) -> Vec<Arc<Pool>> {
         self.topology().shards.iter().map(|s| s.primary.clone()).collect()
     }
+}
+
+/// The refusal of a request whose keys hash to different slots, before anything is sent.
+pub(crate) fn cross_slot() -> Error {
+    Error::invalid_cluster(
+        "its keys hash to different slots; give them a common hash tag ({user1}.a, {user1}.b) to keep them in one",
+    )
 }
 
 /// Commands that cannot run on a cluster: there is only database 0.

@@ -78,6 +78,21 @@ impl CmdBuf {
         self.blocking = Blocking::from_timeout(timeout);
     }
 
+    /// How many arguments were written, the name's tokens included: the index of the next.
+    pub(crate) fn argc(&self) -> u32 {
+        self.argc
+    }
+
+    /// Where the next argument will be written, for [`CmdBuf::written_since`].
+    pub(crate) fn position(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// The arguments written since `position`, as bulk strings.
+    pub(crate) fn written_since(&self, position: usize) -> &[u8] {
+        &self.buf[position..]
+    }
+
     /// Marks where required arguments that follow the options begin (XADD's ID, ZADD's
     /// members), so that options are inserted before them.
     pub fn mark_tail(&mut self) {

@@ -1,6 +1,9 @@
 //! What a generated request is made of: the [`Command`] trait, its static [`CommandInfo`], and
 //! the buffers that encode arguments ([`CmdBuf`], [`ArgList`]) into a finished [`Encoded`].
 //!
+//! Raw commands use the same buffers; their facts come from the spec's name table
+//! ([`Known`]) or are made at run time (`interned`).
+//!
 //! Required arguments are encoded when the method is called; options are kept typed in the
 //! request and encoded, in spec order, by [`Command::encode`]. A request is encoded exactly
 //! once, into the buffer that is then written to the socket.
@@ -12,7 +15,9 @@ mod encoded;
 mod encoding_methods;
 mod flags;
 mod info;
+pub(crate) mod interned;
 mod key_spec;
+mod known;
 mod runtime;
 mod spare;
 mod with_reply;
@@ -24,6 +29,7 @@ pub use encoded::Encoded;
 pub use flags::Flags;
 pub use info::CommandInfo;
 pub use key_spec::{BeginSearch, FindKeys, KeySpec};
+pub use known::Known;
 pub use runtime::OFFSET_PROBE;
 pub(crate) use runtime::{key_probe, ASKING, EXEC, KEY_PROBE_REPLIES, MULTI, SUBSCRIBE, UNSUBSCRIBE};
 pub use with_reply::WithReply;

@@ -25,3 +25,34 @@ mod generated;
 
 #[allow(unused_imports)] // empty when every group is off
 pub use generated::*;
+
+/// What the spec says about the command `name` (its words separated by any whitespace, in any
+/// case), with the spec's spelling of the name: `None` when the spec does not know it, or its
+/// group is not built.
+pub(crate) fn by_name(name: &str) -> Option<(&'static str, crate::command::Known)> {
+    let wanted = || {
+        let mut words = name.split_ascii_whitespace();
+        let first = words.next().unwrap_or_default();
+        first.bytes().chain(words.flat_map(|w| std::iter::once(b' ').chain(w.bytes())))
+    };
+    let table = generated::BY_NAME;
+    let at =
+        table.binary_search_by(|(key, _)| key.bytes().cmp(wanted().map(|b| b.to_ascii_uppercase()))).ok()?;
+    Some(table[at])
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn names_are_found_in_any_case_and_spacing() {
+        let (name, known) = super::by_name("client   kill").expect("CLIENT KILL is in the spec");
+        assert_eq!(name, "CLIENT KILL");
+        assert!(matches!(known, crate::command::Known::Spec(i) if i.name == "CLIENT KILL"));
+        assert!(matches!(super::by_name("Select"), Some((_, crate::command::Known::Refused(_)))));
+        assert!(matches!(super::by_name("watch"), Some((_, crate::command::Known::Refused(_)))));
+        assert!(super::by_name("JSON.SET").is_none());
+        assert!(super::by_name("CLIENT").is_none());
+        let sorted = super::generated::BY_NAME.windows(2).all(|w| w[0].0 < w[1].0);
+        assert!(sorted, "the table is sorted for the binary search");
+    }
+}

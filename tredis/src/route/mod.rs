@@ -3,6 +3,7 @@
 //! hand it encoded requests with their deadline; it hands them to a [`Pool`].
 
 mod batch;
+mod raw;
 mod standalone;
 
 use std::sync::{Arc, OnceLock};
@@ -16,6 +17,7 @@ use crate::pool::{Lease, Pool};
 use crate::pubsub::{Hub, Place};
 use crate::retry::{Rerouted, Resend};
 use crate::Error;
+pub(crate) use raw::Facts;
 use standalone::Standalone;
 
 /// The topology a client runs on, and the settings every request's deadline comes from.

@@ -1,5 +1,6 @@
 //! Walks the groups of the spec and assembles the surface: one module per group, gated by the
-//! group's cargo feature, holding its request types and a trait with one method per command.
+//! group's cargo feature, holding its request types and a trait with one method per command;
+//! then the table of every command by name, for raw commands.
 
 pub mod args;
 pub mod docs;
@@ -7,6 +8,7 @@ pub mod fallback;
 pub mod reply;
 pub mod request;
 pub mod switches;
+pub mod table;
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
@@ -18,6 +20,7 @@ use crate::spec::Spec;
 /// Expands every supported command; errors go to `cx`, broken commands are left out.
 pub fn spec(spec: &Spec, cx: &Ctxt) -> TokenStream {
     let mut out = TokenStream::new();
+    let mut table = Vec::new();
     for group in &spec.groups {
         let commands: Vec<_> = spec.commands.iter().filter(|c| c.group == group.id).collect();
         if commands.is_empty() {
@@ -30,6 +33,13 @@ pub fn spec(spec: &Spec, cx: &Ctxt) -> TokenStream {
         let mut enums: Vec<(String, String)> = Vec::new();
         for cmd in commands {
             if let Some(e) = request::expand(cmd, cx) {
+                table.push(table::Entry {
+                    name: cmd.name.clone(),
+                    feature: group.id.clone(),
+                    module: group.id.replace('-', "_"),
+                    type_name: cmd.type_name.clone(),
+                    on: cmd.on.clone(),
+                });
                 items.extend(e.items);
                 match cmd.on.as_deref() {
                     Some("transaction") => tx_methods.extend(e.method),
@@ -116,6 +126,7 @@ pub fn spec(spec: &Spec, cx: &Ctxt) -> TokenStream {
             pub use self::#module::{#(#names),*};
         });
     }
+    out.extend(table::by_name(&table, &spec.skipped));
     out
 }
 

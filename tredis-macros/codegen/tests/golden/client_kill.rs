@@ -230,3 +230,9 @@ pub mod connection {
 }
 #[cfg(feature = "connection")]
 pub use self::connection::ConnectionCommands;
+#[doc = r" Every command of the spec by server name, sorted: the facts of each supported one"]
+#[doc = r" whose group is built, and why each refused one cannot be sent raw."]
+pub(crate) static BY_NAME: &[(&str, crate::command::Known)] = &[
+    #[cfg(feature = "connection")]
+    ("CLIENT KILL", crate::command::Known::Spec(<connection::ClientKill as crate::command::Command>::INFO)),
+];

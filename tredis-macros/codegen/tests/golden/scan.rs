@@ -135,3 +135,9 @@ pub mod generic {
 }
 #[cfg(feature = "generic")]
 pub use self::generic::GenericCommands;
+#[doc = r" Every command of the spec by server name, sorted: the facts of each supported one"]
+#[doc = r" whose group is built, and why each refused one cannot be sent raw."]
+pub(crate) static BY_NAME: &[(&str, crate::command::Known)] = &[
+    #[cfg(feature = "generic")]
+    ("SCAN", crate::command::Known::Spec(<generic::Scan as crate::command::Command>::INFO)),
+];

@@ -344,3 +344,9 @@ pub mod string {
 }
 #[cfg(feature = "string")]
 pub use self::string::StringCommands;
+#[doc = r" Every command of the spec by server name, sorted: the facts of each supported one"]
+#[doc = r" whose group is built, and why each refused one cannot be sent raw."]
+pub(crate) static BY_NAME: &[(&str, crate::command::Known)] = &[
+    #[cfg(feature = "string")]
+    ("SET", crate::command::Known::Spec(<string::Set as crate::command::Command>::INFO)),
+];
