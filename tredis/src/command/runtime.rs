@@ -7,7 +7,7 @@ use super::{CommandInfo, Flags};
 /// server's per-connection offset (`woff`) rises only with a command that propagates (Redis 7.2
 /// and Valkey; up to 7.0 any command raised it), and PUBLISH propagates without touching a key,
 /// except in a cluster on Redis 7.2+ and Valkey, where it travels over the cluster bus: a
-/// cluster node gets [`key_probe`] instead.
+/// cluster node gets a probe of a key in its own slots instead.
 pub const OFFSET_PROBE: &[u8] = b"*3\r\n$7\r\nPUBLISH\r\n$15\r\n__tredis__:wait\r\n$0\r\n\r\n";
 
 /// The offset probe of a cluster node: a transaction that sets and deletes the key
