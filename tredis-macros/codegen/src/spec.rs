@@ -1,10 +1,12 @@
 //! The model of `commands.json`, parsed from JSON with every error collected in a [`Ctxt`].
 
+pub mod records;
 pub mod reply;
 
 use serde_json::Value;
 
 use crate::ctxt::Ctxt;
+pub use records::{MapRecord, RecordField};
 pub use reply::{Atom, ReplyExpr};
 
 /// Server name (`redis`, `valkey`) to the version that has had a command or argument since.
@@ -19,6 +21,8 @@ pub struct Spec {
     pub groups: Vec<Group>,
     /// Supported commands (skipped and planned ones are not expanded).
     pub commands: Vec<Command>,
+    /// Records decoded from map replies, which command replies name with `@`.
+    pub records: Vec<MapRecord>,
 }
 
 /// One command group (`string`, `sorted-set`).
@@ -268,7 +272,8 @@ pub fn parse(text: &str, cx: &Ctxt) -> Option<Spec> {
             }
         }
     }
-    Some(Spec { servers, groups, commands })
+    let records = records::parse(&root["records"], cx);
+    Some(Spec { servers, groups, commands, records })
 }
 
 fn string(v: &Value) -> Option<String> {
