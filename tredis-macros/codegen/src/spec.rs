@@ -1,10 +1,12 @@
 //! The model of `commands.json`, parsed from JSON with every error collected in a [`Ctxt`].
 
+pub mod records;
 pub mod reply;
 
 use serde_json::Value;
 
 use crate::ctxt::Ctxt;
+pub use records::{MapRecord, RecordField};
 pub use reply::{Atom, ReplyExpr};
 
 /// Server name (`redis`, `valkey`) to the version that has had a command or argument since.
@@ -21,6 +23,8 @@ pub struct Spec {
     pub commands: Vec<Command>,
     /// Commands the spec skips, with the reason: raw commands of these names are refused.
     pub skipped: Vec<Skipped>,
+    /// Records decoded from map replies, which command replies name with `@`.
+    pub records: Vec<MapRecord>,
 }
 
 /// A command the spec skips on purpose, and why.
@@ -284,7 +288,8 @@ pub fn parse(text: &str, cx: &Ctxt) -> Option<Spec> {
             skipped.push(Skipped { name, reason });
         }
     }
-    Some(Spec { servers, groups, commands, skipped })
+    let records = records::parse(&root["records"], cx);
+    Some(Spec { servers, groups, commands, skipped, records })
 }
 
 fn string(v: &Value) -> Option<String> {

@@ -102,3 +102,66 @@ fn a_stale_call_site_asks_for_gen() {
     let out = tredis_codegen::expand(&text, "nonsense".parse().unwrap()).to_string();
     assert!(out.contains("spec_hash"), "{out}");
 }
+
+fn with_records(records: Value) -> String {
+    let mut spec: Value = serde_json::from_str(&spec(vec![get("bytes?")])).unwrap();
+    spec["records"] = records;
+    spec.to_string()
+}
+
+#[test]
+fn record_mistakes_name_the_record_field() {
+    let text = with_records(json!([
+        { "name": "Fine", "doc": "A record.", "fields": [
+            { "name": "a-b", "rust": "a_b", "reply": "uint", "doc": "A count." }
+        ] },
+        { "name": "Bad", "doc": "", "fields": [
+            { "name": "x", "rust": "type", "reply": "uint", "doc": "X." },
+            { "name": "x", "rust": "extra", "reply": "str", "doc": "" },
+            { "name": "y", "rust": "y", "reply": "uintt", "doc": "Y." }
+        ] },
+        { "name": "Fine", "doc": "Twice.", "fields": [] }
+    ]));
+    let e = tredis_codegen::check_spec(&text);
+    for want in
+        ["records[1].fields[2].reply: reply `uintt`", "records[2].name: record `Fine` is defined twice"]
+    {
+        assert!(e.iter().any(|m| m.starts_with(want)), "{want}: {e:?}");
+    }
+    assert_eq!(e.len(), 2, "a record with a broken reply is left out whole: {e:?}");
+
+    let text = with_records(json!([{ "name": "Bad", "doc": "", "fields": [
+        { "name": "x", "rust": "type", "reply": "uint", "doc": "X." },
+        { "name": "x", "rust": "extra", "reply": "str", "doc": "" }
+    ] }]));
+    let e = tredis_codegen::check_spec(&text);
+    for want in [
+        "records[0].doc: record `Bad` needs a doc",
+        "records[0].fields[0].rust: `type` is not a usable field name",
+        "records[0].fields[1].rust: field `extra` is taken",
+        "records[0].fields[1].name: wire name `x` is empty or repeated",
+        "records[0].fields[1].doc: field `extra` needs a doc",
+    ] {
+        assert!(e.iter().any(|m| m.starts_with(want)), "{want}: {e:?}");
+    }
+}
+
+#[test]
+fn a_record_expands_to_a_struct_and_its_decoder() {
+    let text = with_records(json!([{ "name": "Shard", "doc": "A shard.", "fields": [
+        { "name": "slots", "rust": "slots", "reply": "pairs<u16,u16>", "doc": "Slot ranges." },
+        { "name": "tls-port", "rust": "tls_port", "reply": "u16?", "doc": "TLS port." }
+    ] }]));
+    let call = format!("spec_hash = \"{}\"", tredis_codegen::spec_hash(&text)).parse().unwrap();
+    let out = tredis_codegen::expand(&text, call).to_string();
+    assert!(!out.contains("compile_error"), "{out}");
+    assert!(out.contains("pub slots : :: std :: vec :: Vec < (u16 , u16) >"), "{out}");
+    assert!(out.contains("pub tls_port : :: core :: option :: Option < u16 >"), "{out}");
+    assert!(
+        out.contains(
+            "\"tls-port\" => out . tls_port = crate :: reply :: record :: field :: < crate :: reply :: Nullable < \
+             crate :: reply :: U16 > > (v , \"Shard field `tls-port`\") ? ,"
+        ),
+        "{out}"
+    );
+}

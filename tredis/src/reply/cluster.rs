@@ -1,10 +1,10 @@
-//! Cluster records: what CLUSTER INFO, NODES (and REPLICAS), SLOTS, SHARDS and LINKS tell.
+//! Cluster records: what CLUSTER INFO, NODES (and REPLICAS) and SLOTS tell. SHARDS and LINKS
+//! reply with maps, whose records are generated (see `record`).
 //!
 //! INFO and NODES are text; a line that cannot be read fails the reply with that line quoted,
 //! and fields a newer server adds are kept rather than refused.
 
-use super::record::map_record;
-use super::{Any, Array, Decode, DecodeError, Int, Nullable, Pairs, Str, UInt};
+use super::{Any, Decode, DecodeError, Nullable, Pairs, Str, U16};
 use crate::resp::Value;
 
 /// CLUSTER INFO: the node's view of the cluster (the seed's `cluster_info`).
@@ -256,17 +256,6 @@ pub struct ClusterSlotNode {
     pub metadata: Vec<(String, Value)>,
 }
 
-/// A port or a slot: an integer that fits in `u16`.
-struct Small;
-
-impl Decode for Small {
-    type Output = u16;
-    fn decode(v: Value) -> Result<u16, DecodeError> {
-        let n = UInt::decode(v)?;
-        u16::try_from(n).map_err(|_| DecodeError::new(format!("{n} is out of range for a port or a slot")))
-    }
-}
-
 impl Decode for ClusterSlotNode {
     type Output = ClusterSlotNode;
     fn decode(v: Value) -> Result<ClusterSlotNode, DecodeError> {
@@ -274,7 +263,7 @@ impl Decode for ClusterSlotNode {
         let mut it = items.into_iter();
         let mut next = || it.next().ok_or_else(|| DecodeError::new("a CLUSTER SLOTS node is too short"));
         let endpoint = Nullable::<Str>::decode(next()?)?;
-        let port = Small::decode(next()?)?;
+        let port = U16::decode(next()?)?;
         let id = Str::decode(next()?)?;
         let metadata = match it.next() {
             Some(m) => Pairs::<Str, Any>::decode(m)?,
@@ -292,76 +281,10 @@ impl Decode for ClusterSlotRange {
             return Err(DecodeError::new("a CLUSTER SLOTS range has no slots"));
         }
         let mut it = items.into_iter();
-        let start = Small::decode(it.next().expect("length checked"))?;
-        let end = Small::decode(it.next().expect("length checked"))?;
+        let start = U16::decode(it.next().expect("length checked"))?;
+        let end = U16::decode(it.next().expect("length checked"))?;
         let nodes = it.map(ClusterSlotNode::decode).collect::<Result<_, _>>()?;
         Ok(ClusterSlotRange { start, end, nodes })
-    }
-}
-
-/// Slot ranges sent flat, as `[start, end, start, end ...]`.
-struct SlotPairs;
-
-impl Decode for SlotPairs {
-    type Output = Vec<(u16, u16)>;
-    fn decode(v: Value) -> Result<Vec<(u16, u16)>, DecodeError> {
-        let flat = Array::<Small>::decode(v)?;
-        if flat.len() % 2 != 0 {
-            return Err(DecodeError::new("slot ranges come in pairs"));
-        }
-        Ok(flat.chunks_exact(2).map(|p| (p[0], p[1])).collect())
-    }
-}
-
-map_record! {
-    /// A shard of CLUSTER SHARDS: its slots and its nodes.
-    pub struct ClusterShard {
-        /// The slot ranges, both ends included.
-        slots: Vec<(u16, u16)> => "slots" as SlotPairs,
-        /// Its nodes, primary and replicas.
-        nodes: Vec<ClusterShardNode> => "nodes" as Array<ClusterShardNode>,
-    }
-}
-
-map_record! {
-    /// A node of CLUSTER SHARDS.
-    pub struct ClusterShardNode {
-        /// Its node ID.
-        id: String => "id" as Str,
-        /// Its client port, when it has a plain-text one.
-        port: Option<u16> => "port" as Nullable<Small>,
-        /// Its TLS port, when it has one.
-        tls_port: Option<u16> => "tls-port" as Nullable<Small>,
-        /// Its IP address.
-        ip: String => "ip" as Str,
-        /// Its preferred endpoint.
-        endpoint: String => "endpoint" as Str,
-        /// Its announced hostname, when it has one.
-        hostname: Option<String> => "hostname" as Nullable<Str>,
-        /// `master` or `replica`.
-        role: String => "role" as Str,
-        /// Its replication offset.
-        replication_offset: i64 => "replication-offset" as Int,
-        /// `online`, `failed` or `loading`.
-        health: String => "health" as Str,
-    }
-}
-
-map_record! {
-    /// A link of the cluster bus, from CLUSTER LINKS.
-    pub struct ClusterLink {
-        /// `to` (this node connected to the peer) or `from` (the peer connected here).
-        direction: String => "direction" as Str,
-        /// The peer's node ID.
-        node: String => "node" as Str,
-        /// Unix time in milliseconds when the link was made.
-        create_time: u64 => "create-time" as UInt,
-        /// The events the link listens for (`r`, `w`).
-        events: String => "events" as Str,
-        /// Bytes allocated for its send buffer.
-        send_buffer_allocated: u64 => "send-buffer-allocated" as UInt,
-        /// Bytes of its send buffer in use.
-        send_buffer_used: u64 => "send-buffer-used" as UInt,
     }
 }
 

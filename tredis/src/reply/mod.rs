@@ -13,16 +13,12 @@ mod pubsub;
 pub(crate) mod record;
 mod records;
 mod scalar;
-mod scripting;
 mod server;
 mod stream;
 
 use std::borrow::Cow;
 
-pub use cluster::{
-    ClusterInfo, ClusterLink, ClusterNode, ClusterNodes, ClusterShard, ClusterShardNode, ClusterSlotNode,
-    ClusterSlotRange,
-};
+pub use cluster::{ClusterInfo, ClusterNode, ClusterNodes, ClusterSlotNode, ClusterSlotRange};
 pub use collections::{Array, Keyed, Map, Nullable, Pairs, Scan};
 pub use from_value::{As, FromValue};
 pub use geo::GeoHit;
@@ -32,17 +28,22 @@ pub use records::{
 };
 pub use scalar::{
     Any, Bool, Bulk, Double, ExpireTimeMillis, ExpireTimeSecs, Int, Millis, Ok, OkOrNil, Secs, Str,
-    TtlMillis, TtlSecs, UInt, Unit,
+    TtlMillis, TtlSecs, UInt, Unit, U16,
 };
-pub use scripting::{FunctionInfo, FunctionLibrary, FunctionStats};
 pub use server::{
-    AclLogEntry, AclUser, CommandDoc, CommandEntry, CommandLogEntry, Info, KeyFlags, LatencyEvent,
-    LatencySample, MemoryStats, ModuleInfo, Role, ServerTime, SlowlogEntry, UnixSecs,
+    CommandEntry, CommandLogEntry, Info, KeyFlags, LatencyEvent, LatencySample, Role, ServerTime,
+    SlowlogEntry, UnixSecs,
 };
 pub use stream::{
     AutoClaim, AutoClaimEntries, AutoClaimIds, ConsumerPending, GroupPending, PendingEntry, PendingSummary,
-    StreamConsumerFull, StreamConsumerInfo, StreamEntry, StreamGroupFull, StreamGroupInfo, StreamId,
-    StreamInfo, StreamInfoFull,
+    StreamEntry, StreamId,
+};
+
+/// Records read from map replies: generated from `spec/overlay/records.json` (see `record`).
+pub use crate::commands::records::{
+    AclLogEntry, AclUser, ClusterLink, ClusterShard, ClusterShardNode, CommandDoc, FunctionInfo,
+    FunctionLibrary, FunctionStats, MemoryStats, ModuleInfo, StreamConsumerFull, StreamConsumerInfo,
+    StreamGroupFull, StreamGroupInfo, StreamInfo, StreamInfoFull,
 };
 
 use crate::resp::Value;

@@ -1,9 +1,14 @@
-//! Building blocks of records: the name/value pairs of a RESP3 map (or RESP2 flat array), and
-//! `map_record!`, which turns such a reply into a struct with typed fields. Fields the record
-//! does not know are kept in `extra`, so a newer server does not break an older client; fields
-//! an older server does not send keep their default.
+//! The building block of records read from a map reply: its name/value pairs, from a RESP3 map
+//! or a RESP2 flat array.
+//!
+//! The records themselves (`StreamInfo`, `AclUser` ...) are spec data: the `records` of
+//! `commands.json`, from `spec/overlay/records.json`. The generator turns each into a struct
+//! whose `Decode` impl reads the pairs by wire name, keeps the fields it does not know in
+//! `extra` (a newer server does not break an older client) and leaves those an older server
+//! does not send at their default. They land in `crate::commands::records`; this module's
+//! parent re-exports them.
 
-use super::{DecodeError, Str};
+use super::{Decode, DecodeError, Str};
 use crate::resp::Value;
 
 /// The name/value pairs of a RESP3 map or RESP2 flat array.
@@ -20,43 +25,10 @@ pub(crate) fn fields(v: Value, what: &'static str) -> Result<Vec<(String, Value)
         }
         other => return Err(DecodeError::mismatch(what, &other)),
     };
-    pairs.into_iter().map(|(k, v)| Ok((<Str as super::Decode>::decode(k)?, v))).collect()
+    pairs.into_iter().map(|(k, v)| Ok((Str::decode(k)?, v))).collect()
 }
 
-/// A struct decoded from a map reply: `field: Type => "wire-name" as Decoder,`.
-macro_rules! map_record {
-    (
-        $(#[$meta:meta])*
-        pub struct $name:ident {
-            $( $(#[$fmeta:meta])* $field:ident : $ty:ty => $wire:literal as $dec:ty, )*
-        }
-    ) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, PartialEq, Default)]
-        pub struct $name {
-            $( $(#[$fmeta])* pub $field: $ty, )*
-            /// Fields this version of tredis does not know, as the server sent them.
-            pub extra: Vec<(String, $crate::resp::Value)>,
-        }
-
-        impl $crate::reply::Decode for $name {
-            type Output = $name;
-            fn decode(v: $crate::resp::Value) -> Result<$name, $crate::reply::DecodeError> {
-                let mut out = $name::default();
-                for (k, v) in $crate::reply::record::fields(v, concat!("a ", stringify!($name), " map"))? {
-                    match k.as_str() {
-                        $( $wire => {
-                            out.$field = <$dec as $crate::reply::Decode>::decode(v).map_err(|e| {
-                                $crate::reply::DecodeError::new(format!("{} field `{}`: {e}", stringify!($name), $wire))
-                            })?;
-                        } )*
-                        _ => out.extra.push((k, v)),
-                    }
-                }
-                Ok(out)
-            }
-        }
-    };
+/// Decodes the value of one field with `D`; an error names the field (`what`).
+pub(crate) fn field<D: Decode>(v: Value, what: &'static str) -> Result<D::Output, DecodeError> {
+    D::decode(v).map_err(|e| DecodeError::new(format!("{what}: {e}")))
 }
-
-pub(crate) use map_record;

@@ -65,6 +65,14 @@ decoder!(
 );
 
 decoder!(
+    /// A port or a slot: a non-negative integer that fits in `u16`.
+    U16 -> u16, |v| {
+        let n = UInt::decode(v)?;
+        u16::try_from(n).map_err(|_| DecodeError::new(format!("{n} is out of range for a port or a slot")))
+    }
+);
+
+decoder!(
     /// 0 or 1, or a RESP3 boolean.
     Bool -> bool, |v| match v {
         Value::Int(0) | Value::Bool(false) => Result::Ok(false),

@@ -1,12 +1,12 @@
-//! Server records: INFO, ROLE, SLOWLOG, ACL, COMMAND, MEMORY, MODULE and time.
+//! Server records: INFO, ROLE, SLOWLOG, COMMAND INFO, LATENCY and time. The map replies (ACL,
+//! COMMAND DOCS, MEMORY STATS, MODULE LIST) have generated records (see `record`).
 
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 
-use super::record::map_record;
 use super::scalar::unix_time;
-use super::{Any, Array, Bulk, Decode, DecodeError, Double, Int, Str, UInt};
+use super::{Any, Array, Bulk, Decode, DecodeError, Int, Str, UInt};
 use crate::resp::Value;
 
 /// INFO: sections of `name:value` fields, in server order.
@@ -233,44 +233,6 @@ impl Decode for ServerTime {
     }
 }
 
-map_record! {
-    /// ACL GETUSER.
-    pub struct AclUser {
-        /// `on`/`off`, `nopass`, `allkeys` ...
-        flags: Vec<String> => "flags" as Array<Str>,
-        /// SHA-256 hashes of the passwords.
-        passwords: Vec<String> => "passwords" as Array<Str>,
-        /// The command rules, as ACL text (`+@all -debug`).
-        commands: String => "commands" as Str,
-        /// Key patterns (`~*`).
-        keys: String => "keys" as Str,
-        /// Channel patterns (`&*`).
-        channels: String => "channels" as Str,
-        /// Selectors, each as the server describes it.
-        selectors: Vec<Value> => "selectors" as Array<Any>,
-    }
-}
-
-map_record! {
-    /// One entry of ACL LOG.
-    pub struct AclLogEntry {
-        /// How many times it happened.
-        count: u64 => "count" as UInt,
-        /// `command`, `key`, `channel` or `auth`.
-        reason: String => "reason" as Str,
-        /// `toplevel`, `multi`, `lua` or `module`.
-        context: String => "context" as Str,
-        /// The command or key denied.
-        object: String => "object" as Str,
-        /// The user.
-        username: String => "username" as Str,
-        /// Seconds since the last time.
-        age_seconds: f64 => "age-seconds" as Double,
-        /// The client, as CLIENT INFO describes it.
-        client_info: String => "client-info" as Str,
-    }
-}
-
 /// One command of COMMAND INFO: name, arity, flags, key positions, categories, tips, key
 /// specs and subcommands.
 #[derive(Debug, Clone, PartialEq)]
@@ -312,62 +274,6 @@ impl Decode for CommandEntry {
             key_specs: Array::<Any>::decode(next())?,
             subcommands: Array::<Any>::decode(next())?,
         })
-    }
-}
-
-map_record! {
-    /// The documentation of one command (COMMAND DOCS).
-    pub struct CommandDoc {
-        /// One sentence.
-        summary: String => "summary" as Str,
-        /// The version that added it.
-        since: String => "since" as Str,
-        /// Its group (`string`, `sorted-set` ...).
-        group: String => "group" as Str,
-        /// Its time complexity.
-        complexity: String => "complexity" as Str,
-        /// `deprecated`, `syscmd`.
-        doc_flags: Vec<String> => "doc_flags" as Array<Str>,
-        /// The version that deprecated it.
-        deprecated_since: String => "deprecated_since" as Str,
-        /// What to use instead.
-        replaced_by: String => "replaced_by" as Str,
-        /// `(version, change)` pairs.
-        history: Vec<(String, String)> => "history" as Array<(Str, Str)>,
-        /// The arguments, as the server describes them.
-        arguments: Vec<Value> => "arguments" as Array<Any>,
-        /// Subcommands, by name.
-        subcommands: Value => "subcommands" as Any,
-    }
-}
-
-map_record! {
-    /// MEMORY STATS: the main figures, the rest in `extra`.
-    pub struct MemoryStats {
-        /// Peak memory allocated.
-        peak_allocated: u64 => "peak.allocated" as UInt,
-        /// Memory allocated now.
-        total_allocated: u64 => "total.allocated" as UInt,
-        /// Memory allocated at startup.
-        startup_allocated: u64 => "startup.allocated" as UInt,
-        /// Keys in every database.
-        keys_count: u64 => "keys.count" as UInt,
-        /// Memory of the data set.
-        dataset_bytes: u64 => "dataset.bytes" as UInt,
-    }
-}
-
-map_record! {
-    /// One module of MODULE LIST.
-    pub struct ModuleInfo {
-        /// Its name.
-        name: String => "name" as Str,
-        /// Its version.
-        ver: i64 => "ver" as Int,
-        /// Where it was loaded from (7.0).
-        path: String => "path" as Str,
-        /// Its load arguments (7.0).
-        args: Vec<Value> => "args" as Array<Any>,
     }
 }
 

@@ -1,12 +1,12 @@
-//! Stream records: IDs, entries, pending entries, and what XINFO tells.
+//! Stream records: IDs, entries, pending entries. XINFO replies with maps, whose records are
+//! generated (see `record`) and hold these.
 
 use std::fmt;
 use std::str::FromStr;
 
 use bytes::Bytes;
 
-use super::record::map_record;
-use super::{Array, Bulk, Decode, DecodeError, Int, Nullable, Pairs, Str, UInt};
+use super::{Array, Bulk, Decode, DecodeError, Nullable, Pairs, Str, UInt};
 use crate::args::{ArgWriter, ToArg, Written};
 use crate::resp::Value;
 
@@ -174,92 +174,6 @@ impl Decode for AutoClaimIds {
     }
 }
 
-map_record! {
-    /// XINFO STREAM.
-    pub struct StreamInfo {
-        /// Entries in the stream.
-        length: u64 => "length" as UInt,
-        /// Radix tree keys.
-        radix_tree_keys: u64 => "radix-tree-keys" as UInt,
-        /// Radix tree nodes.
-        radix_tree_nodes: u64 => "radix-tree-nodes" as UInt,
-        /// Consumer groups.
-        groups: u64 => "groups" as UInt,
-        /// The last generated ID.
-        last_generated_id: Option<StreamId> => "last-generated-id" as Nullable<StreamId>,
-        /// The greatest ID ever deleted (7.0).
-        max_deleted_entry_id: Option<StreamId> => "max-deleted-entry-id" as Nullable<StreamId>,
-        /// Entries ever added (7.0).
-        entries_added: u64 => "entries-added" as UInt,
-        /// The ID of the first entry ever added that still exists (7.0).
-        recorded_first_entry_id: Option<StreamId> => "recorded-first-entry-id" as Nullable<StreamId>,
-        /// The first entry.
-        first_entry: Option<StreamEntry> => "first-entry" as Nullable<StreamEntry>,
-        /// The last entry.
-        last_entry: Option<StreamEntry> => "last-entry" as Nullable<StreamEntry>,
-    }
-}
-
-map_record! {
-    /// XINFO STREAM FULL: the stream with its entries and groups, in detail.
-    pub struct StreamInfoFull {
-        /// Entries in the stream.
-        length: u64 => "length" as UInt,
-        /// Radix tree keys.
-        radix_tree_keys: u64 => "radix-tree-keys" as UInt,
-        /// Radix tree nodes.
-        radix_tree_nodes: u64 => "radix-tree-nodes" as UInt,
-        /// The last generated ID.
-        last_generated_id: Option<StreamId> => "last-generated-id" as Nullable<StreamId>,
-        /// The greatest ID ever deleted (7.0).
-        max_deleted_entry_id: Option<StreamId> => "max-deleted-entry-id" as Nullable<StreamId>,
-        /// Entries ever added (7.0).
-        entries_added: u64 => "entries-added" as UInt,
-        /// The ID of the first entry ever added that still exists (7.0).
-        recorded_first_entry_id: Option<StreamId> => "recorded-first-entry-id" as Nullable<StreamId>,
-        /// The entries (at most COUNT).
-        entries: Vec<StreamEntry> => "entries" as Array<StreamEntry>,
-        /// The consumer groups.
-        groups: Vec<StreamGroupFull> => "groups" as Array<StreamGroupFull>,
-    }
-}
-
-map_record! {
-    /// One group of XINFO STREAM FULL.
-    pub struct StreamGroupFull {
-        /// The group name (any bytes: the server does not require text).
-        name: Bytes => "name" as Bulk,
-        /// The last ID delivered to the group.
-        last_delivered_id: Option<StreamId> => "last-delivered-id" as Nullable<StreamId>,
-        /// Entries read by the group (7.0).
-        entries_read: Option<i64> => "entries-read" as Nullable<Int>,
-        /// Entries not yet delivered (7.0); unknown when nil.
-        lag: Option<i64> => "lag" as Nullable<Int>,
-        /// Entries delivered and not acknowledged.
-        pel_count: u64 => "pel-count" as UInt,
-        /// The pending entries (at most COUNT).
-        pending: Vec<GroupPending> => "pending" as Array<GroupPending>,
-        /// The group's consumers.
-        consumers: Vec<StreamConsumerFull> => "consumers" as Array<StreamConsumerFull>,
-    }
-}
-
-map_record! {
-    /// One consumer of a group in XINFO STREAM FULL.
-    pub struct StreamConsumerFull {
-        /// The consumer name.
-        name: Bytes => "name" as Bulk,
-        /// Unix time in milliseconds of its last attempted interaction.
-        seen_time: u64 => "seen-time" as UInt,
-        /// Unix time in milliseconds of its last successful interaction (7.2).
-        active_time: Option<i64> => "active-time" as Nullable<Int>,
-        /// Entries delivered to it and not acknowledged.
-        pel_count: u64 => "pel-count" as UInt,
-        /// Its pending entries (at most COUNT).
-        pending: Vec<ConsumerPending> => "pending" as Array<ConsumerPending>,
-    }
-}
-
 /// A pending entry of a group in XINFO STREAM FULL.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct GroupPending {
@@ -297,37 +211,5 @@ impl Decode for ConsumerPending {
     fn decode(v: Value) -> Result<ConsumerPending, DecodeError> {
         let (id, delivered_at_ms, deliveries) = <(StreamId, UInt, UInt)>::decode(v)?;
         Ok(ConsumerPending { id, delivered_at_ms, deliveries })
-    }
-}
-
-map_record! {
-    /// One group of XINFO GROUPS.
-    pub struct StreamGroupInfo {
-        /// The group name (any bytes: the server does not require text).
-        name: Bytes => "name" as Bulk,
-        /// Its consumers.
-        consumers: u64 => "consumers" as UInt,
-        /// Entries delivered and not acknowledged.
-        pending: u64 => "pending" as UInt,
-        /// The last ID delivered to the group.
-        last_delivered_id: Option<StreamId> => "last-delivered-id" as Nullable<StreamId>,
-        /// Entries read by the group (7.0).
-        entries_read: Option<i64> => "entries-read" as Nullable<Int>,
-        /// Entries not yet delivered (7.0); unknown when nil.
-        lag: Option<i64> => "lag" as Nullable<Int>,
-    }
-}
-
-map_record! {
-    /// One consumer of XINFO CONSUMERS.
-    pub struct StreamConsumerInfo {
-        /// The consumer name (any bytes).
-        name: Bytes => "name" as Bulk,
-        /// Entries delivered and not acknowledged.
-        pending: u64 => "pending" as UInt,
-        /// Milliseconds since its last attempted interaction.
-        idle: u64 => "idle" as UInt,
-        /// Milliseconds since its last successful interaction (7.2).
-        inactive: Option<i64> => "inactive" as Nullable<Int>,
     }
 }

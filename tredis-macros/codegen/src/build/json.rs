@@ -51,8 +51,13 @@ pub struct Counts {
     pub total: usize,
 }
 
-/// The whole file.
-pub fn root(records: &[Record], groups: &[(String, String, Counts)], commands: Vec<Value>) -> Value {
+/// The whole file; `map_records` are the records read from map replies.
+pub fn root(
+    records: &[Record],
+    groups: &[(String, String, Counts)],
+    commands: Vec<Value>,
+    map_records: Vec<Value>,
+) -> Value {
     let servers: Vec<Value> = records
         .iter()
         .map(|r| json!({ "name": r.server, "version": r.version, "record": format!("spec/server/{}", r.file) }))
@@ -63,5 +68,5 @@ pub fn root(records: &[Record], groups: &[(String, String, Counts)], commands: V
             json!({ "id": id, "title": title, "supported": c.supported, "skipped": c.skipped, "total": c.total })
         })
         .collect();
-    json!({ "schema": 2, "servers": servers, "groups": groups, "commands": commands })
+    json!({ "schema": 2, "servers": servers, "groups": groups, "commands": commands, "records": map_records })
 }

@@ -6,11 +6,13 @@
 //! their commands, each command and argument marked with the servers that have it; the
 //! overlays (one per group, named by the Redis record's arguments) then say what the servers
 //! cannot: Rust names, argument kinds, reply types, and which commands are skipped and why.
+//! One more overlay, `records.json`, lists the records read from map replies ([`records`]).
 
 pub mod coverage;
 pub mod json;
 pub mod overlay;
 pub mod record;
+pub mod records;
 pub mod servers;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -37,7 +39,7 @@ pub fn build(
     preamble: &str,
 ) -> Result<Built, String> {
     let records = choose(records)?;
-    let overlays = read_overlays(overlays)?;
+    let (overlays, map_records) = read_overlays(overlays)?;
     let commands = servers::merge(records.clone());
     let mut errors = Vec::new();
     let mut out = Vec::new();
@@ -81,12 +83,20 @@ pub fn build(
             }
         }
     }
+    let map_records = match map_records.as_ref().map(self::records::resolve) {
+        Some(Ok(r)) => r,
+        Some(Err(e)) => {
+            errors.extend(e);
+            Vec::new()
+        }
+        None => Vec::new(),
+    };
     if !errors.is_empty() {
         return Err(format!("spec/overlay has errors:\n  {}", errors.join("\n  ")));
     }
     let groups: Vec<(String, String, Counts)> =
         counts.into_iter().map(|(id, c)| (id.clone(), group_title(&id), c)).collect();
-    let spec = json::root(&records, &groups, out);
+    let spec = json::root(&records, &groups, out, map_records);
     let coverage_md = coverage::table(&spec, preamble);
     let commands_json = serde_json::to_string_pretty(&spec).map_err(|e| e.to_string())? + "\n";
     Ok(Built { commands_json, coverage_md })
@@ -112,17 +122,25 @@ fn version_key(v: &str) -> Vec<u32> {
     v.split('.').map(|p| p.parse().unwrap_or(0)).collect()
 }
 
-/// Overlays keyed by the server group they describe.
-fn read_overlays(files: &[(String, String)]) -> Result<BTreeMap<String, Value>, String> {
+/// Overlays keyed by the server group they describe, and the records overlay (the one file
+/// with `records` instead of a `group`).
+fn read_overlays(files: &[(String, String)]) -> Result<(BTreeMap<String, Value>, Option<Value>), String> {
     let mut out = BTreeMap::new();
+    let mut records = None;
     for (file, text) in files {
         let v: Value = serde_json::from_str(text).map_err(|e| format!("{file}: {e}"))?;
+        if v.get("records").is_some() {
+            if records.replace(v).is_some() {
+                return Err(format!("{file}: a second overlay file holds records"));
+            }
+            continue;
+        }
         let group = v["group"].as_str().ok_or_else(|| format!("{file}: missing \"group\""))?.to_string();
         if out.insert(group.clone(), v).is_some() {
             return Err(format!("two overlay files describe group {group}"));
         }
     }
-    Ok(out)
+    Ok((out, records))
 }
 
 /// Titles for the coverage table, in the seed's wording.

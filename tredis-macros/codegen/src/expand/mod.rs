@@ -1,10 +1,12 @@
 //! Walks the groups of the spec and assembles the surface: one module per group, gated by the
 //! group's cargo feature, holding its request types and a trait with one method per command;
-//! then the table of every command by name, for raw commands.
+//! then the records read from map replies, which every group may name, then the table of
+//! every command by name, for raw commands.
 
 pub mod args;
 pub mod docs;
 pub mod fallback;
+pub mod records;
 pub mod reply;
 pub mod request;
 pub mod switches;
@@ -17,9 +19,9 @@ use crate::ctxt::Ctxt;
 use crate::names::group_trait;
 use crate::spec::Spec;
 
-/// Expands every supported command; errors go to `cx`, broken commands are left out.
+/// Expands every supported command and record; errors go to `cx`, broken ones are left out.
 pub fn spec(spec: &Spec, cx: &Ctxt) -> TokenStream {
-    let mut out = TokenStream::new();
+    let mut out = records::expand(&spec.records, cx);
     let mut table = Vec::new();
     for group in &spec.groups {
         let commands: Vec<_> = spec.commands.iter().filter(|c| c.group == group.id).collect();

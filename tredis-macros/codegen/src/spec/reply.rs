@@ -3,7 +3,7 @@
 //! ```text
 //! T    := prim "?"*
 //! prim := atom | "[" T "]" | "{" T "}" | "(" T ("," T)+ ")" | name "<" T ("," T)* ">" | "@" Record
-//! atom := ok | unit | int | uint | bool | double | bytes | str | any | secs | millis
+//! atom := ok | unit | int | uint | u16 | bool | double | bytes | str | any | secs | millis
 //!       | ttl_s | ttl_ms | exptime_s | exptime_ms
 //! name := map | pairs | keyed | scan
 //! ```
@@ -45,6 +45,8 @@ pub enum Atom {
     Int,
     /// A non-negative integer.
     Uint,
+    /// A non-negative integer that fits in 16 bits: a port or a slot.
+    U16,
     /// 0/1 or a RESP3 boolean.
     Bool,
     /// A double, or its RESP2 bulk-string form.
@@ -76,6 +78,7 @@ impl Atom {
             "unit" => Atom::Unit,
             "int" => Atom::Int,
             "uint" => Atom::Uint,
+            "u16" => Atom::U16,
             "bool" => Atom::Bool,
             "double" => Atom::Double,
             "bytes" => Atom::Bytes,
@@ -208,7 +211,7 @@ impl Parser<'_> {
         }
         let generic = matches!(word.as_str(), "map" | "pairs" | "keyed" | "scan");
         if !generic {
-            return Err(self.err("an atom (ok, unit, int, uint, bool, double, bytes, str, any, secs, millis, ttl_s, ttl_ms, exptime_s, exptime_ms), [T], {T}, (A,B), map/pairs/keyed<K,V>, scan<T> or @Record"));
+            return Err(self.err("an atom (ok, unit, int, uint, u16, bool, double, bytes, str, any, secs, millis, ttl_s, ttl_ms, exptime_s, exptime_ms), [T], {T}, (A,B), map/pairs/keyed<K,V>, scan<T> or @Record"));
         }
         self.expect(b'<')?;
         let mut args = self.list(b'>')?;
@@ -253,6 +256,7 @@ impl ReplyExpr {
                 Atom::Ok | Atom::Unit => "()",
                 Atom::Int => "i64",
                 Atom::Uint => "u64",
+                Atom::U16 => "u16",
                 Atom::Bool => "bool",
                 Atom::Double => "f64",
                 Atom::Bytes => "Bytes",
@@ -315,6 +319,7 @@ mod tests {
             "Option<Vec<(Bytes, Vec<StreamEntry>)>>"
         );
         assert_eq!(parse("map<str,str>").unwrap().output(), "HashMap<String, String>");
+        assert_eq!(parse("pairs<u16, u16>").unwrap().output(), "Vec<(u16, u16)>");
     }
 
     #[test]

@@ -6,10 +6,17 @@
 //! order; those that follow optional ones (XADD's ID, ZADD's members) are encoded after a tail
 //! mark so that options can be inserted before them. Options are stored typed, so that the last
 //! call of a setter wins, and are encoded in spec order when the request is sent.
+//!
+//! The walk is one `Lowering`: the command, the error accumulator, the pieces produced so far
+//! and where the walk is. `required`, `optional` and `values` each add its methods.
 
+mod docs;
 mod optional;
 mod required;
 mod values;
+
+#[cfg(test)]
+mod tests;
 
 use proc_macro2::{Ident, Literal, TokenStream};
 use quote::{format_ident, quote};
@@ -42,10 +49,6 @@ pub struct Lowered {
     pub enums: Vec<TokenStream>,
     /// RESP index of the SCAN cursor, when there is one.
     pub cursor_index: Option<usize>,
-    /// A `numkeys` argument waits for the repeated argument it counts.
-    numkeys_pending: bool,
-    /// Rank of the next option, for reply switches (later options win).
-    rank: usize,
 }
 
 /// An option field.
@@ -72,6 +75,152 @@ pub struct Setter {
     pub body: TokenStream,
     /// The reply it switches to, and its rank (later arguments win).
     pub switch: Option<(ReplyExpr, usize)>,
+}
+
+/// Lowers all arguments of `cmd`, whose name is `ntokens` words; shape errors go to `cx`.
+pub fn lower(cmd: &Command, ntokens: usize, cx: &Ctxt) -> Lowered {
+    let mut l =
+        Lowering { cmd, cx, out: Lowered::default(), pos: Some(ntokens), numkeys_pending: false, rank: 0 };
+    l.args();
+    l.finish()
+}
+
+/// One command's arguments being lowered.
+struct Lowering<'a> {
+    /// The command.
+    cmd: &'a Command,
+    /// Where shape errors go.
+    cx: &'a Ctxt,
+    /// What is produced so far.
+    out: Lowered,
+    /// RESP index of the next required argument, while it is known (for the SCAN cursor).
+    pos: Option<usize>,
+    /// A `numkeys` argument waits for the repeated argument it counts.
+    numkeys_pending: bool,
+    /// Rank of the next option, for reply switches (later options win).
+    rank: usize,
+}
+
+impl<'a> Lowering<'a> {
+    /// Walks the top-level arguments in spec order.
+    fn args(&mut self) {
+        let cmd = self.cmd;
+        let mut seen_opt = false;
+        let mut tail = false;
+        for arg in &cmd.args {
+            let named = arg.kind == ArgKind::Token && !arg.opt;
+            if !named && !self.check_name(arg) {
+                continue;
+            }
+            if arg.opt {
+                if tail {
+                    self.error(
+                        &arg.path,
+                        "an optional argument after required ones that follow options is not supported",
+                    );
+                }
+                seen_opt = true;
+                self.pos = None;
+                let (encode, _) = self.option(arg, None);
+                self.out.encode.extend(encode);
+            } else if arg.kind == ArgKind::Block && arg.args.iter().any(|f| f.opt) {
+                // Encoded with the options, so the arguments after it form the tail.
+                if tail {
+                    self.error(&arg.path, "a block with options after the tail is not supported");
+                }
+                seen_opt = true;
+                self.pos = None;
+                let (encode, _) = self.block(arg, None);
+                self.out.encode.extend(encode);
+            } else {
+                if seen_opt && !tail {
+                    self.out.ctor.extend(quote!(c.mark_tail();));
+                    tail = true;
+                }
+                self.required(arg);
+            }
+        }
+    }
+
+    /// Checks what only the whole list shows, and hands the pieces over.
+    fn finish(self) -> Lowered {
+        let cmd = self.cmd;
+        if self.numkeys_pending {
+            self.error(&cmd.path, "a numkeys argument must be followed by the repeated argument it counts");
+        }
+        let mut names: Vec<&str> = self.out.setters.iter().map(|s| s.name.as_str()).collect();
+        names.sort_unstable();
+        for w in names.windows(2) {
+            if w[0] == w[1] {
+                self.error(
+                    &cmd.path,
+                    format!("two options would both be named `{}`: rename one in the overlay", w[0]),
+                );
+            }
+        }
+        for s in &self.out.setters {
+            if RESERVED.contains(&s.name.as_str()) {
+                self.error(
+                    &cmd.path,
+                    format!(
+                        "option name `{}` is reserved by the request type: rename it in the overlay",
+                        s.name
+                    ),
+                );
+            }
+        }
+        self.out
+    }
+
+    /// Records a shape error of this command at `path`.
+    fn error(&self, path: &str, msg: impl Into<String>) {
+        self.cx.error(Some(&self.cmd.name), path, msg);
+    }
+
+    /// Checks that an argument's Rust name is usable.
+    fn check_name(&self, arg: &Arg) -> bool {
+        if is_snake_ident(&arg.rust) {
+            return true;
+        }
+        self.error(
+            &format!("{}.rust", arg.path),
+            format!(
+                "`{}` is not a usable Rust name (a keyword or not snake_case): set \"rust\" in the overlay",
+                arg.rust
+            ),
+        );
+        false
+    }
+
+    /// `c.blocks(v)` for the argument that says how long the command blocks.
+    fn block_stmt(&self, arg: &Arg, v: TokenStream) -> TokenStream {
+        if !arg.block {
+            return TokenStream::new();
+        }
+        if !matches!(arg.kind, ArgKind::DurationS | ArgKind::DurationMs | ArgKind::DurationFs) {
+            self.error(&arg.path, "only a duration can say how long a command blocks");
+        }
+        quote!(c.blocks(#v);)
+    }
+
+    /// The ON/OFF tokens of a `bool` argument, from its two variants.
+    fn bool_tokens(&self, arg: &Arg) -> Option<(Literal, Literal)> {
+        let toks: Vec<&str> = arg.args.iter().filter_map(|v| v.token.as_deref()).collect();
+        if arg.args.len() != 2 || toks.len() != 2 {
+            self.error(&arg.path, format!("`{}` of kind bool needs exactly two token variants", arg.name));
+            return None;
+        }
+        Some((bulk(toks[0]), bulk(toks[1])))
+    }
+
+    /// An option field holding `Option<ty>`, unset at first.
+    fn option_field(&mut self, name: &Ident, ty: TokenStream) {
+        self.out.fields.push(Field {
+            name: name.clone(),
+            ty: quote!(::core::option::Option<#ty>),
+            init: quote!(::core::option::Option::None),
+        });
+    }
 }
 
 /// A bulk-string literal: `NX` -> `b"$2\r\nNX\r\n"`.
@@ -125,32 +274,6 @@ fn leaf(kind: ArgKind) -> Option<Leaf> {
     })
 }
 
-fn kind_doc(kind: ArgKind) -> &'static str {
-    match kind {
-        ArgKind::Key => "a key",
-        ArgKind::Bytes => "bytes",
-        ArgKind::Pattern => "a glob-style pattern",
-        ArgKind::Int => "an integer",
-        ArgKind::Uint => "a non-negative integer",
-        ArgKind::Double => "a float (not NaN)",
-        ArgKind::DurationS => "a duration, sent as whole seconds",
-        ArgKind::DurationMs => "a duration, sent as milliseconds",
-        ArgKind::DurationFs => "a duration, sent as seconds with up to millisecond precision",
-        ArgKind::UnixS => "a point in time, sent as Unix seconds",
-        ArgKind::UnixMs => "a point in time, sent as Unix milliseconds",
-        ArgKind::Token => "a flag",
-        ArgKind::OneOf => "one of several choices",
-        ArgKind::Block => "a group of values",
-        ArgKind::Bool => "on or off",
-        ArgKind::YesNo => "yes or no",
-        ArgKind::Cursor => "a cursor; 0 starts an iteration",
-        ArgKind::Numkeys => "counted by the client",
-        ArgKind::ScoreBound => "a score bound: a float (inclusive), `ScoreBound::excl`, or an infinity",
-        ArgKind::LexBound => "a lexical bound: `LexBound::incl`, `LexBound::excl`, `LexBound::MIN` or `MAX`",
-        ArgKind::RangeBound => "an index, a `ScoreBound` (with `by_score`) or a `LexBound` (with `by_lex`)",
-    }
-}
-
 /// Encodes one leaf value held in `v` (an expression) into `c`.
 fn encode_leaf(kind: ArgKind, v: TokenStream, what: &str) -> TokenStream {
     let l = leaf(kind).expect("leaf kind");
@@ -162,17 +285,7 @@ fn encode_leaf(kind: ArgKind, v: TokenStream, what: &str) -> TokenStream {
     }
 }
 
-/// `c.blocks(v)` for the argument that says how long the command blocks.
-fn block_stmt(cmd: &Command, arg: &Arg, v: TokenStream, cx: &Ctxt) -> TokenStream {
-    if !arg.block {
-        return TokenStream::new();
-    }
-    if !matches!(arg.kind, ArgKind::DurationS | ArgKind::DurationMs | ArgKind::DurationFs) {
-        cx.error(Some(&cmd.name), &arg.path, "only a duration can say how long a command blocks");
-    }
-    quote!(c.blocks(#v);)
-}
-
+/// `c.token(..)` for an argument's own token, or nothing.
 fn token_stmt(arg: &Arg) -> TokenStream {
     match &arg.token {
         Some(t) => {
@@ -183,228 +296,17 @@ fn token_stmt(arg: &Arg) -> TokenStream {
     }
 }
 
-/// The ON/OFF tokens of a `bool` argument, from its two variants.
-fn bool_tokens(cmd: &Command, arg: &Arg, cx: &Ctxt) -> Option<(Literal, Literal)> {
-    let toks: Vec<&str> = arg.args.iter().filter_map(|v| v.token.as_deref()).collect();
-    if arg.args.len() != 2 || toks.len() != 2 {
-        cx.error(
-            Some(&cmd.name),
-            &arg.path,
-            format!("`{}` of kind bool needs exactly two token variants", arg.name),
-        );
-        return None;
-    }
-    Some((bulk(toks[0]), bulk(toks[1])))
-}
-
 /// The name an argument uses in error messages: its token, else its name.
 fn what(arg: &Arg) -> String {
     arg.token.clone().filter(|t| !t.is_empty()).unwrap_or_else(|| arg.name.clone())
 }
 
-/// Checks that an argument's Rust name is usable.
-fn check_name(cmd: &Command, arg: &Arg, cx: &Ctxt) -> bool {
-    if is_snake_ident(&arg.rust) {
-        return true;
+/// `crate::args::ToKey` for a key, `ToArg` for other bytes; `ToKeys`/`ToArgs` when `many`.
+fn bytes_bound(kind: ArgKind, many: bool) -> TokenStream {
+    match (kind == ArgKind::Key, many) {
+        (true, false) => quote!(crate::args::ToKey),
+        (false, false) => quote!(crate::args::ToArg),
+        (true, true) => quote!(crate::args::ToKeys),
+        (false, true) => quote!(crate::args::ToArgs),
     }
-    cx.error(
-        Some(&cmd.name),
-        format!("{}.rust", arg.path),
-        format!(
-            "`{}` is not a usable Rust name (a keyword or not snake_case): set \"rust\" in the overlay",
-            arg.rust
-        ),
-    );
-    false
-}
-
-/// Lowers all arguments of `cmd`; shape errors go to `cx`.
-pub fn lower(cmd: &Command, ntokens: usize, cx: &Ctxt) -> Lowered {
-    let mut out = Lowered::default();
-    let mut seen_opt = false;
-    let mut tail = false;
-    let mut pos = Some(ntokens);
-    for arg in &cmd.args {
-        let named = arg.kind == ArgKind::Token && !arg.opt;
-        if !named && !check_name(cmd, arg, cx) {
-            continue;
-        }
-        if arg.opt {
-            if tail {
-                cx.error(
-                    Some(&cmd.name),
-                    &arg.path,
-                    "an optional argument after required ones that follow options is not supported",
-                );
-            }
-            seen_opt = true;
-            pos = None;
-            let (encode, _) = optional::lower(cmd, arg, &mut out, cx);
-            out.encode.extend(encode);
-        } else if arg.kind == ArgKind::Block && arg.args.iter().any(|f| f.opt) {
-            // Encoded with the options, so the arguments after it form the tail.
-            if tail {
-                cx.error(Some(&cmd.name), &arg.path, "a block with options after the tail is not supported");
-            }
-            seen_opt = true;
-            pos = None;
-            let encode = optional::required_block(cmd, arg, &mut out, cx);
-            out.encode.extend(encode);
-        } else {
-            if seen_opt && !tail {
-                out.ctor.extend(quote!(c.mark_tail();));
-                tail = true;
-            }
-            required::lower(cmd, arg, &mut pos, &mut out, cx);
-        }
-    }
-    if out.numkeys_pending {
-        cx.error(
-            Some(&cmd.name),
-            &cmd.path,
-            "a numkeys argument must be followed by the repeated argument it counts",
-        );
-    }
-    let mut names: Vec<&str> = out.setters.iter().map(|s| s.name.as_str()).collect();
-    names.sort_unstable();
-    for w in names.windows(2) {
-        if w[0] == w[1] {
-            cx.error(
-                Some(&cmd.name),
-                &cmd.path,
-                format!("two options would both be named `{}`: rename one in the overlay", w[0]),
-            );
-        }
-    }
-    for s in &out.setters {
-        if RESERVED.contains(&s.name.as_str()) {
-            cx.error(
-                Some(&cmd.name),
-                &cmd.path,
-                format!("option name `{}` is reserved by the request type: rename it in the overlay", s.name),
-            );
-        }
-    }
-    out
-}
-
-/// Doc lines of a setter.
-/// How a setter relates to the others, for its doc.
-#[derive(Default)]
-struct Relations<'a> {
-    /// The option it needs (nested options).
-    needs: Option<&'a str>,
-    /// The other variants of its oneof, which it replaces.
-    rivals: Vec<String>,
-    /// Options it unsets besides its own `clears` (those of its oneof).
-    clears: Vec<String>,
-}
-
-impl<'a> Relations<'a> {
-    fn needing(needs: Option<&'a str>) -> Self {
-        Relations { needs, ..Relations::default() }
-    }
-}
-
-/// `[`a`](Self::a), [`b`](Self::b) or [`c`](Self::c)`.
-fn setter_links(names: &[String], last: &str) -> String {
-    let links: Vec<String> = names.iter().map(|n| format!("[`{n}`](Self::{n})")).collect();
-    match links.split_last() {
-        Some((end, [])) => end.clone(),
-        Some((end, rest)) => format!("{} {last} {end}", rest.join(", ")),
-        None => String::new(),
-    }
-}
-
-/// The setters of option field `field`: one per variant for a oneof kept in a private enum
-/// (see `optional::variants`), else the field's own.
-fn setters_of(args: &[Arg], field: &str) -> Vec<String> {
-    for a in args {
-        if a.rust == field {
-            let per_variant =
-                a.kind == ArgKind::OneOf && a.token.is_none() && a.type_name.is_none() && !a.multi;
-            return if per_variant {
-                a.args.iter().map(|v| v.rust.clone()).collect()
-            } else {
-                vec![a.rust.clone()]
-            };
-        }
-        let nested = setters_of(&a.args, field);
-        if !nested.is_empty() {
-            return nested;
-        }
-    }
-    Vec::new()
-}
-
-fn setter_doc(cmd: &Command, a: &Arg, switch: Option<&ReplyExpr>, rel: &Relations<'_>) -> Vec<String> {
-    let mut lines = Vec::new();
-    let mut first = match &a.token {
-        Some(t) if !t.is_empty() => format!("Sends `{t}`"),
-        _ => format!("Sets `{}`", a.name),
-    };
-    if !matches!(a.kind, ArgKind::Token | ArgKind::OneOf | ArgKind::Block) {
-        first += &format!(" with {}", kind_doc(a.kind));
-    }
-    first.push('.');
-    lines.push(first);
-    if let Some(d) = &a.doc {
-        lines.push(String::new());
-        lines.push(d.clone());
-    }
-    if a.multi {
-        lines.push(String::new());
-        lines.push("Takes one value or many; calling it again adds more.".into());
-    }
-    if !rel.rivals.is_empty() {
-        lines.push(String::new());
-        lines.push(format!(
-            "Replaces {}: they exclude each other, and the last one set is sent.",
-            setter_links(&rel.rivals, "or")
-        ));
-    }
-    // A `clears` entry names an option field (`comparison`) or one variant of it (`condition.nx`).
-    let unset: Vec<String> = a
-        .clears
-        .iter()
-        .chain(&rel.clears)
-        .flat_map(|c| match c.split_once('.') {
-            Some((_, variant)) => vec![variant.to_lowercase()],
-            None => setters_of(&cmd.args, c),
-        })
-        .collect();
-    if !unset.is_empty() {
-        lines.push(String::new());
-        lines.push(format!(
-            "Unsets {}, which the server does not take together with it.",
-            setter_links(&unset, "and")
-        ));
-    }
-    if let Some(n) = rel.needs {
-        lines.push(String::new());
-        lines.push(format!("Only with [`{n}`](Self::{n}); alone, the request fails before sending."));
-    }
-    if let Some(servers) = &a.servers {
-        lines.push(String::new());
-        lines.push(format!("Only on {}.", crate::expand::docs::servers(servers, &cmd.recorded)));
-    } else if let Some(s) = &a.since {
-        lines.push(String::new());
-        lines.push(format!("Since Redis {s}."));
-    }
-    if let Some(r) = switch {
-        lines.push(String::new());
-        lines.push(format!("The reply becomes `{}`.", r.output()));
-    }
-    lines.push(String::new());
-    lines.push(format!("Option of `{}`.", cmd.name));
-    lines
-}
-
-/// An option field holding `Option<ty>`, unset at first.
-fn option_field(out: &mut Lowered, name: &Ident, ty: TokenStream) {
-    out.fields.push(Field {
-        name: name.clone(),
-        ty: quote!(::core::option::Option<#ty>),
-        init: quote!(::core::option::Option::None),
-    });
 }
