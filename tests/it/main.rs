@@ -14,6 +14,8 @@ mod coverage;
 mod credentials;
 mod deadlines;
 mod dynamic_batch;
+#[rustfmt::skip] // generated: `cargo xtask gen` owns its layout
+mod examples;
 mod faults;
 mod geo;
 mod hashes;

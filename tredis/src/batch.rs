@@ -212,8 +212,8 @@ enum Values {
 pub trait BatchItem {
     /// Its result: the decoded reply, or the error of this command alone.
     type Output;
-    /// The decoder of its reply.
-    #[doc(hidden)]
+    /// The decoder of its reply: what [`Queue::push`](crate::Queue::push) hands out a
+    /// handle for.
     type Reply: Decode;
     /// Encodes the request; `remaining` requests follow it.
     #[doc(hidden)]

@@ -1,11 +1,12 @@
 //! Project automation for tredis, run as `cargo xtask <task>`.
 //!
-//! - `import`: record COMMAND DOCS/INFO of the installed redis-server into `spec/server/`.
+//! - `import`: record COMMAND DOCS/INFO of redis-server and Valkey into `spec/server/`.
 //! - `gen [--check] [--expand]`: merge `spec/` into `commands.json` and `COVERAGE.md`.
 //! - `coverage --url redis://HOST:PORT [--check]`: how a live server and `commands.json` differ,
 //!   both ways; `--check` fails on a difference the spec does not expect.
-//! - `test`: install and start redis-server, run fmt, clippy, `gen --check` and the suite.
+//! - `test`: install and start redis-server and Valkey, run fmt, clippy, `gen --check` and the suite.
 //! - `demo`: run the example against `REDIS_URL`, starting a server when none answers.
+//! - `doc-links`: follow every link of the rendered docs (`cargo doc` first); `test` runs it.
 //! - `bench`: tredis, redis-rs and fred on the same workloads; a table and a chart.
 //! - `bench compile`: clean build times of a hello-world on each, and the rebuild after a spec change.
 //! - `cluster up|down`, `sentinel up|down`, `replicas up|down`: a 6-node cluster, a primary, a
@@ -16,6 +17,7 @@ mod bench;
 mod coverage;
 mod demo;
 mod deploy;
+mod doc_links;
 mod ensure;
 mod gen;
 mod import;
@@ -26,7 +28,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 const USAGE: &str = "usage: cargo xtask \
-    <import | gen [--check] [--expand] | coverage --url URL [--check] | test | demo | bench [compile] \
+    <import | gen [--check] [--expand] | coverage --url URL [--check] | test | demo | doc-links | bench [compile] \
     | cluster <up | down | restart PORT> | sentinel <up | down | restart PORT> \
     | replicas <up | down | restart PORT>>";
 
@@ -42,6 +44,7 @@ fn main() -> ExitCode {
         }
         ["test", rest @ ..] => test::run(rest),
         ["demo"] => demo::run(),
+        ["doc-links"] => doc_links::check(&project_root()),
         ["bench"] => bench::run(),
         ["bench", "compile"] => bench::compile::run(),
         [kind @ ("cluster" | "sentinel" | "replicas"), rest @ ..] => deploy::run(kind, rest),

@@ -46,7 +46,7 @@ pub fn run(args: &[&str]) -> Result<(), String> {
         &["doc", "--no-deps", "--quiet", "-p", "tredis", "--all-features"],
         &[("RUSTDOCFLAGS", "-D warnings".into())],
     )?;
-    docs_links_resolve()?;
+    crate::doc_links::check(&crate::project_root())?;
     each_group_builds_alone()?;
     crate::gen::run(&["--check"])?;
     crate::coverage::check_matches(&primary.url())?;
@@ -117,43 +117,6 @@ fn start_deployments() -> Result<(Deployment, Deployment, Deployment), String> {
     });
     let panicked = |_| "a deployment thread panicked".to_string();
     Ok((cluster.map_err(panicked)??, sentinel.map_err(panicked)??, replicas.map_err(panicked)??))
-}
-
-/// Rustdoc does not report broken intra-doc links in the expansion of a macro from another
-/// crate, which is where every command's docs come from; an unresolved link is left in the
-/// page as a raw `href="Self::..."`, so the rendered pages are searched for those instead.
-fn docs_links_resolve() -> Result<(), String> {
-    // tracing's blanket impls (`Instrument`, `WithSubscriber`) render these on every type.
-    const FOREIGN: &[&str] = &["crate::Span", "super::Span::current()", "super::Subscriber"];
-    let mut broken = BTreeSet::new();
-    let mut dirs = vec![crate::project_root().join("target/doc/tredis")];
-    while let Some(dir) = dirs.pop() {
-        for entry in std::fs::read_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))? {
-            let path = entry.map_err(|e| e.to_string())?.path();
-            if path.is_dir() {
-                dirs.push(path);
-                continue;
-            }
-            if path.extension().map_or(true, |e| e != "html") {
-                continue;
-            }
-            let page = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-            for (at, _) in page.match_indices("href=\"") {
-                let target = page[at + 6..].split('"').next().unwrap_or_default();
-                let unresolved = ["Self::", "crate::", "super::"].iter().any(|p| target.starts_with(p));
-                if unresolved && !FOREIGN.contains(&target) {
-                    broken.insert(format!(
-                        "{target} (in {})",
-                        path.file_name().unwrap_or_default().to_string_lossy()
-                    ));
-                }
-            }
-        }
-    }
-    if broken.is_empty() {
-        return Ok(());
-    }
-    Err(format!("unresolved links in the docs:\n  {}", broken.into_iter().collect::<Vec<_>>().join("\n  ")))
 }
 
 /// Every group is a cargo feature: the crate must build with none of them and with each one

@@ -51,6 +51,40 @@ pub fn errors(spec_text: &str) -> Vec<SpecError> {
     cx.finish()
 }
 
+/// Every method's docs example as one Rust source of async functions, for the test suite to
+/// compile (`tests/it/examples.rs`, written by `cargo xtask gen`). Rustdoc shows the same text
+/// but does not compile it: each doctest would be a crate of its own.
+pub fn examples(spec_text: &str) -> Result<String, String> {
+    let cx = Ctxt::new();
+    let mut out = String::new();
+    if let Some(s) = spec::parse(spec_text, &cx) {
+        for cmd in &s.commands {
+            let tokens = cmd.name.split(' ').count();
+            let low = expand::args::lower(cmd, tokens, &cx);
+            match expand::example::lines(cmd, &low) {
+                Ok(lines) => {
+                    out += &format!("\n/// `{}`: the example of `{}`.\n", cmd.name, cmd.rust);
+                    out += &format!(
+                        "async fn {}(client: tredis::Client) -> Result<(), tredis::Error> {{\n",
+                        cmd.rust
+                    );
+                    for l in lines {
+                        out += &if l.is_empty() { "\n".to_string() } else { format!("    {l}\n") };
+                    }
+                    out += "    Ok(())\n}\n";
+                }
+                Err(e) => cx.error(Some(&cmd.name), &cmd.path, e),
+            }
+        }
+    }
+    let errors = cx.finish();
+    if !errors.is_empty() {
+        let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        return Err(lines.join("\n"));
+    }
+    Ok(out)
+}
+
 /// FNV-1a of the spec text, as 16 hex digits; `xtask gen` writes it into the macro call.
 pub fn spec_hash(spec_text: &str) -> String {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;

@@ -16,6 +16,7 @@ pub struct Generated {
     pub commands_json: String,
     pub coverage_md: String,
     pub call_site: String,
+    pub examples: String,
 }
 
 /// Entry point of `cargo xtask gen`.
@@ -30,6 +31,7 @@ pub fn run(args: &[&str]) -> Result<(), String> {
     ensure_file_contents(&root.join("commands.json"), &out.commands_json, check)?;
     ensure_file_contents(&root.join("COVERAGE.md"), &out.coverage_md, check)?;
     ensure_file_contents(&root.join("tredis/src/commands/generated.rs"), &out.call_site, check)?;
+    ensure_file_contents(&root.join("tests/it/examples.rs"), &out.examples, check)?;
     if expand {
         write_expansion(&out.commands_json)?;
     }
@@ -53,7 +55,13 @@ pub fn generate() -> Result<Generated, String> {
          tredis_macros::commands! {{ spec_hash = \"{}\" }}\n",
         tredis_codegen::spec_hash(&commands_json)
     );
-    Ok(Generated { commands_json, coverage_md, call_site })
+    let examples = tredis_codegen::examples(&commands_json).map_err(|e| format!("docs examples: {e}"))?;
+    let examples = format!(
+        "//! {PREAMBLE}\n//!\n//! The example in the docs of every generated method, compiled here: rustdoc shows them\n\
+         //! but does not build them (each doctest would be a crate of its own). Never called.\n\n\
+         #![allow(dead_code, deprecated, unused_variables, clippy::all)]\n{examples}"
+    );
+    Ok(Generated { commands_json, coverage_md, call_site, examples })
 }
 
 fn write_expansion(spec: &str) -> Result<(), String> {
@@ -81,6 +89,7 @@ mod tests {
             ("commands.json", &out.commands_json),
             ("COVERAGE.md", &out.coverage_md),
             ("tredis/src/commands/generated.rs", &out.call_site),
+            ("tests/it/examples.rs", &out.examples),
         ] {
             crate::ensure::ensure_file_contents(&root.join(path), text, true).unwrap();
         }

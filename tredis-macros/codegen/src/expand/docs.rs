@@ -7,7 +7,7 @@ use crate::names::doc_url;
 use crate::spec::{Command, Servers};
 
 /// Doc attributes of a command's method.
-pub fn method(cmd: &Command, params: &[String], setters: &[String]) -> TokenStream {
+pub fn method(cmd: &Command, params: &[String], setters: &[String], example: &[String]) -> TokenStream {
     let mut lines = vec![sentence(&cmd.summary), String::new()];
     if let Some(doc) = &cmd.doc {
         lines.push(doc.clone());
@@ -44,7 +44,12 @@ pub fn method(cmd: &Command, params: &[String], setters: &[String]) -> TokenStre
         lines.push(String::new());
         lines.extend(cmd.history.iter().map(|(v, t)| format!("- {v}: {t}")));
     }
-    attrs(&lines)
+    let mut block = vec![String::new()];
+    block.extend(super::example::doc_block(example));
+    let block = block.iter().map(|l| format!(" {l}"));
+    // Shown to readers; compiled in the tests (`tests/it/examples.rs`), not as doctests.
+    let doc = attrs(&lines);
+    quote!(#doc #(#[cfg_attr(not(doctest), doc = #block)])*)
 }
 
 /// Which servers have a command or an argument, and which of those recorded do not:

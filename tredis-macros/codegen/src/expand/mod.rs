@@ -5,6 +5,7 @@
 
 pub mod args;
 pub mod docs;
+pub mod example;
 pub mod fallback;
 pub mod records;
 pub mod reply;

@@ -5,7 +5,7 @@ use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
 use super::args::{self, Lowered};
-use super::{docs, reply, switches};
+use super::{docs, example, reply, switches};
 use crate::ctxt::Ctxt;
 use crate::spec::{BeginSearch, Command, FindKeys, ReplyExpr};
 
@@ -51,6 +51,13 @@ pub fn expand(cmd: &Command, cx: &Ctxt) -> Option<Expanded> {
     if cx.error_count() != before {
         return None;
     }
+    let example = match example::lines(cmd, &low) {
+        Ok(lines) => lines,
+        Err(e) => {
+            cx.error(Some(&cmd.name), &cmd.path, format!("the docs example: {e}"));
+            return None;
+        }
+    };
     let ty = format_ident!("{}", cmd.type_name);
     let default = reply::decoder(&cmd.reply);
     let Lowered { generics, params, param_docs, ctor, fields, encode, setters, enums, cursor_index, .. } =
@@ -63,7 +70,7 @@ pub fn expand(cmd: &Command, cx: &Ctxt) -> Option<Expanded> {
     let ftys: Vec<_> = fields.iter().map(|f| f.ty.clone()).collect();
     let finits: Vec<_> = fields.iter().map(|f| f.init.clone()).collect();
     let info = info(cmd);
-    let struct_doc = docs::attrs(&[
+    let mut struct_lines = vec![
         format!(
             "Request of `{}`, made by [`{}`](crate::commands::{}::{}).",
             cmd.name,
@@ -79,7 +86,21 @@ pub fn expand(cmd: &Command, cx: &Ctxt) -> Option<Expanded> {
         ),
         String::new(),
         "Chain its options, then `.await` it; `R` is the reply decoder, which options may change.".into(),
-    ]);
+    ];
+    // Each option's section: the target of every link to it (the setters themselves all live
+    // on `Req`, where options of one name share an anchor).
+    if !setters.is_empty() {
+        struct_lines.extend([String::new(), "# Options".into()]);
+    }
+    for s in &setters {
+        struct_lines.extend([String::new(), args::option_heading(&s.name), String::new()]);
+        let call =
+            if s.params.is_empty() { format!("`.{}()`", s.name) } else { format!("`.{}(..)`", s.name) };
+        struct_lines.push(format!("Set with {call} on the request."));
+        struct_lines.push(String::new());
+        struct_lines.extend(s.doc.iter().cloned());
+    }
+    let struct_doc = docs::attrs(&struct_lines);
     let retype = if sw.setter_trait.is_empty() {
         TokenStream::new()
     } else {
@@ -99,9 +120,8 @@ pub fn expand(cmd: &Command, cx: &Ctxt) -> Option<Expanded> {
         let doc = docs::attrs(&s.doc);
         let (generics, params, body) = (&s.generics, &s.params, &s.body);
         setter_docs.push(format!(
-            "[`{}`](crate::Req::{}){}",
-            s.name,
-            s.name,
+            "{}{}",
+            args::option_link(cmd, &s.name),
             match &s.switch {
                 Some((r, _)) => format!(" (reply becomes `{}`)", r.output()),
                 None => String::new(),
@@ -194,7 +214,7 @@ pub fn expand(cmd: &Command, cx: &Ctxt) -> Option<Expanded> {
         #setters_impl
         #scan
     };
-    let method_doc = docs::method(cmd, &param_docs, &setter_docs);
+    let method_doc = docs::method(cmd, &param_docs, &setter_docs, &example);
     let deprecated = match &cmd.deprecated {
         Some((since, used)) => {
             let note = match used {

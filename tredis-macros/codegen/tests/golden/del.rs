@@ -44,6 +44,20 @@ pub mod generic {
         #[doc = " # Arguments"]
         #[doc = " "]
         #[doc = " - `keys`: a key, one or more (at least 1)"]
+        #[cfg_attr(not(doctest), doc = " ")]
+        #[cfg_attr(not(doctest), doc = " # Example")]
+        #[cfg_attr(not(doctest), doc = " ")]
+        #[cfg_attr(not(doctest), doc = " ```no_run")]
+        #[cfg_attr(
+            not(doctest),
+            doc = " # async fn example(client: tredis::Client) -> Result<(), tredis::Error> {"
+        )]
+        #[cfg_attr(not(doctest), doc = " use tredis::prelude::*;")]
+        #[cfg_attr(not(doctest), doc = " ")]
+        #[cfg_attr(not(doctest), doc = " let reply = client.del([\"key1\", \"key2\"]).await?;")]
+        #[cfg_attr(not(doctest), doc = " # Ok(())")]
+        #[cfg_attr(not(doctest), doc = " # }")]
+        #[cfg_attr(not(doctest), doc = " ```")]
         #[inline]
         fn del(&self, keys: impl crate::args::ToKeys) -> crate::request::Req<'_, Self, Del> {
             let mut c = crate::command::CmdBuf::new(b"$3\r\nDEL\r\n", 1u32);

@@ -50,9 +50,28 @@ impl<'a> Relations<'a> {
     }
 }
 
-/// `[`a`](Self::a), [`b`](Self::b) or [`c`](Self::c)`.
-fn setter_links(names: &[String], last: &str) -> String {
-    let links: Vec<String> = names.iter().map(|n| format!("[`{n}`](Self::{n})")).collect();
+/// A link to option `name` of `cmd`: its section in the docs of the command's request type.
+/// Every command's options have a page of their own there; the setters all live on `Req`,
+/// where options of the same name (SET's `nx`, EXPIRE's `nx`) would share one anchor.
+pub fn option_link(cmd: &Command, name: &str) -> String {
+    // The full path: a request type may share its name with a prelude item (COPY's `Copy`).
+    let module = cmd.group.replace('-', "_");
+    format!("[`{name}`](crate::commands::{module}::{}#{})", cmd.type_name, option_anchor(name))
+}
+
+/// The anchor rustdoc gives the heading [`option_heading`] of `name`.
+pub fn option_anchor(name: &str) -> String {
+    format!("option-{name}")
+}
+
+/// The heading of option `name` in its request type's docs.
+pub fn option_heading(name: &str) -> String {
+    format!("### Option `{name}`")
+}
+
+/// `[`a`](..), [`b`](..) or [`c`](..)`, each to its section.
+fn setter_links(cmd: &Command, names: &[String], last: &str) -> String {
+    let links: Vec<String> = names.iter().map(|n| option_link(cmd, n)).collect();
     match links.split_last() {
         Some((end, [])) => end.clone(),
         Some((end, rest)) => format!("{} {last} {end}", rest.join(", ")),
@@ -106,7 +125,7 @@ pub(super) fn setter_doc(cmd: &Command, a: &Arg, rel: &Relations<'_>) -> Vec<Str
     if !rel.rivals.is_empty() {
         para(format!(
             "Replaces {}: they exclude each other, and the last one set is sent.",
-            setter_links(&rel.rivals, "or")
+            setter_links(cmd, &rel.rivals, "or")
         ));
     }
     // A `clears` entry names an option field (`comparison`) or one variant of it (`condition.nx`).
@@ -122,11 +141,11 @@ pub(super) fn setter_doc(cmd: &Command, a: &Arg, rel: &Relations<'_>) -> Vec<Str
     if !unset.is_empty() {
         para(format!(
             "Unsets {}, which the server does not take together with it.",
-            setter_links(&unset, "and")
+            setter_links(cmd, &unset, "and")
         ));
     }
     if let Some(n) = rel.needs {
-        para(format!("Only with [`{n}`](Self::{n}); alone, the request fails before sending."));
+        para(format!("Only with {}; alone, the request fails before sending.", option_link(cmd, n)));
     }
     if let Some(servers) = &a.servers {
         para(format!("Only on {}.", crate::expand::docs::servers(servers, &cmd.recorded)));

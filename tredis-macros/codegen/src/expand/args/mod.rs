@@ -11,6 +11,8 @@
 //! and where the walk is. `required`, `optional` and `values` each add its methods.
 
 mod docs;
+
+pub use docs::{option_anchor, option_heading, option_link};
 mod optional;
 mod required;
 mod values;

@@ -293,7 +293,7 @@ fn clears_and_rivals_are_unset_and_documented() {
         doc(nx),
         [
             "Sends `NX`.",
-            "Replaces [`xx`](Self::xx): they exclude each other, and the last one set is sent.",
+            "Replaces [`xx`](crate::commands::string::Zadd#option-xx): they exclude each other, and the last one set is sent.",
             "Option of `ZADD`."
         ]
     );
@@ -312,7 +312,7 @@ fn clears_and_rivals_are_unset_and_documented() {
         doc(gt),
         [
             "Sends `GT`.",
-            "Unsets [`nx`](Self::nx), which the server does not take together with it.",
+            "Unsets [`nx`](crate::commands::string::Zadd#option-nx), which the server does not take together with it.",
             "Option of `ZADD`."
         ]
     );
@@ -326,7 +326,7 @@ fn clears_and_rivals_are_unset_and_documented() {
         .to_string()
         .contains(&quote!(c.condition = ::core::default::Default::default();).to_string()));
     assert!(doc(lt).contains(
-        &"Unsets [`nx`](Self::nx) and [`xx`](Self::xx), which the server does not take together with it."
+        &"Unsets [`nx`](crate::commands::string::Zadd#option-nx) and [`xx`](crate::commands::string::Zadd#option-xx), which the server does not take together with it."
     ));
 }
 
@@ -399,7 +399,7 @@ fn nested_options_need_their_block() {
     assert_eq!(low.setters.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), ["range", "byte", "bit"]);
     assert_eq!(text(&setter(&low, "range").params), text(&[quote!(start: i64), quote!(end: i64)]));
     assert!(doc(setter(&low, "bit"))
-        .contains(&"Only with [`range`](Self::range); alone, the request fails before sending."));
+        .contains(&"Only with [`range`](crate::commands::string::Bitcount#option-range); alone, the request fails before sending."));
     let encode = low.encode.to_string();
     assert!(
         encode.contains(&quote!(c.fail(crate::Error::argument("`unit` need(s) `range`"));).to_string()),
