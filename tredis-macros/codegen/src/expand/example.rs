@@ -127,7 +127,7 @@ fn variant(cmd: &Command, arg: &Arg, ty: &str) -> Result<String, String> {
             let fields = v
                 .args
                 .iter()
-                .filter(|f| !(f.kind == ArgKind::Token && !f.opt))
+                .filter(|f| f.kind != ArgKind::Token || f.opt)
                 .map(|f| Ok(format!("{}: {}", f.rust, owned(cmd, f)?)))
                 .collect::<Result<Vec<_>, String>>()?;
             format!("{path} {{ {} }}", fields.join(", "))
