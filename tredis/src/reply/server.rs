@@ -147,19 +147,14 @@ pub struct SlowlogEntry {
 impl Decode for SlowlogEntry {
     type Output = SlowlogEntry;
     fn decode(v: Value) -> Result<SlowlogEntry, DecodeError> {
-        let Value::Array(items) = v else { return Err(DecodeError::mismatch("a slowlog entry", &v)) };
-        if items.len() < 6 {
-            return Err(DecodeError::new("a slowlog entry has fewer than 6 fields"));
-        }
-        let mut it = items.into_iter();
-        let mut next = || it.next().expect("length checked");
+        let e = log_entry(v, "SLOWLOG")?;
         Ok(SlowlogEntry {
-            id: UInt::decode(next())?,
-            at: unix_time(Duration::from_secs(UInt::decode(next())?), "SLOWLOG time")?,
-            duration: Duration::from_micros(UInt::decode(next())?),
-            args: Array::<Bulk>::decode(next())?,
-            client_addr: Str::decode(next())?,
-            client_name: Str::decode(next())?,
+            id: e.id,
+            at: e.at,
+            duration: Duration::from_micros(e.value),
+            args: e.args,
+            client_addr: e.client_addr,
+            client_name: e.client_name,
         })
     }
 }
@@ -186,21 +181,27 @@ pub struct CommandLogEntry {
 impl Decode for CommandLogEntry {
     type Output = CommandLogEntry;
     fn decode(v: Value) -> Result<CommandLogEntry, DecodeError> {
-        let Value::Array(items) = v else { return Err(DecodeError::mismatch("a command log entry", &v)) };
-        if items.len() < 6 {
-            return Err(DecodeError::new("a command log entry has fewer than 6 fields"));
-        }
-        let mut it = items.into_iter();
-        let mut next = || it.next().expect("length checked");
-        Ok(CommandLogEntry {
-            id: UInt::decode(next())?,
-            at: unix_time(Duration::from_secs(UInt::decode(next())?), "COMMANDLOG time")?,
-            value: UInt::decode(next())?,
-            args: Array::<Bulk>::decode(next())?,
-            client_addr: Str::decode(next())?,
-            client_name: Str::decode(next())?,
-        })
+        log_entry(v, "COMMANDLOG")
     }
+}
+
+/// An entry of SLOWLOG or COMMANDLOG (`log`): both are id, time, figure, arguments, address
+/// and name.
+fn log_entry(v: Value, log: &'static str) -> Result<CommandLogEntry, DecodeError> {
+    let Value::Array(items) = v else { return Err(DecodeError::mismatch("a log entry", &v)) };
+    if items.len() < 6 {
+        return Err(DecodeError::new(format!("a {log} entry has fewer than 6 fields")));
+    }
+    let mut it = items.into_iter();
+    let mut next = || it.next().expect("length checked");
+    Ok(CommandLogEntry {
+        id: UInt::decode(next())?,
+        at: unix_time(Duration::from_secs(UInt::decode(next())?), log)?,
+        value: UInt::decode(next())?,
+        args: Array::<Bulk>::decode(next())?,
+        client_addr: Str::decode(next())?,
+        client_name: Str::decode(next())?,
+    })
 }
 
 /// A Unix time in seconds (LASTSAVE).
