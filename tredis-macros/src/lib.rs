@@ -16,3 +16,12 @@ const SPEC: &str = include_str!("../../commands.json");
 pub fn commands(input: TokenStream) -> TokenStream {
     tredis_codegen::expand(SPEC, input.into()).into()
 }
+
+/// Expands the records of `commands.json`: the structs read from map replies.
+///
+/// Called once, in `tredis/src/reply/generated.rs`, as
+/// `tredis_macros::records! { spec_hash = "..." }`; `cargo xtask gen` writes the hash.
+#[proc_macro]
+pub fn records(input: TokenStream) -> TokenStream {
+    tredis_codegen::expand_records(SPEC, input.into()).into()
+}

@@ -19,9 +19,9 @@
 //! A request goes down one path, each module importing only those below it:
 //!
 //! - [`commands`]: the generated surface: one trait per command group, one request type per
-//!   command, with docs, options and a typed reply, and the records of map replies, which
-//!   [`reply`] re-exports. `command/` holds what requests are made of; `request.rs` how
-//!   `.await` runs one.
+//!   command, with docs, options and a typed reply. The records of map replies are generated
+//!   too, at a call site of their own in [`reply`]. `command/` holds what requests are made
+//!   of; `request.rs` how `.await` runs one.
 //! - [`Client`] (`client/`, options in [`Builder`]), [`Pipeline`], [`Transaction`],
 //!   [`ScanStream`]: the public handles, with no routing code. [`Raw`] (`raw/`): any command
 //!   by name, its facts from the spec's name table or found at run time; [`Queue`]: a batch of

@@ -36,6 +36,23 @@ pub fn expand(spec_text: &str, call: TokenStream) -> TokenStream {
     quote!(#errs #tokens)
 }
 
+/// Expands the records of `commands.json` (the structs read from map replies), for the call
+/// site in the runtime's `reply` module, so that the runtime never imports from the generated
+/// commands. `call` is as for [`expand`].
+pub fn expand_records(spec_text: &str, call: TokenStream) -> TokenStream {
+    let cx = Ctxt::new();
+    if let Err(e) = check_call(spec_text, call) {
+        cx.error(None, "records! call", e);
+    }
+    let tokens = match spec::parse(spec_text, &cx) {
+        Some(s) => expand::records::expand(&s.records, &cx),
+        None => TokenStream::new(),
+    };
+    let errors = cx.finish();
+    let errs = expand::fallback::errors(&errors);
+    quote!(#errs #tokens)
+}
+
 /// Every problem of the spec, as readable lines; empty when it expands cleanly.
 pub fn check_spec(spec_text: &str) -> Vec<String> {
     errors(spec_text).iter().map(ToString::to_string).collect()
@@ -47,6 +64,7 @@ pub fn errors(spec_text: &str) -> Vec<SpecError> {
     if let Some(s) = spec::parse(spec_text, &cx) {
         check::spec(&s, &cx);
         let _ = expand::spec(&s, &cx);
+        let _ = expand::records::expand(&s.records, &cx);
     }
     cx.finish()
 }

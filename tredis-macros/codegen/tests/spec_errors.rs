@@ -153,7 +153,7 @@ fn a_record_expands_to_a_struct_and_its_decoder() {
         { "name": "tls-port", "rust": "tls_port", "reply": "u16?", "doc": "TLS port." }
     ] }]));
     let call = format!("spec_hash = \"{}\"", tredis_codegen::spec_hash(&text)).parse().unwrap();
-    let out = tredis_codegen::expand(&text, call).to_string();
+    let out = tredis_codegen::expand_records(&text, call).to_string();
     assert!(!out.contains("compile_error"), "{out}");
     assert!(out.contains("pub slots : :: std :: vec :: Vec < (u16 , u16) >"), "{out}");
     assert!(out.contains("pub tls_port : :: core :: option :: Option < u16 >"), "{out}");

@@ -8,6 +8,7 @@
 mod cluster;
 mod collections;
 pub(crate) mod from_value;
+mod generated;
 mod geo;
 mod pubsub;
 pub(crate) mod record;
@@ -40,7 +41,7 @@ pub use stream::{
 };
 
 /// Records read from map replies: generated from `spec/overlay/records.json` (see `record`).
-pub use crate::commands::records::{
+pub use generated::records::{
     AclLogEntry, AclUser, ClusterLink, ClusterShard, ClusterShardNode, CommandDoc, FunctionInfo,
     FunctionLibrary, FunctionStats, MemoryStats, ModuleInfo, StreamConsumerFull, StreamConsumerInfo,
     StreamGroupFull, StreamGroupInfo, StreamInfo, StreamInfoFull,

@@ -5,7 +5,7 @@
 //! `commands.json`, from `spec/overlay/records.json`. The generator turns each into a struct
 //! whose `Decode` impl reads the pairs by wire name, keeps the fields it does not know in
 //! `extra` (a newer server does not break an older client) and leaves those an older server
-//! does not send at their default. They land in `crate::commands::records`; this module's
+//! does not send at their default. They land in `crate::reply::generated::records`; this module's
 //! parent re-exports them.
 
 use super::{Decode, DecodeError, Str};

@@ -16,6 +16,7 @@ pub struct Generated {
     pub commands_json: String,
     pub coverage_md: String,
     pub call_site: String,
+    pub records_site: String,
     pub examples: String,
 }
 
@@ -31,6 +32,7 @@ pub fn run(args: &[&str]) -> Result<(), String> {
     ensure_file_contents(&root.join("commands.json"), &out.commands_json, check)?;
     ensure_file_contents(&root.join("COVERAGE.md"), &out.coverage_md, check)?;
     ensure_file_contents(&root.join("tredis/src/commands/generated.rs"), &out.call_site, check)?;
+    ensure_file_contents(&root.join("tredis/src/reply/generated.rs"), &out.records_site, check)?;
     ensure_file_contents(&root.join("tests/it/examples.rs"), &out.examples, check)?;
     if expand {
         write_expansion(&out.commands_json)?;
@@ -61,7 +63,13 @@ pub fn generate() -> Result<Generated, String> {
          //! but does not build them (each doctest would be a crate of its own). Never called.\n\n\
          #![allow(dead_code, deprecated, unused_variables, clippy::all)]\n{examples}"
     );
-    Ok(Generated { commands_json, coverage_md, call_site, examples })
+    let records_site = format!(
+        "//! {PREAMBLE}\n//!\n//! The call of the records macro: the structs read from map replies, expanded here so\n\
+         //! that the runtime's `reply` module never imports from the generated commands.\n\n\
+         tredis_macros::records! {{ spec_hash = \"{}\" }}\n",
+        tredis_codegen::spec_hash(&commands_json)
+    );
+    Ok(Generated { commands_json, coverage_md, call_site, records_site, examples })
 }
 
 fn write_expansion(spec: &str) -> Result<(), String> {
@@ -89,6 +97,7 @@ mod tests {
             ("commands.json", &out.commands_json),
             ("COVERAGE.md", &out.coverage_md),
             ("tredis/src/commands/generated.rs", &out.call_site),
+            ("tredis/src/reply/generated.rs", &out.records_site),
             ("tests/it/examples.rs", &out.examples),
         ] {
             crate::ensure::ensure_file_contents(&root.join(path), text, true).unwrap();

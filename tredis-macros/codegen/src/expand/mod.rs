@@ -1,7 +1,7 @@
 //! Walks the groups of the spec and assembles the surface: one module per group, gated by the
 //! group's cargo feature, holding its request types and a trait with one method per command;
-//! then the records read from map replies, which every group may name, then the table of
-//! every command by name, for raw commands.
+//! then the table of every command by name, for raw commands. The records read from map
+//! replies expand at a call site of their own, in the runtime's `reply` module.
 
 pub mod args;
 pub mod docs;
@@ -20,9 +20,10 @@ use crate::ctxt::Ctxt;
 use crate::names::group_trait;
 use crate::spec::Spec;
 
-/// Expands every supported command and record; errors go to `cx`, broken ones are left out.
+/// Expands every supported command (records have a call site of their own, see
+/// [`crate::expand_records`]); errors go to `cx`, broken ones are left out.
 pub fn spec(spec: &Spec, cx: &Ctxt) -> TokenStream {
-    let mut out = records::expand(&spec.records, cx);
+    let mut out = TokenStream::new();
     let mut table = Vec::new();
     for group in &spec.groups {
         let commands: Vec<_> = spec.commands.iter().filter(|c| c.group == group.id).collect();

@@ -2,8 +2,8 @@
 //! `Decode` impl that reads each field by its wire name and keeps unknown fields in `extra`.
 //!
 //! A newer server's new fields do not break an older client, and the fields an older server
-//! does not send keep their default. The structs land in `crate::commands::records`, a private
-//! module; `crate::reply` re-exports them beside the hand-written records.
+//! does not send keep their default. The structs land in `crate::reply::generated::records`,
+//! a private module; `crate::reply` re-exports them beside the hand-written records.
 
 use std::collections::BTreeSet;
 

@@ -106,6 +106,3 @@ pub(crate) mod records {
         }
     }
 }
-#[doc = r" Every command of the spec by server name, sorted: the facts of each supported one"]
-#[doc = r" whose group is built, and why each refused one cannot be sent raw."]
-pub(crate) static BY_NAME: &[(&str, crate::command::Known)] = &[];
