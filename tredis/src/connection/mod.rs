@@ -186,6 +186,7 @@ impl Connection {
         deadline: Option<Deadline>,
     ) -> Pending {
         let (tx, rx) = oneshot::channel();
+        crate::spans::serving(|| self.server());
         self.enqueue(Request { bytes, reply: ReplyTo::One(tx), info, deadline });
         Pending::waiting(rx)
     }
@@ -205,8 +206,15 @@ impl Connection {
         deadline: Option<Deadline>,
     ) -> oneshot::Receiver<BatchAnswer> {
         let (tx, rx) = oneshot::channel();
+        crate::spans::serving(|| self.server());
         self.enqueue(Request { bytes, reply: ReplyTo::Many(n, tx), info, deadline });
         rx
+    }
+
+    /// The server a request queued now is expected to reach, for its span: the last one
+    /// connected to, else the first host (unless the hosts are Sentinels).
+    fn server(&self) -> Option<Addr> {
+        self.addr().or_else(|| self.cfg.hosts.first().filter(|_| self.cfg.sentinel.is_none()).cloned())
     }
 
     /// Queues a request; one that cannot be queued is answered at once with why, and with
