@@ -197,10 +197,19 @@ impl Cluster {
         deadline: Option<Deadline>,
     ) -> Rerouted {
         let target = |msg: &str| msg.split(' ').nth(2).and_then(|a| parse_addr(a, self.cfg.hosts.first()));
+        // `MOVED <slot> <node>`: the slot, never a key. Inside the request's span, if any.
+        let slot = || err.server_message().and_then(|m| m.split(' ').nth(1)).unwrap_or("");
         match err.code() {
             Some("MOVED") => match err.server_message().and_then(target) {
                 Some(addr) => {
-                    log::event!(debug, "redirected", redirect = "MOVED", to = addr, command = info.name);
+                    log::event!(
+                        debug,
+                        "redirected",
+                        redirect = "MOVED",
+                        slot = slot(),
+                        to = addr,
+                        command = info.name
+                    );
                     self.schedule_refresh();
                     Rerouted::Sent(self.node(addr).submit(request, info, deadline))
                 }
@@ -208,7 +217,14 @@ impl Cluster {
             },
             Some("ASK") => match err.server_message().and_then(target) {
                 Some(addr) => {
-                    log::event!(debug, "redirected", redirect = "ASK", to = addr, command = info.name);
+                    log::event!(
+                        debug,
+                        "redirected",
+                        redirect = "ASK",
+                        slot = slot(),
+                        to = addr,
+                        command = info.name
+                    );
                     Rerouted::Sent(asking(&self.node(addr), request, info, deadline))
                 }
                 None => Rerouted::No(request),

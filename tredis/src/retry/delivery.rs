@@ -231,7 +231,6 @@ impl<X: Resend + ?Sized> Future for Delivery<'_, X> {
                 Some(_) => (request, false),
                 None => match this.to.reroute(&err, request, info, *this.deadline) {
                     Rerouted::Sent(pending) => {
-                        op.redirected(&err);
                         this.attempts.redirected();
                         *this.pending = pending;
                         continue;

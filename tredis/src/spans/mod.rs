@@ -30,7 +30,8 @@
 //!   fails as a whole only when its connection failed; a command of it that the server
 //!   refused fails alone, as its result says.
 //!
-//! Redirections (`MOVED`, `ASK`) and retries are events inside the span (`redirect`, `retry`).
+//! Redirections (`MOVED`, `ASK`: the `redirected` event of `log.rs`, with the slot and the
+//! node) and retries (`retry`, with the error's type) are events inside the span.
 //!
 //! A request is one span from when it is made to when it ends, whatever happened on the
 //! way: the parts of a command a cluster splits or fans out, and the commands of a cluster

@@ -53,9 +53,6 @@ impl Op {
     }
 
     #[inline(always)]
-    pub(crate) fn redirected(&self, _: &Error) {}
-
-    #[inline(always)]
     pub(crate) fn retrying(&self, _: &Error) {}
 
     #[inline(always)]

@@ -177,19 +177,6 @@ impl Op {
         Around { op: self, f }
     }
 
-    /// A MOVED or ASK redirection: an event of the span (of the current one for a part).
-    pub(crate) fn redirected(&self, err: &Error) {
-        let code = err.code().unwrap_or("");
-        // `MOVED <slot> <host:port>`: the slot and the node, never a key.
-        let mut words = err.server_message().unwrap_or("").split(' ').skip(1);
-        let (slot, to) = (words.next().unwrap_or(""), words.next().unwrap_or(""));
-        if self.span.is_disabled() {
-            tracing::debug!(target: "tredis", redirect = code, slot, to, "redirected");
-        } else {
-            tracing::debug!(target: "tredis", parent: &self.span, redirect = code, slot, to, "redirected");
-        }
-    }
-
     /// The request is sent again after `err`.
     pub(crate) fn retrying(&self, err: &Error) {
         let kind = error_type(err);
