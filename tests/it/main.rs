@@ -33,6 +33,7 @@ mod sentinel;
 mod server;
 mod sets;
 mod sorted_sets;
+mod spans;
 mod streams;
 mod strings;
 mod subscriber;

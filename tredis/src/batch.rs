@@ -154,6 +154,11 @@ impl Replies {
         }
     }
 
+    /// Why the batch failed as a whole (its connection), if it did.
+    pub(crate) fn failure(&self) -> Option<&Error> {
+        self.error.as_ref()
+    }
+
     /// How many replies are left to hand out.
     pub(crate) fn remaining(&self) -> usize {
         self.remaining

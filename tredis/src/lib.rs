@@ -38,6 +38,8 @@
 //!   from values to Rust types, and [`FromValue`] for the caller's own; [`args`]: how Rust
 //!   values become arguments; `serde` (feature `serde`): replies into `Deserialize` types and
 //!   `Serialize` types into field and value arguments.
+//! - `spans/` (feature `spans`): one `tracing` span per request, pipeline and transaction,
+//!   with OpenTelemetry's attributes; `log.rs`: connection events as `tracing` events.
 //! - [`Error`]: one error type; [`ErrorKind`] says what went wrong, and whether a request ran.
 
 #![warn(missing_docs)]
@@ -71,6 +73,7 @@ mod scan;
 mod script;
 #[cfg(feature = "serde")]
 pub mod serde;
+mod spans;
 mod subscriber;
 #[cfg(feature = "tls")]
 mod tls;

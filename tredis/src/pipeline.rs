@@ -5,6 +5,7 @@ use crate::command::{CommandInfo, Encoded, Flags};
 use crate::raw::Raw;
 use crate::request::{Req, RouterRef, Sealed, Target};
 use crate::route::Router;
+use crate::spans::{self, Op};
 
 /// Commands sent together, each with its own result.
 ///
@@ -67,12 +68,22 @@ impl<'c> Pipeline<'c> {
     pub async fn execute<B: Batch>(&self, batch: B) -> B::Output {
         let mut buf = BatchBuf::new();
         batch.encode(&mut buf);
+        let op = Op::batch(spans::Batch::Pipeline, &buf.bytes, &buf.infos, &self.router.spans);
+        let mut replies = op.around(self.send(buf)).await;
+        if let Some(e) = replies.failure() {
+            op.failed(e);
+        }
+        B::decode(&mut replies)
+    }
+
+    /// Sends the encoded batch; its replies.
+    async fn send(&self, mut buf: BatchBuf) -> Replies {
         if !buf.learn.is_empty() {
             buf.learn_keys(self.router).await;
         }
         if buf.sent > 0 && buf.blocking == crate::command::Blocking::No {
             if let Some(results) = self.router.run_pipeline_in_cluster(&buf.bytes, &buf.infos).await {
-                return B::decode(&mut Replies::mixed(results, None, buf));
+                return Replies::mixed(results, None, buf);
             }
         }
         let answer = if buf.sent == 0 {
@@ -81,7 +92,7 @@ impl<'c> Pipeline<'c> {
             let bytes = Encoded::concat(std::mem::take(&mut buf.bytes));
             self.router.run_batch(bytes, buf.sent, &PIPELINE, buf.blocking, &buf.infos).await
         };
-        B::decode(&mut Replies::new(answer.values, answer.error, buf))
+        Replies::new(answer.values, answer.error, buf)
     }
 }
 

@@ -18,6 +18,7 @@ use crate::reply::{As, Decode, FromValue};
 use crate::resp::Value;
 use crate::retry::{Delivery, Resend};
 use crate::route::Router;
+use crate::spans::Op;
 use crate::Error;
 
 mod sealed {
@@ -45,6 +46,10 @@ pub trait Executor: sealed::Sealed + Resend {
     /// a command that blocks as `blocking` says.
     #[doc(hidden)]
     fn deadline(&self, blocking: Blocking, timeout: Option<Duration>) -> Option<Deadline>;
+
+    /// What the span of a request records of the client (feature `spans`).
+    #[doc(hidden)]
+    fn span_settings(&self) -> &crate::spans::Settings;
 
     /// The pools a SCAN must walk one after the other: the primaries of a cluster.
     #[doc(hidden)]
@@ -172,12 +177,15 @@ impl<'c, E: Executor + ?Sized, R> ReplyFuture<'c, E, R> {
         info: &'static CommandInfo,
         opts: ReqOpts,
     ) -> Self {
+        let op = Op::command(info, cmd.as_ref().ok(), exec.span_settings());
         let delivery = match cmd {
             Ok(request) => {
                 let deadline = exec.deadline(request.blocking(), opts.timeout);
-                Delivery::send(exec, request, info, opts.idempotent, deadline)
+                Delivery::send(exec, request, info, opts.idempotent, deadline, op)
             }
-            Err(e) => Delivery::of(exec, Pending::failed(e.with_command(info.name)), info, false, None),
+            Err(e) => {
+                Delivery::of(exec, Pending::failed(e.with_command(info.name)), info, false, None).in_span(op)
+            }
         };
         ReplyFuture { delivery, _reply: PhantomData }
     }
@@ -191,8 +199,9 @@ impl<'c, E: Executor + ?Sized, R> ReplyFuture<'c, E, R> {
         idempotent: bool,
         deadline: Option<Deadline>,
     ) -> Self {
+        let op = Op::command(info, Some(&request), exec.span_settings());
         ReplyFuture {
-            delivery: Delivery::send(exec, request, info, idempotent, deadline),
+            delivery: Delivery::send(exec, request, info, idempotent, deadline, op),
             _reply: PhantomData,
         }
     }
@@ -201,7 +210,11 @@ impl<'c, E: Executor + ?Sized, R> ReplyFuture<'c, E, R> {
     /// nodes of a cluster: a cursor means something on its own node only).
     pub(crate) fn pinned(exec: &'c E, pool: Arc<Pool>, request: Encoded, info: &'static CommandInfo) -> Self {
         let deadline = exec.deadline(request.blocking(), None);
-        ReplyFuture { delivery: Delivery::send_to(exec, pool, request, info, deadline), _reply: PhantomData }
+        let op = Op::command(info, Some(&request), exec.span_settings());
+        ReplyFuture {
+            delivery: Delivery::send_to(exec, pool, request, info, deadline, op),
+            _reply: PhantomData,
+        }
     }
 }
 
@@ -210,11 +223,15 @@ impl<E: Executor + ?Sized, R: Decode> Future for ReplyFuture<'_, E, R> {
 
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.project();
+        let mut this = self.project();
         let name = this.delivery.info().name;
-        Poll::Ready(match ready!(this.delivery.poll(cx)) {
+        Poll::Ready(match ready!(this.delivery.as_mut().poll(cx)) {
             Ok(Value::Error(e) | Value::BulkError(e)) => Err(Error::server(&e).with_command(name)),
-            Ok(v) => R::decode(v).map_err(|e| Error::protocol(e.to_string()).with_command(name)),
+            Ok(v) => R::decode(v).map_err(|e| {
+                let e = Error::protocol(e.to_string()).with_command(name);
+                this.delivery.op().failed(&e);
+                e
+            }),
             Err(e) => Err(e.with_command(name)),
         })
     }

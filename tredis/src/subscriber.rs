@@ -103,6 +103,10 @@ impl Executor for Subscriber {
     fn deadline(&self, blocking: Blocking, timeout: Option<Duration>) -> Option<Deadline> {
         self.router.deadline(blocking, timeout)
     }
+
+    fn span_settings(&self) -> &crate::spans::Settings {
+        &self.router.spans
+    }
 }
 
 // A subscription command is never sent again: the hub's books and the server's must agree,

@@ -12,6 +12,7 @@ use crate::request::{Executor, Req, RouterRef, ScanNodes, Sealed, Target};
 use crate::resp::Value;
 use crate::retry::{Rerouted, Resend};
 use crate::route::Router;
+use crate::spans::{self, Op};
 use crate::Error;
 
 /// Commands that run together, atomically: MULTI, the commands, EXEC.
@@ -75,6 +76,17 @@ impl<'c> Transaction<'c> {
         let mut buf = BatchBuf::new();
         buf.bytes.extend_from_slice(MULTI);
         batch.encode(&mut buf);
+        let commands = &buf.bytes[MULTI.len()..];
+        let op = Op::batch(spans::Batch::Transaction, commands, &buf.infos, &self.router.spans);
+        let result = op.around(self.run::<B>(buf)).await;
+        if let Err(e) = &result {
+            op.failed(e);
+        }
+        result
+    }
+
+    /// Runs the batch encoded after MULTI.
+    async fn run<B: Batch>(&self, mut buf: BatchBuf) -> Result<Option<B::Output>, Error> {
         if let Some(e) = buf.refused.iter_mut().find_map(Option::take) {
             return Err(e);
         }
@@ -171,6 +183,10 @@ impl TxTarget for Transaction<'_> {}
 impl Executor for Transaction<'_> {
     fn deadline(&self, blocking: Blocking, timeout: Option<Duration>) -> Option<Deadline> {
         self.router.deadline(blocking, timeout)
+    }
+
+    fn span_settings(&self) -> &crate::spans::Settings {
+        &self.router.spans
     }
 
     fn scan_nodes(&self) -> Option<ScanNodes> {

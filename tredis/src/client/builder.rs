@@ -184,6 +184,15 @@ impl Builder {
         self
     }
 
+    /// Whether the spans of requests record `db.query.text` (feature `spans`): each
+    /// command's name with every argument after it replaced by `?` (`SET ? ? ?`), so no key
+    /// or value is recorded. Off by default.
+    #[cfg(feature = "spans")]
+    pub fn span_statements(mut self, on: bool) -> Builder {
+        self.cfg.span_statement = on;
+        self
+    }
+
     /// Sentinel: the hosts are Sentinels, and the client connects to the primary they know
     /// as `name` (SENTINEL GET-MASTER-ADDR-BY-NAME), asking the next Sentinel when one does
     /// not answer, and checking the server's ROLE. When the Sentinels announce a failover

@@ -23,6 +23,10 @@ impl Executor for Client {
         self.router.deadline(blocking, timeout)
     }
 
+    fn span_settings(&self) -> &crate::spans::Settings {
+        &self.router.spans
+    }
+
     fn scan_nodes(&self) -> Option<ScanNodes> {
         self.router.scan_pools().map(ScanNodes)
     }

@@ -184,7 +184,8 @@ fn gather(
 ) -> Pending {
     let (tx, rx) = oneshot::channel();
     let cluster = cluster.clone();
-    tokio::spawn(async move {
+    // The parts are followed inside the request's span, so that their redirections are its.
+    tokio::spawn(crate::spans::follow(async move {
         let mut values = Vec::with_capacity(parts.len());
         let mut failure = None;
         // Each part ends as a single command would: redirections followed, what provably did
@@ -202,7 +203,7 @@ fn gather(
             None => Ok(merge(values)),
         };
         let _ = tx.send(Answer { result, request: None });
-    });
+    }));
     Pending::waiting(rx)
 }
 

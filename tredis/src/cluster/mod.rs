@@ -197,16 +197,36 @@ impl Cluster {
         deadline: Option<Deadline>,
     ) -> Rerouted {
         let target = |msg: &str| msg.split(' ').nth(2).and_then(|a| parse_addr(a, self.cfg.hosts.first()));
+        // `MOVED <slot> <node>`: the slot, never a key. Inside the request's span, if any.
+        let slot = || err.server_message().and_then(|m| m.split(' ').nth(1)).unwrap_or("");
         match err.code() {
             Some("MOVED") => match err.server_message().and_then(target) {
                 Some(addr) => {
+                    log::event!(
+                        debug,
+                        "redirected",
+                        redirect = "MOVED",
+                        slot = slot(),
+                        to = addr,
+                        command = info.name
+                    );
                     self.schedule_refresh();
                     Rerouted::Sent(self.node(addr).submit(request, info, deadline))
                 }
                 None => Rerouted::No(request),
             },
             Some("ASK") => match err.server_message().and_then(target) {
-                Some(addr) => Rerouted::Sent(asking(&self.node(addr), request, info, deadline)),
+                Some(addr) => {
+                    log::event!(
+                        debug,
+                        "redirected",
+                        redirect = "ASK",
+                        slot = slot(),
+                        to = addr,
+                        command = info.name
+                    );
+                    Rerouted::Sent(asking(&self.node(addr), request, info, deadline))
+                }
                 None => Rerouted::No(request),
             },
             // A replica that was our primary, or a cluster that lost a shard: the map is old.
@@ -246,8 +266,9 @@ impl Cluster {
             let outcome = me.refresh().await;
             *me.last_refresh.lock().unwrap_or_else(|e| e.into_inner()) = Some(Instant::now());
             me.refreshing.store(false, Ordering::Release);
-            if let Err(e) = &outcome {
-                log::warning!("refreshing the cluster map failed: {}", e);
+            match &outcome {
+                Ok(()) => log::event!(debug, "slot map refreshed", shards = me.topology().shards.len()),
+                Err(e) => log::event!(warn, "slot map refresh failed", cause = e),
             }
             me.refreshed.send_replace(Some(outcome.map_err(Arc::new)));
         });

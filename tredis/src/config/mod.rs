@@ -103,6 +103,9 @@ pub(crate) struct Config {
     /// Commands that only read go to replicas: in a cluster, connections send READONLY so
     /// that replicas serve them; otherwise the client keeps a pool of replica connections.
     pub read_from_replicas: bool,
+    /// Spans record `db.query.text`, values redacted.
+    #[cfg(feature = "spans")]
+    pub span_statement: bool,
 }
 
 impl Default for Config {
@@ -136,6 +139,8 @@ impl Default for Config {
             sentinel: None,
             sentinel_auth: None,
             read_from_replicas: false,
+            #[cfg(feature = "spans")]
+            span_statement: false,
         }
     }
 }

@@ -65,7 +65,7 @@ pub(super) async fn connect(cfg: &Config, first: &mut usize) -> Result<Establish
                 return Ok(est);
             }
             Err(e) => {
-                log::debug!("connecting to {} failed: {}", addr, e);
+                log::event!(debug, "connect failed", addr = addr, cause = e);
                 refused.push(format!("{addr}: {e}"));
                 last = e;
             }

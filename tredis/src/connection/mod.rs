@@ -186,6 +186,7 @@ impl Connection {
         deadline: Option<Deadline>,
     ) -> Pending {
         let (tx, rx) = oneshot::channel();
+        crate::spans::serving(|| self.server());
         self.enqueue(Request { bytes, reply: ReplyTo::One(tx), info, deadline });
         Pending::waiting(rx)
     }
@@ -205,8 +206,15 @@ impl Connection {
         deadline: Option<Deadline>,
     ) -> oneshot::Receiver<BatchAnswer> {
         let (tx, rx) = oneshot::channel();
+        crate::spans::serving(|| self.server());
         self.enqueue(Request { bytes, reply: ReplyTo::Many(n, tx), info, deadline });
         rx
+    }
+
+    /// The server a request queued now is expected to reach, for its span: the last one
+    /// connected to, else the first host (unless the hosts are Sentinels).
+    fn server(&self) -> Option<Addr> {
+        self.addr().or_else(|| self.cfg.hosts.first().filter(|_| self.cfg.sentinel.is_none()).cloned())
     }
 
     /// Queues a request; one that cannot be queued is answered at once with why, and with
@@ -390,7 +398,12 @@ async fn run(
         backoff.reset();
         // A move asked for while connecting is done: this connection passed the ROLE check.
         shared.relocating.store(false, Ordering::Release);
-        log::debug!("connected to {} ({:?})", est.addr, est.session.protocol);
+        log::event!(
+            debug,
+            "connected",
+            addr = est.addr,
+            protocol = format_args!("{:?}", est.session.protocol)
+        );
         *shared.addr.lock().unwrap_or_else(|e| e.into_inner()) = Some(est.addr.clone());
         let inflight = Arc::new(Inflight::default());
         let (done_tx, done_rx) = oneshot::channel();
@@ -452,7 +465,12 @@ async fn run(
                     end = Error::connect(format!("{} is no longer the primary; {ONCE}", est.addr));
                     break;
                 }
-                log::debug!("{} is no longer the primary; looking for the new one", est.addr);
+                log::event!(
+                    debug,
+                    "moving to the new primary",
+                    addr = est.addr,
+                    cause = "no longer the primary"
+                );
                 shared.state.send_replace(State::Connecting);
                 continue;
             }
@@ -469,7 +487,7 @@ async fn run(
             end = Error::connect(format!("the connection to {} was lost; {ONCE}", est.addr)).with_source(err);
             break;
         }
-        log::warning!("connection to {} lost: {}", est.addr, err);
+        log::event!(warn, "connection lost", addr = est.addr, cause = err);
         shared.state.send_replace(State::Connecting);
         if let Some(cb) = &cfg.on_close {
             let event = CloseEvent { addr: est.addr.clone(), error: err };

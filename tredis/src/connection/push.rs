@@ -99,7 +99,8 @@ pub(super) fn resubscribe(shared: &Arc<Shared>, carry: &mut VecDeque<Request>) {
     if commands.is_empty() {
         return;
     }
-    let mut answers = Vec::with_capacity(commands.len());
+    let n = commands.len();
+    let mut answers = Vec::with_capacity(n);
     for (bytes, info) in commands.into_iter().rev() {
         let (tx, rx) = oneshot::channel();
         carry.push_front(Request { bytes, reply: ReplyTo::One(tx), info, deadline: None });
@@ -121,6 +122,10 @@ pub(super) fn resubscribe(shared: &Arc<Shared>, carry: &mut VecDeque<Request>) {
             if let Err(e) = result {
                 outcome = Err(e);
             }
+        }
+        match &outcome {
+            Ok(()) => log::event!(debug, "resubscribed", commands = n),
+            Err(e) => log::event!(warn, "resubscribe failed", cause = e),
         }
         sink.resubscribed(outcome);
     });

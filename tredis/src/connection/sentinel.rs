@@ -188,13 +188,18 @@ impl PushSink for SwitchWatch {
         let ours = matches!(items.as_slice(), [Value::Bulk(kind), _, Value::Bulk(text)]
             if &kind[..] == b"message" && text.split(|&b| b == b' ').next() == Some(&self.name[..]));
         if ours {
-            log::debug!("a Sentinel announced a new primary for `{}`", String::from_utf8_lossy(&self.name));
+            log::event!(
+                debug,
+                "moving to the new primary",
+                primary = String::from_utf8_lossy(&self.name),
+                cause = "+switch-master"
+            );
             (self.switched)();
         }
     }
 
     fn lost(&self, cause: &Error) {
-        log::debug!("listening to the Sentinels stopped, for now: {}", cause);
+        log::event!(debug, "listening to the Sentinels stopped, for now", cause = cause);
     }
 
     fn resubscribe(&self) -> Vec<(Encoded, &'static CommandInfo)> {

@@ -105,9 +105,11 @@ impl Health {
         self.wrote = false;
         if TICK * self.stalled >= STALL && inflight.front_overdue(now) {
             let stalled = TICK * self.stalled;
-            return Checked::Dead(Error::indeterminate(format!(
+            let e = Error::indeterminate(format!(
                 "nothing came back for {stalled:?} while a reply was overdue: the server or the link is stuck"
-            )));
+            ));
+            crate::log::event!(debug, "health check failed", cause = e);
+            return Checked::Dead(e);
         }
         if self.ping_after.is_some_and(|n| self.idle >= n) {
             self.idle = 0;

@@ -17,6 +17,7 @@ use crate::connection::Pending;
 use crate::deadline::Deadline;
 use crate::pool::Pool;
 use crate::resp::Value;
+use crate::spans::Op;
 use crate::{Error, ErrorKind};
 
 /// What the retry loop asks of whatever routes requests (the client's router, a cluster,
@@ -87,13 +88,15 @@ pin_project_lite::pin_project! {
         // Where every attempt must go (a page of a cluster-wide SCAN); none: where `to`
         // routes it.
         pinned: Option<Arc<Pool>>,
+        // The request's span (none for the parts of a request: see `crate::spans`).
+        op: Op,
         #[pin]
         delay: Option<Sleep>,
     }
 }
 
 impl<'c, X: Resend + ?Sized> Delivery<'c, X> {
-    /// Sends `request` through `to` and follows it to its end.
+    /// Sends `request` through `to` and follows it to its end, inside the span `op`.
     #[inline]
     pub(crate) fn send(
         to: &'c X,
@@ -101,9 +104,13 @@ impl<'c, X: Resend + ?Sized> Delivery<'c, X> {
         info: &'static CommandInfo,
         idempotent: bool,
         deadline: Option<Deadline>,
+        op: Op,
     ) -> Self {
-        let pending = to.send(request, info, deadline);
-        Delivery::of(to, pending, info, idempotent, deadline)
+        let pending = {
+            let _entered = op.enter();
+            to.send(request, info, deadline)
+        };
+        Delivery::of(to, pending, info, idempotent, deadline).in_span(op)
     }
 
     /// As [`send`](Delivery::send), every attempt to `pool`.
@@ -113,11 +120,28 @@ impl<'c, X: Resend + ?Sized> Delivery<'c, X> {
         request: Encoded,
         info: &'static CommandInfo,
         deadline: Option<Deadline>,
+        op: Op,
     ) -> Self {
-        let pending = to.send_to(&pool, request, info, deadline);
-        let mut d = Delivery::of(to, pending, info, false, deadline);
+        let pending = {
+            let _entered = op.enter();
+            to.send_to(&pool, request, info, deadline)
+        };
+        let mut d = Delivery::of(to, pending, info, false, deadline).in_span(op);
         d.pinned = Some(pool);
         d
+    }
+
+    /// The same delivery, inside the span `op`.
+    #[inline]
+    pub(crate) fn in_span(mut self, op: Op) -> Self {
+        self.op = op;
+        self
+    }
+
+    /// Its span.
+    #[inline]
+    pub(crate) fn op(&self) -> &Op {
+        &self.op
     }
 
     /// The command it delivers.
@@ -145,6 +169,7 @@ impl<'c, X: Resend + ?Sized> Delivery<'c, X> {
             relocated: false,
             retry: None,
             pinned: None,
+            op: Op::none(),
             delay: None,
         }
     }
@@ -156,6 +181,8 @@ impl<X: Resend + ?Sized> Future for Delivery<'_, X> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
         let info = *this.info;
+        let op = &*this.op;
+        let _entered = op.enter();
         loop {
             if let Some(delay) = this.delay.as_mut().as_pin_mut() {
                 if delay.poll(cx).is_pending() {
@@ -165,7 +192,7 @@ impl<X: Resend + ?Sized> Future for Delivery<'_, X> {
                 let request = this.retry.take().expect("a retry has its request");
                 // The request is in hand: this attempt never ran.
                 if let Some(d) = this.deadline.filter(|d| d.passed(crate::deadline::now())) {
-                    return Poll::Ready(Err(this.attempts.expired(d, info.name)));
+                    return Poll::Ready(op.ended(Err(this.attempts.expired(d, info.name))));
                 }
                 *this.pending = match this.pinned {
                     Some(pool) => this.to.send_to(pool, request, info, *this.deadline),
@@ -179,7 +206,7 @@ impl<X: Resend + ?Sized> Future for Delivery<'_, X> {
             let (err, reply) = match answer.result {
                 Ok(value) => match value.as_error() {
                     Some(text) => (Error::server(text), Some(value)),
-                    None => return Poll::Ready(Ok(value)),
+                    None => return Poll::Ready(op.ended(Ok(value))),
                 },
                 // SHUTDOWN succeeds by closing the connection: no reply is its success.
                 Err(e)
@@ -196,7 +223,7 @@ impl<X: Resend + ?Sized> Future for Delivery<'_, X> {
                 }
             };
             let Some(request) = answer.request.filter(|_| this.attempts.left()) else {
-                return Poll::Ready(this.attempts.end(err, reply, info.name));
+                return Poll::Ready(op.ended(this.attempts.end(err, reply, info.name)));
             };
             // Where the request belongs now (MOVED, ASK), or that the routing is stale. A
             // pinned request has nowhere else to go.
@@ -218,10 +245,11 @@ impl<X: Resend + ?Sized> Future for Delivery<'_, X> {
             *this.relocated |= moved;
             match this.attempts.next(&err, info, *this.idempotent, later, moved, *this.deadline) {
                 Some(at) => {
+                    op.retrying(&err);
                     *this.retry = Some(request);
                     this.delay.set(Some(tokio::time::sleep_until(at)));
                 }
-                None => return Poll::Ready(this.attempts.end(err, reply, info.name)),
+                None => return Poll::Ready(op.ended(this.attempts.end(err, reply, info.name))),
             }
         }
     }

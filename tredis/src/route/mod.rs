@@ -26,6 +26,8 @@ pub(crate) struct Router {
     /// The default command timeout, in the unit deadlines count in.
     command_timeout_ms: Option<u64>,
     pub(crate) cfg: Arc<Config>,
+    /// What the spans of its requests record of the client.
+    pub(crate) spans: crate::spans::Settings,
 }
 
 enum Topology {
@@ -43,7 +45,8 @@ impl Router {
         } else {
             Topology::Standalone(Standalone::start(cfg.clone()))
         };
-        Router { topology, command_timeout_ms: cfg.command_timeout.map(crate::deadline::millis), cfg }
+        let spans = crate::spans::Settings::new(&cfg);
+        Router { topology, command_timeout_ms: cfg.command_timeout.map(crate::deadline::millis), cfg, spans }
     }
 
     /// Whether clustering is on.

@@ -146,7 +146,12 @@ impl Resend for Standalone {
             let Ok(primary) = crate::connection::sentinel::primary(&cfg, &name).await else { return };
             let Some(pool) = p.upgrade() else { return };
             if pool.addrs().any(|a| a != primary) {
-                log::debug!("the Sentinels name {} as the primary now; moving there", primary);
+                log::event!(
+                    debug,
+                    "moving to the new primary",
+                    addr = primary,
+                    cause = "named by the Sentinels"
+                );
                 relocate(&p, r.as_ref(), &h);
             }
         });

@@ -17,6 +17,9 @@
 //!
 //! Every allocation of the process is counted by the global allocator, so allocations per
 //! command compare like with like.
+//!
+//! Built with `--features spans`, tredis makes its spans, and a subscriber that wants them
+//! all and keeps none is installed (`discard.rs`): compare with a build without the feature.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -519,7 +522,12 @@ async fn run(client: &str, workload: &str, url: &str) -> Measure {
     Measure { ops, elapsed, cpu, allocs, latencies_ns }
 }
 
+#[cfg(feature = "spans")]
+mod discard;
+
 fn main() {
+    #[cfg(feature = "spans")]
+    discard::install();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [client, workload, url] = &args[..] else {
         eprintln!("usage: tredis-bench <tredis|redis-rs|fred|floor> <w1..w5> <redis://host:port>");
