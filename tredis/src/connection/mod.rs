@@ -104,7 +104,7 @@ pub(crate) struct Shared {
     /// Where its pushes go, once something listens.
     sink: OnceLock<Arc<dyn PushSink>>,
     /// The server of the current (or last) connection; written once per connect.
-    addr: std::sync::Mutex<Option<Addr>>,
+    addr: std::sync::Mutex<Option<Arc<Addr>>>,
 }
 
 impl Shared {
@@ -213,8 +213,10 @@ impl Connection {
 
     /// The server a request queued now is expected to reach, for its span: the last one
     /// connected to, else the first host (unless the hosts are Sentinels).
-    fn server(&self) -> Option<Addr> {
-        self.addr().or_else(|| self.cfg.hosts.first().filter(|_| self.cfg.sentinel.is_none()).cloned())
+    fn server(&self) -> Option<Arc<Addr>> {
+        // Shared, not copied: a span asks for it on every request it covers.
+        let last = self.shared.addr.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        last.or_else(|| self.cfg.hosts.first().filter(|_| self.cfg.sentinel.is_none()).cloned().map(Arc::new))
     }
 
     /// Queues a request; one that cannot be queued is answered at once with why, and with
@@ -264,7 +266,7 @@ impl Connection {
 
     /// The server it is (or was last) connected to.
     pub(crate) fn addr(&self) -> Option<Addr> {
-        self.shared.addr.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.shared.addr.lock().unwrap_or_else(|e| e.into_inner()).as_deref().cloned()
     }
 
     /// True while a connection is established.
@@ -404,7 +406,7 @@ async fn run(
             addr = est.addr,
             protocol = format_args!("{:?}", est.session.protocol)
         );
-        *shared.addr.lock().unwrap_or_else(|e| e.into_inner()) = Some(est.addr.clone());
+        *shared.addr.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(est.addr.clone()));
         let inflight = Arc::new(Inflight::default());
         let (done_tx, done_rx) = oneshot::channel();
         let reader = tokio::spawn(reader::run(

@@ -182,13 +182,16 @@ impl<X: Resend + ?Sized> Future for Delivery<'_, X> {
         let mut this = self.project();
         let info = *this.info;
         let op = &*this.op;
-        let _entered = op.enter();
+        // The span is entered only where something may happen inside it (a request handed to
+        // a connection, a redirection, a retry): not around the polls that only wait, nor
+        // around the common end, a reply, which is recorded without entering.
         loop {
             if let Some(delay) = this.delay.as_mut().as_pin_mut() {
                 if delay.poll(cx).is_pending() {
                     return Poll::Pending;
                 }
                 this.delay.set(None);
+                let _entered = op.enter();
                 let request = this.retry.take().expect("a retry has its request");
                 // The request is in hand: this attempt never ran.
                 if let Some(d) = this.deadline.filter(|d| d.passed(crate::deadline::now())) {
@@ -222,6 +225,7 @@ impl<X: Resend + ?Sized> Future for Delivery<'_, X> {
                     (e, None)
                 }
             };
+            let _entered = op.enter();
             let Some(request) = answer.request.filter(|_| this.attempts.left()) else {
                 return Poll::Ready(op.ended(this.attempts.end(err, reply, info.name)));
             };

@@ -75,4 +75,4 @@ pub(crate) fn follow<F>(f: F) -> F {
 
 /// Nothing to record.
 #[inline(always)]
-pub(crate) fn serving(_: impl FnOnce() -> Option<Addr>) {}
+pub(crate) fn serving(_: impl FnOnce() -> Option<std::sync::Arc<Addr>>) {}

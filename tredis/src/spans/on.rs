@@ -3,9 +3,10 @@
 use std::cell::Cell;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 
-use tracing::field::Empty;
+use tracing::field::{Empty, Field};
 use tracing::{Instrument, Span};
 
 use crate::cluster::Args;
@@ -41,7 +42,14 @@ pub(crate) enum Batch {
 /// request that has its own (see the module docs).
 pub(crate) struct Op {
     span: Span,
+    /// The `server.*` fields of its call site, looked up by name once per call site rather
+    /// than at every request (a name lookup compares it with every field's).
+    server: &'static OnceLock<Option<(Field, Field)>>,
 }
+
+static COMMAND_FIELDS: OnceLock<Option<(Field, Field)>> = OnceLock::new();
+static PIPELINE_FIELDS: OnceLock<Option<(Field, Field)>> = OnceLock::new();
+static TRANSACTION_FIELDS: OnceLock<Option<(Field, Field)>> = OnceLock::new();
 
 /// Which server the requests handed to connections while a span is entered went to: the
 /// connection records it here, the span takes it when it is left. Thread-local, because a
@@ -52,7 +60,7 @@ enum Serving {
     #[default]
     Off,
     Wanted,
-    One(Addr),
+    One(Arc<Addr>),
     /// Several servers: none is recorded.
     Many,
 }
@@ -65,7 +73,7 @@ impl Op {
     /// No span: a part of a request whose span covers it.
     #[inline]
     pub(crate) fn none() -> Op {
-        Op { span: Span::none() }
+        Op { span: Span::none(), server: &COMMAND_FIELDS }
     }
 
     /// The span of one command; `request` is what is sent, for `db.query.text`.
@@ -91,7 +99,7 @@ impl Op {
                 span.record("db.query.text", redacted(r.as_bytes(), &[info]).as_str());
             }
         }
-        Op { span }
+        Op { span, server: &COMMAND_FIELDS }
     }
 
     /// The span of a pipeline or transaction of the commands `bytes` (MULTI and EXEC not
@@ -136,8 +144,12 @@ impl Op {
                 "otel.status_code" = Empty,
             ),
         };
+        let server = match kind {
+            Batch::Pipeline => &PIPELINE_FIELDS,
+            Batch::Transaction => &TRANSACTION_FIELDS,
+        };
         if span.is_disabled() {
-            return Op { span };
+            return Op { span, server };
         }
         let prefix = match kind {
             Batch::Pipeline => "PIPELINE",
@@ -158,7 +170,7 @@ impl Op {
         if settings.statement {
             span.record("db.query.text", redacted(bytes, infos).as_str());
         }
-        Op { span }
+        Op { span, server }
     }
 
     /// Enters the span until the guard drops, and records the server of the requests handed
@@ -223,13 +235,18 @@ impl Op {
     }
 
     fn served_by(&self, addr: &Addr) {
+        let fields = self.server.get_or_init(|| {
+            let fields = self.span.metadata()?.fields();
+            Some((fields.field("server.address")?, fields.field("server.port")?))
+        });
+        let Some((address, port_field)) = fields else { return };
         match addr {
             Addr::Tcp { host, port } => {
-                self.span.record("server.address", host.as_str());
-                self.span.record("server.port", *port);
+                self.span.record(address, host.as_str());
+                self.span.record(port_field, *port);
             }
             Addr::Unix(path) => {
-                self.span.record("server.address", tracing::field::display(path.display()));
+                self.span.record(address, tracing::field::display(path.display()));
             }
         }
     }
@@ -280,13 +297,13 @@ pub(crate) fn follow<F: Future>(f: F) -> tracing::instrument::Instrumented<F> {
 /// A connection took a request: if a span asks, this is its server. `addr` is called only
 /// then.
 #[inline]
-pub(crate) fn serving(addr: impl FnOnce() -> Option<Addr>) {
+pub(crate) fn serving(addr: impl FnOnce() -> Option<Arc<Addr>>) {
     let now = SERVING.take();
     let next = match now {
         Serving::Off => Serving::Off,
         Serving::Wanted => addr().map_or(Serving::Many, Serving::One),
         Serving::One(a) => match addr() {
-            Some(b) if b == a => Serving::One(a),
+            Some(b) if Arc::ptr_eq(&a, &b) || b == a => Serving::One(a),
             _ => Serving::Many,
         },
         Serving::Many => Serving::Many,
