@@ -110,39 +110,30 @@ impl Op {
         infos: &[&'static CommandInfo],
         settings: &Settings,
     ) -> Op {
+        // A span's name is fixed at its call site: one call site per kind of batch.
+        macro_rules! batch_span {
+            ($name:literal) => {
+                tracing::info_span!(
+                    target: "tredis",
+                    $name,
+                    "otel.name" = Empty,
+                    "otel.kind" = "client",
+                    "db.system.name" = "redis",
+                    "db.operation.name" = Empty,
+                    "db.operation.batch.size" = Empty,
+                    "db.namespace" = &*settings.namespace,
+                    "server.address" = Empty,
+                    "server.port" = Empty,
+                    "db.query.text" = Empty,
+                    "db.response.status_code" = Empty,
+                    "error.type" = Empty,
+                    "otel.status_code" = Empty,
+                )
+            };
+        }
         let span = match kind {
-            Batch::Pipeline => tracing::info_span!(
-                target: "tredis",
-                "redis.pipeline",
-                "otel.name" = Empty,
-                "otel.kind" = "client",
-                "db.system.name" = "redis",
-                "db.operation.name" = Empty,
-                "db.operation.batch.size" = Empty,
-                "db.namespace" = &*settings.namespace,
-                "server.address" = Empty,
-                "server.port" = Empty,
-                "db.query.text" = Empty,
-                "db.response.status_code" = Empty,
-                "error.type" = Empty,
-                "otel.status_code" = Empty,
-            ),
-            Batch::Transaction => tracing::info_span!(
-                target: "tredis",
-                "redis.transaction",
-                "otel.name" = Empty,
-                "otel.kind" = "client",
-                "db.system.name" = "redis",
-                "db.operation.name" = Empty,
-                "db.operation.batch.size" = Empty,
-                "db.namespace" = &*settings.namespace,
-                "server.address" = Empty,
-                "server.port" = Empty,
-                "db.query.text" = Empty,
-                "db.response.status_code" = Empty,
-                "error.type" = Empty,
-                "otel.status_code" = Empty,
-            ),
+            Batch::Pipeline => batch_span!("redis.pipeline"),
+            Batch::Transaction => batch_span!("redis.transaction"),
         };
         let server = match kind {
             Batch::Pipeline => &PIPELINE_FIELDS,
@@ -303,7 +294,7 @@ pub(crate) fn serving(addr: impl FnOnce() -> Option<Arc<Addr>>) {
         Serving::Off => Serving::Off,
         Serving::Wanted => addr().map_or(Serving::Many, Serving::One),
         Serving::One(a) => match addr() {
-            Some(b) if Arc::ptr_eq(&a, &b) || b == a => Serving::One(a),
+            Some(b) if b == a => Serving::One(a),
             _ => Serving::Many,
         },
         Serving::Many => Serving::Many,
