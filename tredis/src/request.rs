@@ -18,7 +18,7 @@ use crate::reply::{As, Decode, FromValue};
 use crate::resp::Value;
 use crate::retry::{Delivery, Resend};
 use crate::route::Router;
-use crate::spans::Op;
+use crate::spans::{Op, Served, Statement};
 use crate::Error;
 
 mod sealed {
@@ -177,14 +177,17 @@ impl<'c, E: Executor + ?Sized, R> ReplyFuture<'c, E, R> {
         info: &'static CommandInfo,
         opts: ReqOpts,
     ) -> Self {
-        let op = Op::command(info, cmd.as_ref().ok(), exec.span_settings());
+        let settings = exec.span_settings();
         let delivery = match cmd {
             Ok(request) => {
                 let deadline = exec.deadline(request.blocking(), opts.timeout);
-                Delivery::send(exec, request, info, opts.idempotent, deadline, op)
+                let statement = Statement::of(settings, &request, info);
+                let span = |served| Op::command(info, statement, settings, served);
+                Delivery::send(exec, request, info, opts.idempotent, deadline, span)
             }
             Err(e) => {
-                Delivery::of(exec, Pending::failed(e.with_command(info.name)), info, false, None).in_span(op)
+                let op = Op::command(info, Statement::none(), settings, Served::none());
+                Delivery::of(exec, Pending::failed(e.with_command(info.name)), info, false, None, op)
             }
         };
         ReplyFuture { delivery, _reply: PhantomData }
@@ -199,9 +202,11 @@ impl<'c, E: Executor + ?Sized, R> ReplyFuture<'c, E, R> {
         idempotent: bool,
         deadline: Option<Deadline>,
     ) -> Self {
-        let op = Op::command(info, Some(&request), exec.span_settings());
+        let settings = exec.span_settings();
+        let statement = Statement::of(settings, &request, info);
+        let span = |served| Op::command(info, statement, settings, served);
         ReplyFuture {
-            delivery: Delivery::send(exec, request, info, idempotent, deadline, op),
+            delivery: Delivery::send(exec, request, info, idempotent, deadline, span),
             _reply: PhantomData,
         }
     }
@@ -210,9 +215,11 @@ impl<'c, E: Executor + ?Sized, R> ReplyFuture<'c, E, R> {
     /// nodes of a cluster: a cursor means something on its own node only).
     pub(crate) fn pinned(exec: &'c E, pool: Arc<Pool>, request: Encoded, info: &'static CommandInfo) -> Self {
         let deadline = exec.deadline(request.blocking(), None);
-        let op = Op::command(info, Some(&request), exec.span_settings());
+        let settings = exec.span_settings();
+        let statement = Statement::of(settings, &request, info);
+        let span = |served| Op::command(info, statement, settings, served);
         ReplyFuture {
-            delivery: Delivery::send_to(exec, pool, request, info, deadline, op),
+            delivery: Delivery::send_to(exec, pool, request, info, deadline, span),
             _reply: PhantomData,
         }
     }

@@ -16,6 +16,7 @@ use crate::deadline::Deadline;
 use crate::pool::Pool;
 use crate::resp::Value;
 use crate::retry::Delivery;
+use crate::spans::Op;
 use crate::Error;
 
 impl Cluster {
@@ -121,7 +122,7 @@ impl Cluster {
         }
         let mut results = Vec::with_capacity(parts.len());
         for (pending, info) in parts {
-            results.push(Delivery::of(self, pending, info, false, deadline).await);
+            results.push(Delivery::of(self, pending, info, false, deadline, Op::none()).await);
         }
         results
     }

@@ -19,6 +19,7 @@ use crate::deadline::Deadline;
 use crate::pool::Pool;
 use crate::resp::{bulk, Value};
 use crate::retry::Delivery;
+use crate::spans::Op;
 
 /// Where a command's tips send it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -191,7 +192,7 @@ fn gather(
         // Each part ends as a single command would: redirections followed, what provably did
         // not run sent again.
         for pending in parts {
-            match Delivery::of(&cluster, pending, info, false, deadline).await {
+            match Delivery::of(&cluster, pending, info, false, deadline, Op::none()).await {
                 Ok(v) => values.push(v),
                 Err(e) => {
                     failure.get_or_insert(e);

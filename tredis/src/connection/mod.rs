@@ -132,6 +132,9 @@ pub(crate) struct Connection {
     tx: mpsc::UnboundedSender<Request>,
     shared: Arc<Shared>,
     cfg: Arc<Config>,
+    /// The one server it ever connects to (a single host, a cluster node), so that a span
+    /// finds it without the lock of `Shared::addr`.
+    fixed: Option<Arc<Addr>>,
 }
 
 impl Connection {
@@ -173,7 +176,11 @@ impl Connection {
             addr: std::sync::Mutex::new(None),
         });
         tokio::spawn(run(cfg.clone(), shared.clone(), rx, first, tx.downgrade()));
-        Connection { tx, shared, cfg }
+        let fixed = match &cfg.hosts[..] {
+            [one] if cfg.sentinel.is_none() => Some(Arc::new(one.clone())),
+            _ => None,
+        };
+        Connection { tx, shared, cfg, fixed }
     }
 
     /// Queues a command; the returned future resolves to its answer, by `deadline` at the
@@ -211,12 +218,18 @@ impl Connection {
         rx
     }
 
-    /// The server a request queued now is expected to reach, for its span: the last one
-    /// connected to, else the first host (unless the hosts are Sentinels).
+    /// The server a request queued now goes to, for its span: the one connected to. None
+    /// between connections, when the next one may reach another server (after a failover),
+    /// nor before the first.
     fn server(&self) -> Option<Arc<Addr>> {
+        if !self.is_connected() {
+            return None;
+        }
         // Shared, not copied: a span asks for it on every request it covers.
-        let last = self.shared.addr.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        last.or_else(|| self.cfg.hosts.first().filter(|_| self.cfg.sentinel.is_none()).cloned().map(Arc::new))
+        if let Some(addr) = &self.fixed {
+            return Some(addr.clone());
+        }
+        self.shared.addr.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// Queues a request; one that cannot be queued is answered at once with why, and with

@@ -19,16 +19,20 @@ use crate::{Error, ErrorKind};
 pub struct Pending(State);
 
 enum State {
+    // The rare states are boxed so that a `Pending`, in every request's future, stays two
+    // words: a future small enough is moved without a call to `memcpy`.
     Failed(Option<Error>),
     /// Answered without the server (the client's own books sufficed).
-    Ready(Option<Value>),
+    Ready(Option<Box<Value>>),
     /// A request whose failure to reach the server still has the outcome `Value` (an
     /// unsubscription: a lost connection ends the subscription too).
-    Lenient(Box<Pending>, Option<Value>),
+    Lenient(Box<(Pending, Option<Value>)>),
     Waiting(oneshot::Receiver<Answer>),
     /// Commands (ASKING, an offset probe) and the request, sent as one batch: the answer is
     /// the last reply, unless one before was refused.
-    Prefixed(oneshot::Receiver<BatchAnswer>, usize, Option<Encoded>),
+    /// Boxed: it is rare (a redirection, WAIT in a cluster), and inline it would make every
+    /// request's future larger.
+    Prefixed(Box<(oneshot::Receiver<BatchAnswer>, usize, Option<Encoded>)>),
 }
 
 impl Pending {
@@ -39,13 +43,13 @@ impl Pending {
 
     /// A request answered at once, without the server.
     pub(crate) fn ready(v: Value) -> Pending {
-        Pending(State::Ready(Some(v)))
+        Pending(State::Ready(Some(Box::new(v))))
     }
 
     /// This request, answered with `fallback` when no connection carried it to its end: when
     /// the connection is lost, what it would have done is done all the same.
     pub(crate) fn or_when_lost(self, fallback: Value) -> Pending {
-        Pending(State::Lenient(Box::new(self), Some(fallback)))
+        Pending(State::Lenient(Box::new((self, Some(fallback)))))
     }
 
     /// A request waiting for its answer.
@@ -56,7 +60,7 @@ impl Pending {
     /// The answer to a request sent right after another command (ASKING, an offset probe),
     /// in one batch of two.
     pub(crate) fn prefixed(rx: oneshot::Receiver<BatchAnswer>, prefix: usize, request: Encoded) -> Pending {
-        Pending(State::Prefixed(rx, prefix, Some(request)))
+        Pending(State::Prefixed(Box::new((rx, prefix, Some(request)))))
     }
 }
 
@@ -70,11 +74,12 @@ impl Future for Pending {
                 request: None,
             }),
             State::Ready(v) => Poll::Ready(Answer {
-                result: v.take().ok_or_else(|| Error::protocol("reply polled after completion")),
+                result: v.take().map(|v| *v).ok_or_else(|| Error::protocol("reply polled after completion")),
                 request: None,
             }),
-            State::Lenient(inner, fallback) => {
-                let mut answer = ready!(Pin::new(&mut **inner).poll(cx));
+            State::Lenient(lenient) => {
+                let (inner, fallback) = &mut **lenient;
+                let mut answer = ready!(Pin::new(inner).poll(cx));
                 let lost = answer.result.as_ref().err().is_some_and(|e| {
                     matches!(e.kind(), ErrorKind::Connect | ErrorKind::Indeterminate | ErrorKind::Closed)
                 });
@@ -90,7 +95,8 @@ impl Future for Pending {
                 result: Err(Error::indeterminate("the connection task stopped")),
                 request: None,
             })),
-            State::Prefixed(rx, prefix, request) => {
+            State::Prefixed(prefixed) => {
+                let (rx, prefix, request) = &mut **prefixed;
                 let batch = ready!(Pin::new(rx).poll(cx));
                 let request = request.take();
                 let prefix = *prefix;

@@ -14,10 +14,11 @@
 //! - `db.system.name`: always `redis`. Valkey speaks the same protocol and the conventions
 //!   name no value for it; which server answers is not known when the span is made.
 //! - `db.namespace`: the database index, as a string.
-//! - `server.address`, `server.port`: the server of the connection the request was handed
-//!   to (its last connection, or its configured host before it first connected), recorded
-//!   once it is known. Not recorded when the request went to several servers at once (a
-//!   command a cluster fans out, a cluster pipeline across nodes).
+//! - `server.address`, `server.port`: the server the connection the request was handed to
+//!   was connected to. Not recorded when that connection was between two connections (the
+//!   next one may reach another server: a failover), nor when the request went to several
+//!   servers (a command a cluster fans out, a cluster pipeline across nodes, a retry that
+//!   reached another server).
 //! - `db.operation.batch.size`: the number of commands of a pipeline or transaction (MULTI
 //!   and EXEC not counted), only from two on, as the conventions ask.
 //! - `db.query.text`: only with [`Builder::span_statements`](crate::Builder::span_statements),

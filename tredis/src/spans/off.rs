@@ -33,7 +33,7 @@ impl Op {
     }
 
     #[inline(always)]
-    pub(crate) fn command(_: &'static CommandInfo, _: Option<&Encoded>, _: &Settings) -> Op {
+    pub(crate) fn command(_: &'static CommandInfo, _: Statement, _: &Settings, _: Served) -> Op {
         Op
     }
 
@@ -62,6 +62,46 @@ impl Op {
 
     #[inline(always)]
     pub(crate) fn failed(&self, _: &Error) {}
+}
+
+/// No statement.
+pub(crate) struct Statement;
+
+impl Statement {
+    #[inline(always)]
+    pub(crate) fn of(_: &Settings, _: &Encoded, _: &'static CommandInfo) -> Statement {
+        Statement
+    }
+
+    #[inline(always)]
+    pub(crate) fn none() -> Statement {
+        Statement
+    }
+}
+
+/// No server.
+pub(crate) struct Served;
+
+impl Served {
+    #[inline(always)]
+    pub(crate) fn none() -> Served {
+        Served
+    }
+}
+
+/// Nothing watched.
+pub(crate) struct Watch;
+
+impl Watch {
+    #[inline(always)]
+    pub(crate) fn start() -> Watch {
+        Watch
+    }
+
+    #[inline(always)]
+    pub(crate) fn served(self) -> Served {
+        Served
+    }
 }
 
 /// Nothing entered.

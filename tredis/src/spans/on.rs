@@ -3,10 +3,10 @@
 use std::cell::Cell;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use tracing::field::{Empty, Field};
+use tracing::field::Empty;
 use tracing::{Instrument, Span};
 
 use crate::cluster::Args;
@@ -42,14 +42,7 @@ pub(crate) enum Batch {
 /// request that has its own (see the module docs).
 pub(crate) struct Op {
     span: Span,
-    /// The `server.*` fields of its call site, looked up by name once per call site rather
-    /// than at every request (a name lookup compares it with every field's).
-    server: &'static OnceLock<Option<(Field, Field)>>,
 }
-
-static COMMAND_FIELDS: OnceLock<Option<(Field, Field)>> = OnceLock::new();
-static PIPELINE_FIELDS: OnceLock<Option<(Field, Field)>> = OnceLock::new();
-static TRANSACTION_FIELDS: OnceLock<Option<(Field, Field)>> = OnceLock::new();
 
 /// Which server the requests handed to connections while a span is entered went to: the
 /// connection records it here, the span takes it when it is left. Thread-local, because a
@@ -73,12 +66,19 @@ impl Op {
     /// No span: a part of a request whose span covers it.
     #[inline]
     pub(crate) fn none() -> Op {
-        Op { span: Span::none(), server: &COMMAND_FIELDS }
+        Op { span: Span::none() }
     }
 
-    /// The span of one command; `request` is what is sent, for `db.query.text`.
+    /// The span of one command, handed to the connection of the server `served` (see
+    /// [`Watch`]); `statement` is its `db.query.text`, when asked for.
     #[inline]
-    pub(crate) fn command(info: &'static CommandInfo, request: Option<&Encoded>, settings: &Settings) -> Op {
+    pub(crate) fn command(
+        info: &'static CommandInfo,
+        statement: Statement,
+        settings: &Settings,
+        served: Served,
+    ) -> Op {
+        let (address, port) = served.fields();
         let span = tracing::info_span!(
             target: "tredis",
             "redis.command",
@@ -87,19 +87,14 @@ impl Op {
             "db.system.name" = "redis",
             "db.operation.name" = info.name,
             "db.namespace" = &*settings.namespace,
-            "server.address" = Empty,
-            "server.port" = Empty,
-            "db.query.text" = Empty,
+            "server.address" = address,
+            "server.port" = port,
+            "db.query.text" = statement.0.as_deref(),
             "db.response.status_code" = Empty,
             "error.type" = Empty,
             "otel.status_code" = Empty,
         );
-        if settings.statement && !span.is_disabled() {
-            if let Some(r) = request {
-                span.record("db.query.text", redacted(r.as_bytes(), &[info]).as_str());
-            }
-        }
-        Op { span, server: &COMMAND_FIELDS }
+        Op { span }
     }
 
     /// The span of a pipeline or transaction of the commands `bytes` (MULTI and EXEC not
@@ -135,12 +130,8 @@ impl Op {
             Batch::Pipeline => batch_span!("redis.pipeline"),
             Batch::Transaction => batch_span!("redis.transaction"),
         };
-        let server = match kind {
-            Batch::Pipeline => &PIPELINE_FIELDS,
-            Batch::Transaction => &TRANSACTION_FIELDS,
-        };
         if span.is_disabled() {
-            return Op { span, server };
+            return Op { span };
         }
         let prefix = match kind {
             Batch::Pipeline => "PIPELINE",
@@ -161,7 +152,7 @@ impl Op {
         if settings.statement {
             span.record("db.query.text", redacted(bytes, infos).as_str());
         }
-        Op { span, server }
+        Op { span }
     }
 
     /// Enters the span until the guard drops, and records the server of the requests handed
@@ -225,20 +216,85 @@ impl Op {
         self.span.record("otel.status_code", "ERROR");
     }
 
+    /// Records the server (a batch's, or a command's sent again): rare enough that the
+    /// fields are found by name.
     fn served_by(&self, addr: &Addr) {
-        let fields = self.server.get_or_init(|| {
-            let fields = self.span.metadata()?.fields();
-            Some((fields.field("server.address")?, fields.field("server.port")?))
-        });
-        let Some((address, port_field)) = fields else { return };
+        let (address, port) = Served::fields_of(addr);
+        if let Some(address) = address {
+            self.span.record("server.address", address);
+        }
+        if let Some(port) = port {
+            self.span.record("server.port", port);
+        }
+    }
+}
+
+/// `db.query.text` of a command, made before the command is handed over (and moved), only
+/// when the client records statements.
+pub(crate) struct Statement(Option<String>);
+
+impl Statement {
+    /// The statement of `request`, if `settings` ask for it.
+    #[inline]
+    pub(crate) fn of(settings: &Settings, request: &Encoded, info: &'static CommandInfo) -> Statement {
+        Statement(settings.statement.then(|| redacted(request.as_bytes(), &[info])))
+    }
+
+    /// None.
+    pub(crate) fn none() -> Statement {
+        Statement(None)
+    }
+}
+
+/// The server a request went to, from [`Watch::served`].
+pub(crate) struct Served(Option<Arc<Addr>>);
+
+impl Served {
+    /// Unknown.
+    pub(crate) fn none() -> Served {
+        Served(None)
+    }
+
+    /// `server.address` and `server.port`.
+    fn fields(&self) -> (Option<&str>, Option<u16>) {
+        self.0.as_deref().map_or((None, None), Served::fields_of)
+    }
+
+    fn fields_of(addr: &Addr) -> (Option<&str>, Option<u16>) {
         match addr {
-            Addr::Tcp { host, port } => {
-                self.span.record(address, host.as_str());
-                self.span.record(port_field, *port);
+            Addr::Tcp { host, port } => (Some(host.as_str()), Some(*port)),
+            Addr::Unix(path) => (path.to_str(), None),
+        }
+    }
+}
+
+/// Watches which server the requests handed to connections go to, so that a command's span
+/// is made with its server rather than recording it afterwards: made after the hand-off,
+/// the span costs one call into the subscriber instead of three.
+pub(crate) struct Watch(Serving);
+
+impl Watch {
+    /// Starts watching.
+    #[inline]
+    pub(crate) fn start() -> Watch {
+        Watch(SERVING.replace(Serving::Wanted))
+    }
+
+    /// The one server the requests went to since [`start`](Watch::start), if there was one.
+    /// An enclosing watch (a batch's span entered) learns of it too.
+    #[inline]
+    pub(crate) fn served(self) -> Served {
+        match SERVING.replace(self.0) {
+            Serving::One(addr) => {
+                serving(|| Some(addr.clone()));
+                Served(Some(addr))
             }
-            Addr::Unix(path) => {
-                self.span.record(address, tracing::field::display(path.display()));
+            Serving::Many => {
+                serving(|| None);
+                Served(None)
             }
+            // Nothing was handed to a connection (it failed before).
+            Serving::Wanted | Serving::Off => Served(None),
         }
     }
 }
