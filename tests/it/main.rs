@@ -23,6 +23,7 @@ mod hyperloglog;
 mod keys;
 mod link_faults;
 mod lists;
+mod metrics;
 mod proxy_selftest;
 mod pubsub;
 mod raw;

@@ -214,7 +214,7 @@ async fn a_cluster_redirection_is_an_event_of_the_span() {
 }
 
 /// The primary serving `slot` and another, each as (client, node ID, port).
-async fn owner_and_other(slot: u64) -> ((Client, String, u16), (Client, String, u16)) {
+pub(crate) async fn owner_and_other(slot: u64) -> ((Client, String, u16), (Client, String, u16)) {
     let (mut owner, mut other) = (None, None);
     for url in support::cluster_urls() {
         let c = support::client_for(&url, Protocol::Resp3).await;
@@ -233,7 +233,11 @@ async fn owner_and_other(slot: u64) -> ((Client, String, u16), (Client, String, 
 }
 
 /// Moves an empty slot from one primary to another, as a resharding tool does.
-async fn move_slot(slot: u64, (src, src_id): (&Client, &String), (dst, dst_id): (&Client, &String)) {
+pub(crate) async fn move_slot(
+    slot: u64,
+    (src, src_id): (&Client, &String),
+    (dst, dst_id): (&Client, &String),
+) {
     use tredis::commands::cluster::ClusterSetslotState;
     dst.cluster_setslot(slot, ClusterSetslotState::Importing(src_id.clone().into())).await.unwrap();
     src.cluster_setslot(slot, ClusterSetslotState::Migrating(dst_id.clone().into())).await.unwrap();

@@ -58,6 +58,9 @@ mod credentials;
 mod deadline;
 mod error;
 mod log;
+mod meter;
+#[cfg(feature = "metrics")]
+pub mod metrics;
 mod pipeline;
 mod pool;
 pub mod pubsub;
@@ -80,7 +83,7 @@ mod tls;
 mod transaction;
 
 pub use batch::{Batch, BatchItem, BatchTarget};
-pub use client::{Builder, Client};
+pub use client::{Builder, Client, Stats};
 pub use config::{parse_url, Addr, CloseEvent, Protocol, UrlParts};
 #[doc(hidden)]
 pub use connection::Pending;

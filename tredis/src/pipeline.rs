@@ -2,6 +2,7 @@
 
 use crate::batch::{Batch, BatchBuf, BatchTarget, Replies};
 use crate::command::{CommandInfo, Encoded, Flags};
+use crate::meter::Meter;
 use crate::raw::Raw;
 use crate::request::{Req, RouterRef, Sealed, Target};
 use crate::route::Router;
@@ -68,11 +69,14 @@ impl<'c> Pipeline<'c> {
     pub async fn execute<B: Batch>(&self, batch: B) -> B::Output {
         let mut buf = BatchBuf::new();
         batch.encode(&mut buf);
+        let meter = Meter::start(&self.router.cfg.metrics);
+        let size = buf.infos.len();
         let op = Op::batch(spans::Batch::Pipeline, &buf.bytes, &buf.infos, &self.router.spans);
         let mut replies = op.around(self.send(buf)).await;
         if let Some(e) = replies.failure() {
             op.failed(e);
         }
+        meter.end(&self.router.cfg.metrics, "PIPELINE", size, replies.failure());
         B::decode(&mut replies)
     }
 

@@ -13,6 +13,7 @@ use std::time::Duration;
 use crate::command::{Blocking, Command, CommandInfo, Encoded, WithReply};
 use crate::connection::Pending;
 use crate::deadline::Deadline;
+use crate::meter::Meter;
 use crate::pool::Pool;
 use crate::reply::{As, Decode, FromValue};
 use crate::resp::Value;
@@ -50,6 +51,10 @@ pub trait Executor: sealed::Sealed + Resend {
     /// What the span of a request records of the client (feature `spans`).
     #[doc(hidden)]
     fn span_settings(&self) -> &crate::spans::Settings;
+
+    /// Where the client's measurements go (feature `metrics`).
+    #[doc(hidden)]
+    fn meters(&self) -> &crate::meter::Meters;
 
     /// The pools a SCAN must walk one after the other: the primaries of a cluster.
     #[doc(hidden)]
@@ -163,6 +168,7 @@ pin_project_lite::pin_project! {
     pub struct ReplyFuture<'c, E: ?Sized, R> {
         #[pin]
         delivery: Delivery<'c, E>,
+        meter: Meter,
         _reply: PhantomData<fn() -> R>,
     }
 }
@@ -177,6 +183,7 @@ impl<'c, E: Executor + ?Sized, R> ReplyFuture<'c, E, R> {
         info: &'static CommandInfo,
         opts: ReqOpts,
     ) -> Self {
+        let meter = Meter::start(exec.meters());
         let settings = exec.span_settings();
         let delivery = match cmd {
             Ok(request) => {
@@ -190,7 +197,7 @@ impl<'c, E: Executor + ?Sized, R> ReplyFuture<'c, E, R> {
                 Delivery::of(exec, Pending::failed(e.with_command(info.name)), info, false, None, op)
             }
         };
-        ReplyFuture { delivery, _reply: PhantomData }
+        ReplyFuture { delivery, meter, _reply: PhantomData }
     }
 
     /// Sends `request` with its deadline fixed already (a raw command that first learned
@@ -202,11 +209,13 @@ impl<'c, E: Executor + ?Sized, R> ReplyFuture<'c, E, R> {
         idempotent: bool,
         deadline: Option<Deadline>,
     ) -> Self {
+        let meter = Meter::start(exec.meters());
         let settings = exec.span_settings();
         let statement = Statement::of(settings, &request, info);
         let span = |served| Op::command(info, statement, settings, served);
         ReplyFuture {
             delivery: Delivery::send(exec, request, info, idempotent, deadline, span),
+            meter,
             _reply: PhantomData,
         }
     }
@@ -215,11 +224,13 @@ impl<'c, E: Executor + ?Sized, R> ReplyFuture<'c, E, R> {
     /// nodes of a cluster: a cursor means something on its own node only).
     pub(crate) fn pinned(exec: &'c E, pool: Arc<Pool>, request: Encoded, info: &'static CommandInfo) -> Self {
         let deadline = exec.deadline(request.blocking(), None);
+        let meter = Meter::start(exec.meters());
         let settings = exec.span_settings();
         let statement = Statement::of(settings, &request, info);
         let span = |served| Op::command(info, statement, settings, served);
         ReplyFuture {
             delivery: Delivery::send_to(exec, pool, request, info, deadline, span),
+            meter,
             _reply: PhantomData,
         }
     }
@@ -232,7 +243,7 @@ impl<E: Executor + ?Sized, R: Decode> Future for ReplyFuture<'_, E, R> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
         let name = this.delivery.info().name;
-        Poll::Ready(match ready!(this.delivery.as_mut().poll(cx)) {
+        let out = match ready!(this.delivery.as_mut().poll(cx)) {
             Ok(Value::Error(e) | Value::BulkError(e)) => Err(Error::server(&e).with_command(name)),
             Ok(v) => R::decode(v).map_err(|e| {
                 let e = Error::protocol(e.to_string()).with_command(name);
@@ -240,6 +251,8 @@ impl<E: Executor + ?Sized, R: Decode> Future for ReplyFuture<'_, E, R> {
                 e
             }),
             Err(e) => Err(e.with_command(name)),
-        })
+        };
+        this.meter.end(this.delivery.target().meters(), name, 1, out.as_ref().err());
+        Poll::Ready(out)
     }
 }

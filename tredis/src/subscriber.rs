@@ -107,6 +107,10 @@ impl Executor for Subscriber {
     fn span_settings(&self) -> &crate::spans::Settings {
         &self.router.spans
     }
+
+    fn meters(&self) -> &crate::meter::Meters {
+        &self.router.cfg.metrics
+    }
 }
 
 // A subscription command is never sent again: the hub's books and the server's must agree,

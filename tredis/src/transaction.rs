@@ -6,6 +6,7 @@ use crate::batch::{Batch, BatchBuf, BatchTarget, Replies};
 use crate::command::{Blocking, CommandInfo, Encoded, Flags, EXEC, MULTI};
 use crate::connection::Pending;
 use crate::deadline::Deadline;
+use crate::meter::Meter;
 use crate::pool::Lease;
 use crate::raw::Raw;
 use crate::request::{Executor, Req, RouterRef, ScanNodes, Sealed, Target};
@@ -76,12 +77,15 @@ impl<'c> Transaction<'c> {
         let mut buf = BatchBuf::new();
         buf.bytes.extend_from_slice(MULTI);
         batch.encode(&mut buf);
+        let meter = Meter::start(&self.router.cfg.metrics);
+        let size = buf.infos.len();
         let commands = &buf.bytes[MULTI.len()..];
         let op = Op::batch(spans::Batch::Transaction, commands, &buf.infos, &self.router.spans);
         let result = op.around(self.run::<B>(buf)).await;
         if let Err(e) = &result {
             op.failed(e);
         }
+        meter.end(&self.router.cfg.metrics, "MULTI", size, result.as_ref().err());
         result
     }
 
@@ -187,6 +191,10 @@ impl Executor for Transaction<'_> {
 
     fn span_settings(&self) -> &crate::spans::Settings {
         &self.router.spans
+    }
+
+    fn meters(&self) -> &crate::meter::Meters {
+        &self.router.cfg.metrics
     }
 
     fn scan_nodes(&self) -> Option<ScanNodes> {

@@ -193,6 +193,15 @@ impl Builder {
         self
     }
 
+    /// Where the client's measurements go (feature `metrics`): request durations and
+    /// failures by command, connections made and lost, cluster redirections. See
+    /// [`tredis::metrics`](crate::metrics).
+    #[cfg(feature = "metrics")]
+    pub fn metrics(mut self, metrics: std::sync::Arc<dyn crate::metrics::Metrics>) -> Builder {
+        self.cfg.metrics = crate::meter::Meters::new(metrics);
+        self
+    }
+
     /// Sentinel: the hosts are Sentinels, and the client connects to the primary they know
     /// as `name` (SENTINEL GET-MASTER-ADDR-BY-NAME), asking the next Sentinel when one does
     /// not answer, and checking the server's ROLE. When the Sentinels announce a failover

@@ -27,6 +27,10 @@ impl Executor for Client {
         &self.router.spans
     }
 
+    fn meters(&self) -> &crate::meter::Meters {
+        &self.router.cfg.metrics
+    }
+
     fn scan_nodes(&self) -> Option<ScanNodes> {
         self.router.scan_pools().map(ScanNodes)
     }

@@ -63,6 +63,12 @@ impl Client {
         Builder::default()
     }
 
+    /// The client's connections and requests now: gauges for your metrics, counted when you
+    /// call it, at no cost to requests. In a cluster, over the nodes of the current slot map.
+    pub fn stats(&self) -> Stats {
+        self.router.stats()
+    }
+
     /// Waits until the client is connected. With `auto_connect` off, this starts connecting.
     ///
     /// # Errors
@@ -186,4 +192,19 @@ impl Client {
     pub(crate) fn start(cfg: Config) -> Client {
         Client { router: Arc::new(Router::start(cfg)) }
     }
+}
+
+/// What [`Client::stats`] counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Stats {
+    /// Connections established: the shared ones of every server (primary, replicas, cluster
+    /// nodes) and the idle dedicated ones.
+    pub connections: usize,
+    /// Dedicated connections in use: a blocking command, a transaction with WATCH.
+    pub dedicated_in_use: usize,
+    /// Requests waiting for their connection to be written, when it is down or busy.
+    pub queued: usize,
+    /// Requests written and waiting for their replies, on the shared connections.
+    pub in_flight: usize,
 }

@@ -188,6 +188,11 @@ impl Cluster {
         node.submit(request, info, deadline)
     }
 
+    /// Adds the connections of every node of the current map to `stats`.
+    pub(crate) fn stats(&self, stats: &mut crate::Stats) {
+        self.topology().nodes().for_each(|n| n.stats(stats));
+    }
+
     /// Follows a redirection, or says to retry once the map is fresh.
     pub(crate) fn reroute(
         self: &Arc<Self>,
@@ -210,6 +215,7 @@ impl Cluster {
                         to = addr,
                         command = info.name
                     );
+                    self.cfg.metrics.redirection("MOVED", slot(), &addr);
                     self.schedule_refresh();
                     Rerouted::Sent(self.node(addr).submit(request, info, deadline))
                 }
@@ -225,6 +231,7 @@ impl Cluster {
                         to = addr,
                         command = info.name
                     );
+                    self.cfg.metrics.redirection("ASK", slot(), &addr);
                     Rerouted::Sent(asking(&self.node(addr), request, info, deadline))
                 }
                 None => Rerouted::No(request),

@@ -106,6 +106,8 @@ pub(crate) struct Config {
     /// Spans record `db.query.text`, values redacted.
     #[cfg(feature = "spans")]
     pub span_statement: bool,
+    /// Where measurements go (feature `metrics`).
+    pub(crate) metrics: crate::meter::Meters,
 }
 
 impl Default for Config {
@@ -141,6 +143,7 @@ impl Default for Config {
             read_from_replicas: false,
             #[cfg(feature = "spans")]
             span_statement: false,
+            metrics: crate::meter::Meters::default(),
         }
     }
 }

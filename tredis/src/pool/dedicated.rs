@@ -120,6 +120,15 @@ impl Dedicated {
         Pending::waiting(rx)
     }
 
+    /// Adds the idle connections, and the count of those in use, to `stats`.
+    pub(crate) fn stats(&self, stats: &mut crate::Stats) {
+        for c in self.home.idle.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+            c.stats(stats);
+        }
+        let max = self.home.cfg.max_blocking.max(1);
+        stats.dedicated_in_use += max.saturating_sub(self.home.leases.available_permits());
+    }
+
     /// The offset probe of this server, and how many replies it gets.
     pub(crate) fn offset_probe(&self) -> (Arc<[u8]>, usize) {
         offset_probe(&self.home)

@@ -73,6 +73,12 @@ impl Pool {
         self.dedicated.set_offset_probe(probe, replies);
     }
 
+    /// Adds its connections to `stats`.
+    pub(crate) fn stats(&self, stats: &mut crate::Stats) {
+        self.shared.iter().for_each(|c| c.stats(stats));
+        self.dedicated.stats(stats);
+    }
+
     /// The first server it tries: with one configured host (a cluster node), the server.
     pub(crate) fn addr(&self) -> &Addr {
         &self.addr

@@ -147,6 +147,12 @@ impl<'c, X: Resend + ?Sized> Delivery<'c, X> {
         &self.op
     }
 
+    /// Where it is sent.
+    #[inline]
+    pub(crate) fn target(&self) -> &'c X {
+        self.to
+    }
+
     /// The command it delivers.
     #[inline]
     pub(crate) fn info(&self) -> &'static CommandInfo {

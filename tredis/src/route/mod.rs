@@ -49,6 +49,16 @@ impl Router {
         Router { topology, command_timeout_ms: cfg.command_timeout.map(crate::deadline::millis), cfg, spans }
     }
 
+    /// Counts the connections of every pool (see [`crate::Client::stats`]).
+    pub(crate) fn stats(&self) -> crate::Stats {
+        let mut stats = crate::Stats::default();
+        match &self.topology {
+            Topology::Standalone(s) => s.stats(&mut stats),
+            Topology::Cluster(c, _) => c.stats(&mut stats),
+        }
+        stats
+    }
+
     /// Whether clustering is on.
     pub(crate) fn is_cluster(&self) -> bool {
         matches!(self.topology, Topology::Cluster(..))

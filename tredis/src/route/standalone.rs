@@ -50,6 +50,14 @@ impl Standalone {
         Standalone { primary, replicas, sentinel, hub, cfg }
     }
 
+    /// Adds its connections to `stats`.
+    pub(crate) fn stats(&self, stats: &mut crate::Stats) {
+        self.primary.stats(stats);
+        if let Some(r) = &self.replicas {
+            r.stats(stats);
+        }
+    }
+
     /// The subscriptions' hub, made with the first subscriber: on the primary's first shared
     /// connection with RESP3, on a connection of its own with RESP2.
     pub(crate) fn hub(&self) -> Arc<Hub> {

@@ -20,6 +20,8 @@
 //!
 //! Built with `--features spans`, tredis makes its spans, and a subscriber that wants them
 //! all and keeps none is installed (`discard.rs`): compare with a build without the feature.
+//! Built with `--features metrics`, tredis's clients report to a `Metrics` that counts
+//! requests and their time in atomics (`count.rs`), as an exporter would.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -250,6 +252,8 @@ fn tls_ca() -> Option<std::path::PathBuf> {
 /// A tredis builder for `url`, trusting w2t's CA for `rediss://`.
 fn tredis_builder(url: &str) -> tredis::Builder {
     let b = tredis::Client::builder().url(url);
+    #[cfg(feature = "metrics")]
+    let b = b.metrics(std::sync::Arc::new(count::Count::default()));
     match tls_ca() {
         Some(ca) if url.starts_with("rediss://") => b.tls(tredis::Tls::new().ca_file(ca).unwrap()),
         _ => b,
@@ -522,6 +526,8 @@ async fn run(client: &str, workload: &str, url: &str) -> Measure {
     Measure { ops, elapsed, cpu, allocs, latencies_ns }
 }
 
+#[cfg(feature = "metrics")]
+mod count;
 #[cfg(feature = "spans")]
 mod discard;
 
