@@ -106,6 +106,12 @@ pub(crate) struct Config {
     /// Spans record `db.query.text`, values redacted.
     #[cfg(feature = "spans")]
     pub span_statement: bool,
+    /// A client-side cache: its settings, from the builder.
+    pub cache: Option<crate::cache::CacheConfig>,
+    /// Where the connections that serve cached reads send their invalidations; set by the
+    /// router when `cache` is, so that every connection made with this config tracks keys
+    /// (`CLIENT TRACKING ON OPTIN` in the handshake).
+    pub tracking: Option<Arc<dyn crate::connection::Invalidations>>,
 }
 
 impl Default for Config {
@@ -141,6 +147,8 @@ impl Default for Config {
             read_from_replicas: false,
             #[cfg(feature = "spans")]
             span_statement: false,
+            cache: None,
+            tracking: None,
         }
     }
 }
@@ -171,6 +179,7 @@ impl fmt::Debug for Config {
             .field("sentinel_auth", &self.sentinel_auth.as_ref().map(|(user, _)| (user, "***")))
             .field("tls", &self.tls.is_some())
             .field("credentials_provider", &self.credentials.is_some())
+            .field("cache", &self.cache)
             .finish_non_exhaustive()
     }
 }

@@ -55,7 +55,10 @@ use inflight::{Inflight, ReplyTo, Request};
 pub(crate) use pending::refused_probe;
 pub use pending::Pending;
 use push::resubscribe;
-pub(crate) use push::{kind as push_kind, unrouted, PushSink};
+pub(crate) use push::{kind as push_kind, unrouted, Invalidations, PushSink};
+
+/// The id of the next connection made.
+static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 /// What a connection is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,6 +108,10 @@ pub(crate) struct Shared {
     sink: OnceLock<Arc<dyn PushSink>>,
     /// The server of the current (or last) connection; written once per connect.
     addr: std::sync::Mutex<Option<Arc<Addr>>>,
+    /// Unique in the process: what a client-side cache knows this connection by.
+    id: u64,
+    /// The client-side cache whose keys this connection tracks: its invalidations go there.
+    tracking: Option<Arc<dyn Invalidations>>,
 }
 
 impl Shared {
@@ -171,6 +178,8 @@ impl Connection {
             subscriber: kind == Kind::Subscriber,
             sink: OnceLock::new(),
             addr: std::sync::Mutex::new(None),
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            tracking: cfg.tracking.clone(),
         });
         tokio::spawn(run(cfg.clone(), shared.clone(), rx, first, tx.downgrade()));
         Connection { tx, shared, cfg }
@@ -262,6 +271,11 @@ impl Connection {
         if !self.is_connected() {
             self.shared.wake.notify_one();
         }
+    }
+
+    /// What a client-side cache knows it by: unique in the process, kept across reconnects.
+    pub(crate) fn id(&self) -> u64 {
+        self.shared.id
     }
 
     /// The server it is (or was last) connected to.
@@ -463,6 +477,9 @@ async fn run(
                 if let Some(sink) = shared.sink.get() {
                     sink.lost(&err);
                 }
+                if let Some(cache) = &shared.tracking {
+                    cache.lost(shared.id);
+                }
                 if shared.once {
                     end = Error::connect(format!("{} is no longer the primary; {ONCE}", est.addr));
                     break;
@@ -485,6 +502,11 @@ async fn run(
         if let Some(sink) = shared.sink.get() {
             sink.lost(&err);
         }
+        // Before the next connection: invalidations sent meanwhile are lost, so what was
+        // cached from this one is dropped (see `crate::cache`).
+        if let Some(cache) = &shared.tracking {
+            cache.lost(shared.id);
+        }
         if shared.once {
             end = Error::connect(format!("the connection to {} was lost; {ONCE}", est.addr)).with_source(err);
             break;
@@ -500,6 +522,10 @@ async fn run(
         }
     }
     shared.closed.store(true, Ordering::Release);
+    // A closed connection hears of no more writes: nothing cached from it may be served.
+    if let Some(cache) = &shared.tracking {
+        cache.lost(shared.id);
+    }
     rx.close();
     fail_queued(&mut rx, &mut carry, &shared, &end);
     shared.state.send_replace(State::Closed);
