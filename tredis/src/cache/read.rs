@@ -235,6 +235,9 @@ impl<R: Decode> Future for CachedFuture<'_, R> {
         loop {
             let reply = match &mut this.inner {
                 Inner::Done(r) => {
+                    // A hit never waits on anything: it spends the task's cooperative budget
+                    // like a tokio resource would, so that a loop of hits still yields.
+                    ready!(tokio::task::coop::poll_proceed(cx)).made_progress();
                     r.take().unwrap_or_else(|| Err(Error::protocol("reply polled after completion")))
                 }
                 Inner::Miss(read) => match ready!(read.as_mut().poll(cx)) {

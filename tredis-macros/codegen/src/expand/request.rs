@@ -337,3 +337,42 @@ fn info(cmd: &Command) -> TokenStream {
 fn switch_replies(args: &[crate::spec::Arg]) -> Vec<&ReplyExpr> {
     args.iter().flat_map(|a| a.reply.iter().chain(switch_replies(&a.args))).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::is_cacheable;
+
+    #[test]
+    fn the_cacheable_commands_come_from_the_spec() {
+        let cx = crate::ctxt::Ctxt::new();
+        let spec =
+            crate::spec::parse(include_str!("../../../../commands.json"), &cx).expect("the spec parses");
+        assert!(cx.finish().is_empty());
+        let cacheable = |name: &str| is_cacheable(spec.commands.iter().find(|c| c.name == name).expect(name));
+        for yes in ["GET", "HGET", "HGETALL", "LRANGE", "SMEMBERS", "ZRANGE", "STRLEN", "TYPE", "PEXPIRETIME"]
+        {
+            assert!(cacheable(yes), "{yes} is cacheable");
+        }
+        // Writes, blocking reads, output that varies, several keys, no key, the overlay's
+        // exceptions.
+        for no in [
+            "SET",
+            "GETEX",
+            "BLPOP",
+            "SRANDMEMBER",
+            "HRANDFIELD",
+            "SSCAN",
+            "MGET",
+            "SINTER",
+            "EXISTS",
+            "RANDOMKEY",
+            "TIME",
+            "TOUCH",
+            "MEMORY USAGE",
+            "XINFO STREAM",
+            "EVAL_RO",
+        ] {
+            assert!(!cacheable(no), "{no} is not cacheable");
+        }
+    }
+}
