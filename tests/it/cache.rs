@@ -247,6 +247,9 @@ async fn cache_refused_where_unsupported() {
     assert!(plain.get(k.key("none")).cached().await.unwrap().is_none());
 }
 
+/// The writes of one key: (version, acknowledged at).
+type Acks = Mutex<Vec<(u64, Instant)>>;
+
 /// One read: which key, when it began, and the version it saw.
 struct Seen {
     key: usize,
@@ -270,7 +273,7 @@ async fn cache_race_stress() {
     let c = cached_client(&k.url(), CacheConfig::new().ttl(Duration::from_secs(120))).await;
     let start = Instant::now();
     // Per key: (version, acknowledged at) of every write.
-    let acks: Arc<Vec<Mutex<Vec<(u64, Instant)>>>> = Arc::new((0..KEYS).map(|_| Mutex::default()).collect());
+    let acks: Arc<Vec<Acks>> = Arc::new((0..KEYS).map(|_| Mutex::default()).collect());
     let mut writers = Vec::new();
     for w in 0..32u64 {
         let (writer, keys, acks) = (writer.clone(), keys.clone(), acks.clone());
