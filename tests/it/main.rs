@@ -4,6 +4,7 @@
 mod support;
 
 mod bitmaps;
+mod cache;
 mod client;
 mod cluster;
 mod cluster_client;

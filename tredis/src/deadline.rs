@@ -99,7 +99,7 @@ pub(crate) fn now() -> Millis {
 
 /// The coarse time: one atomic read instead of a clock read per request.
 #[inline]
-fn coarse_now() -> Millis {
+pub(crate) fn coarse_now() -> Millis {
     match COARSE.load(Ordering::Relaxed) {
         0 => now(),
         ms => ms,

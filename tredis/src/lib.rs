@@ -26,6 +26,8 @@
 //!   [`ScanStream`]: the public handles, with no routing code. [`Raw`] (`raw/`): any command
 //!   by name, its facts from the spec's name table or found at run time; [`Queue`]: a batch of
 //!   any shape.
+//! - [`cache`]: the client-side cache: `.cached()` reads, kept correct by the server's
+//!   invalidations, bounded in bytes and time.
 //! - `route/`: where a request goes, the only code that branches on the topology (one server,
 //!   a hosts list, Sentinel, replicas, or `cluster/`: slot map, fan-out, splitting).
 //! - `retry/`: the one policy for sending again, and the one loop (`Delivery`) that
@@ -48,6 +50,7 @@
 
 pub mod args;
 mod batch;
+pub mod cache;
 mod client;
 mod cluster;
 pub mod command;
@@ -83,6 +86,7 @@ mod tls;
 mod transaction;
 
 pub use batch::{Batch, BatchItem, BatchTarget};
+pub use cache::{CacheConfig, CacheStats};
 pub use client::{Builder, Client, Stats};
 pub use config::{parse_url, Addr, CloseEvent, Protocol, UrlParts};
 #[doc(hidden)]

@@ -122,6 +122,12 @@ impl Client {
         crate::Subscriber::new(self.router.clone(), self.router.hub())
     }
 
+    /// What the client-side cache has done and holds: hits, misses, entries, bytes,
+    /// invalidations. `None` without a cache (see [`Builder::cache`]).
+    pub fn cache_stats(&self) -> Option<crate::CacheStats> {
+        self.router.cache.as_ref().map(|c| c.stats())
+    }
+
     /// Whether clustering is on.
     pub fn is_cluster(&self) -> bool {
         self.router.is_cluster()

@@ -108,6 +108,12 @@ pub(crate) struct Config {
     pub span_statement: bool,
     /// Where measurements go (feature `metrics`).
     pub(crate) metrics: crate::meter::Meters,
+    /// A client-side cache: its settings, from the builder.
+    pub cache: Option<crate::cache::CacheConfig>,
+    /// Where the connections that serve cached reads send their invalidations; set by the
+    /// router when `cache` is, so that every connection made with this config tracks keys
+    /// (`CLIENT TRACKING ON OPTIN` in the handshake).
+    pub tracking: Option<Arc<dyn crate::connection::Invalidations>>,
 }
 
 impl Default for Config {
@@ -144,6 +150,8 @@ impl Default for Config {
             #[cfg(feature = "spans")]
             span_statement: false,
             metrics: crate::meter::Meters::default(),
+            cache: None,
+            tracking: None,
         }
     }
 }
@@ -174,6 +182,7 @@ impl fmt::Debug for Config {
             .field("sentinel_auth", &self.sentinel_auth.as_ref().map(|(user, _)| (user, "***")))
             .field("tls", &self.tls.is_some())
             .field("credentials_provider", &self.credentials.is_some())
+            .field("cache", &self.cache)
             .finish_non_exhaustive()
     }
 }

@@ -198,6 +198,18 @@ async fn exchange(rd: &mut ReadHalf, wr: &mut WriteHalf, cfg: &Config) -> Result
         let reply = wire.call(c).await?;
         expect_ok(reply, &format!("SELECT {}", cfg.db))?;
     }
+    if cfg.tracking.is_some() {
+        // Invalidations are pushes, which only RESP3 has beside replies (see `crate::cache`).
+        if protocol != Protocol::Resp3 {
+            return Err(Error::connect(
+                "the client-side cache needs RESP3, and the server answered HELLO 3 with an error",
+            ));
+        }
+        // OPTIN: only reads sent after CLIENT CACHING YES are tracked, the cached ones.
+        let c = CmdBuf::new(b"$6\r\nCLIENT\r\n$8\r\nTRACKING\r\n$2\r\nON\r\n$5\r\nOPTIN\r\n", 4);
+        let reply = wire.call(c).await?;
+        expect_ok(reply, "CLIENT TRACKING ON OPTIN")?;
+    }
     if cfg.cluster && cfg.read_from_replicas {
         // Harmless on a primary; on a replica it allows reads instead of MOVED.
         let reply = wire.call(CmdBuf::new(b"$8\r\nREADONLY\r\n", 1)).await?;

@@ -49,7 +49,10 @@ pub(crate) use inflight::BatchAnswer;
 use inflight::{Inflight, ReplyTo, Request};
 pub(crate) use pending::refused_probe;
 pub use pending::Pending;
-pub(crate) use push::{kind as push_kind, unrouted, PushSink};
+pub(crate) use push::{kind as push_kind, unrouted, Invalidations, PushSink};
+
+/// The id of the next connection made.
+static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 /// What a connection is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,6 +105,10 @@ pub(crate) struct Shared {
     /// The requests of the current connection awaiting replies, for [`Connection::stats`];
     /// written once per connect.
     session: std::sync::Mutex<Option<Arc<Inflight>>>,
+    /// Unique in the process: what a client-side cache knows this connection by.
+    id: u64,
+    /// The client-side cache whose keys this connection tracks: its invalidations go there.
+    tracking: Option<Arc<dyn Invalidations>>,
 }
 
 impl Shared {
@@ -172,6 +179,8 @@ impl Connection {
             sink: OnceLock::new(),
             addr: std::sync::Mutex::new(None),
             session: std::sync::Mutex::new(None),
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            tracking: cfg.tracking.clone(),
         });
         tokio::spawn(task::run(cfg.clone(), shared.clone(), rx, first, tx.downgrade()));
         let fixed = match &cfg.hosts[..] {
@@ -273,6 +282,11 @@ impl Connection {
         if !self.is_connected() {
             self.shared.wake.notify_one();
         }
+    }
+
+    /// What a client-side cache knows it by: unique in the process, kept across reconnects.
+    pub(crate) fn id(&self) -> u64 {
+        self.shared.id
     }
 
     /// The server it is (or was last) connected to.

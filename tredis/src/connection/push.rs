@@ -38,6 +38,44 @@ pub(crate) trait PushSink: Send + Sync {
     fn resubscribed(&self, outcome: Result<(), Error>);
 }
 
+/// What keeps a client-side cache in step with the server: the invalidations of the
+/// connections that track keys (`CLIENT TRACKING`), and their losses. `conn` is
+/// [`Connection::id`](super::Connection::id). Called by the connection's reader and task, in
+/// the order the server sent things, so it must not block.
+pub(crate) trait Invalidations: Send + Sync {
+    /// An `invalidate` push: these keys changed, or (`None`) every key tracked on `conn` may
+    /// have (FLUSHDB, FLUSHALL, a full tracking table on the server).
+    fn invalidate(&self, conn: u64, keys: Option<Vec<bytes::Bytes>>);
+
+    /// `conn` was lost: what the server would have said about its keys meanwhile is unknown.
+    fn lost(&self, conn: u64);
+}
+
+/// Hands a push to whatever listens: an invalidation to the cache when the connection tracks
+/// keys for one, anything else to the push sink.
+pub(super) fn route(shared: &Shared, frame: Value) {
+    if let (Some(cache), Value::Push(items)) = (&shared.tracking, &frame) {
+        if kind(items).is_some_and(|k| k.eq_ignore_ascii_case(b"invalidate")) {
+            let keys = match items.get(1) {
+                Some(Value::Array(keys) | Value::Set(keys) | Value::Push(keys)) => Some(
+                    keys.iter()
+                        .filter_map(|k| match k {
+                            Value::Bulk(b) | Value::Simple(b) => Some(b.clone()),
+                            _ => None,
+                        })
+                        .collect(),
+                ),
+                _ => None,
+            };
+            return cache.invalidate(shared.id, keys);
+        }
+    }
+    match shared.sink.get() {
+        Some(sink) => sink.push(frame),
+        None => unrouted(&frame),
+    }
+}
+
 /// What a frame is to the connection that read it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Frame {

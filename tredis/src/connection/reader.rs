@@ -61,10 +61,7 @@ pub(crate) async fn run(
             }
             // A caller who gave up (timeout, dropped future) is simply skipped.
             ready.drain(..).for_each(Ready::send);
-            match shared.sink.get() {
-                Some(sink) => pushes.drain(..).for_each(|p| sink.push(p)),
-                None => pushes.drain(..).for_each(|p| push::unrouted(&p)),
-            }
+            pushes.drain(..).for_each(|p| push::route(&shared, p));
         }
         if let Some(e) = broken {
             break Error::unanswered(format!("the reply could not be read: {e}"), e);

@@ -164,6 +164,8 @@ pub(crate) fn watch(cfg: &Config, name: &str, switched: impl Fn() + Send + Sync 
         auto_connect: true,
         on_close: None,
         tls: cfg.sentinel_tls.clone(),
+        cache: None,
+        tracking: None,
         ..cfg.clone()
     };
     let conn = Connection::spawn_subscriber(Arc::new(to_sentinels));

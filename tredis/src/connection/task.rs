@@ -158,6 +158,9 @@ pub(super) async fn run(
                 if let Some(sink) = shared.sink.get() {
                     sink.lost(&err);
                 }
+                if let Some(cache) = &shared.tracking {
+                    cache.lost(shared.id);
+                }
                 if shared.once {
                     end = Error::connect(format!("{} is no longer the primary; {ONCE}", est.addr));
                     break;
@@ -181,6 +184,11 @@ pub(super) async fn run(
         if let Some(sink) = shared.sink.get() {
             sink.lost(&err);
         }
+        // Before the next connection: invalidations sent meanwhile are lost, so what was
+        // cached from this one is dropped (see `crate::cache`).
+        if let Some(cache) = &shared.tracking {
+            cache.lost(shared.id);
+        }
         if shared.once {
             end = Error::connect(format!("the connection to {} was lost; {ONCE}", est.addr)).with_source(err);
             break;
@@ -196,6 +204,10 @@ pub(super) async fn run(
         }
     }
     shared.closed.store(true, Ordering::Release);
+    // A closed connection hears of no more writes: nothing cached from it may be served.
+    if let Some(cache) = &shared.tracking {
+        cache.lost(shared.id);
+    }
     rx.close();
     fail_queued(&mut rx, &mut carry, &shared, &end);
     shared.state.send_replace(State::Closed);

@@ -28,6 +28,8 @@ pub(crate) struct Router {
     pub(crate) cfg: Arc<Config>,
     /// What the spans of its requests record of the client.
     pub(crate) spans: crate::spans::Settings,
+    /// The client-side cache, when the builder configured one.
+    pub(crate) cache: Option<Arc<crate::cache::Cache>>,
 }
 
 enum Topology {
@@ -38,7 +40,10 @@ enum Topology {
 
 impl Router {
     /// Starts the connections of a client configured by `cfg` (checked by the builder).
-    pub(crate) fn start(cfg: Config) -> Router {
+    pub(crate) fn start(mut cfg: Config) -> Router {
+        // Made before any connection, so that every one reports its invalidations to it.
+        let cache = cfg.cache.as_ref().map(|c| Arc::new(crate::cache::Cache::new(c)));
+        cfg.tracking = cache.clone().map(|c| c as Arc<dyn crate::connection::Invalidations>);
         let cfg = Arc::new(cfg);
         let topology = if cfg.cluster {
             Topology::Cluster(Cluster::new((*cfg).clone()), OnceLock::new())
@@ -46,7 +51,19 @@ impl Router {
             Topology::Standalone(Standalone::start(cfg.clone()))
         };
         let spans = crate::spans::Settings::new(&cfg);
-        Router { topology, command_timeout_ms: cfg.command_timeout.map(crate::deadline::millis), cfg, spans }
+        let command_timeout_ms = cfg.command_timeout.map(crate::deadline::millis);
+        Router { topology, command_timeout_ms, cfg, spans, cache }
+    }
+
+    /// The connection that serves cached reads and tracks their keys: the primary's (a
+    /// replica's tracking would miss nothing, but one place keeps the argument simple).
+    /// `None` in a cluster, where tracking per node is still to come.
+    #[inline]
+    pub(crate) fn tracked_conn(&self) -> Option<&crate::connection::Connection> {
+        match &self.topology {
+            Topology::Standalone(s) => Some(s.primary.conn()),
+            Topology::Cluster(..) => None,
+        }
     }
 
     /// Counts the connections of every pool (see [`crate::Client::stats`]).

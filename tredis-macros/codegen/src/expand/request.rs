@@ -7,7 +7,7 @@ use quote::{format_ident, quote};
 use super::args::{self, Lowered};
 use super::{docs, example, reply, switches};
 use crate::ctxt::Ctxt;
-use crate::spec::{BeginSearch, Command, FindKeys, ReplyExpr};
+use crate::spec::{BeginSearch, Command, FindKeys, KeySpec, ReplyExpr};
 
 /// The expansion of one command: its items, and its method for the group trait.
 pub struct Expanded {
@@ -191,6 +191,14 @@ pub fn expand(cmd: &Command, cx: &Ctxt) -> Option<Expanded> {
         }
     };
     let switch_items = sw.items;
+    let cacheable = if is_cacheable(cmd) {
+        quote! {
+            impl<R: crate::reply::Decode> crate::cache::Sealed for #ty<R> {}
+            impl<R: crate::reply::Decode> crate::cache::Cacheable for #ty<R> {}
+        }
+    } else {
+        TokenStream::new()
+    };
     // The caller wraps all items of a group in one `#[cfg(feature)]` module.
     let items = quote! {
         #struct_doc
@@ -210,6 +218,7 @@ pub fn expand(cmd: &Command, cx: &Ctxt) -> Option<Expanded> {
                 c.finish()
             }
         }
+        #cacheable
         #switch_items
         #setters_impl
         #scan
@@ -237,6 +246,25 @@ pub fn expand(cmd: &Command, cx: &Ctxt) -> Option<Expanded> {
         }
     };
     Some(Expanded { items, method, enums })
+}
+
+/// Whether the client-side cache may keep the command's reply, as the spec tells: it only
+/// reads and does not block; its one key is at a fixed place (an invalidation names one key,
+/// and the PTTL that caps the entry's life asks about it); no tip says its output varies
+/// (SRANDMEMBER, HRANDFIELD, the SCAN family); and the overlay did not rule it out
+/// (`not_cacheable`: TOUCH, MEMORY USAGE, XINFO).
+pub(crate) fn is_cacheable(cmd: &Command) -> bool {
+    let flag = |f: &str| cmd.flags.iter().any(|x| x == f);
+    let one_key = matches!(
+        cmd.key_specs.as_slice(),
+        [KeySpec { begin: BeginSearch::Index(_), find: FindKeys::Range(0, _, _), .. }]
+    );
+    flag("readonly")
+        && !flag("write")
+        && !flag("blocking")
+        && !flag("not_cacheable")
+        && !cmd.tips.iter().any(|t| t == "nondeterministic_output")
+        && one_key
 }
 
 /// The static `CommandInfo` of a command.
@@ -308,4 +336,43 @@ fn info(cmd: &Command) -> TokenStream {
 /// The replies options switch to, at any depth.
 fn switch_replies(args: &[crate::spec::Arg]) -> Vec<&ReplyExpr> {
     args.iter().flat_map(|a| a.reply.iter().chain(switch_replies(&a.args))).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_cacheable;
+
+    #[test]
+    fn the_cacheable_commands_come_from_the_spec() {
+        let cx = crate::ctxt::Ctxt::new();
+        let spec =
+            crate::spec::parse(include_str!("../../../../commands.json"), &cx).expect("the spec parses");
+        assert!(cx.finish().is_empty());
+        let cacheable = |name: &str| is_cacheable(spec.commands.iter().find(|c| c.name == name).expect(name));
+        for yes in ["GET", "HGET", "HGETALL", "LRANGE", "SMEMBERS", "ZRANGE", "STRLEN", "TYPE", "PEXPIRETIME"]
+        {
+            assert!(cacheable(yes), "{yes} is cacheable");
+        }
+        // Writes, blocking reads, output that varies, several keys, no key, the overlay's
+        // exceptions.
+        for no in [
+            "SET",
+            "GETEX",
+            "BLPOP",
+            "SRANDMEMBER",
+            "HRANDFIELD",
+            "SSCAN",
+            "MGET",
+            "SINTER",
+            "EXISTS",
+            "RANDOMKEY",
+            "TIME",
+            "TOUCH",
+            "MEMORY USAGE",
+            "XINFO STREAM",
+            "EVAL_RO",
+        ] {
+            assert!(!cacheable(no), "{no} is not cacheable");
+        }
+    }
 }

@@ -1,0 +1,214 @@
+//! Client-side caching: reads answered from the client's own memory, kept correct by the
+//! server's invalidation messages (`CLIENT TRACKING`).
+//!
+//! Opt in twice: per client with [`Builder::cache`](crate::Builder::cache), per call with
+//! [`Req::cached`](crate::Req::cached), which answers the same typed reply as the call without
+//! it. `.cached()` compiles only for the commands the spec says may be cached
+//! ([`Cacheable`]): read-only, not blocking, on exactly one key, without the
+//! `nondeterministic_output` tip, and not marked `not_cacheable` in the overlay (TOUCH,
+//! MEMORY USAGE, XINFO). The generator derives the list; the runtime holds no names.
+//!
+//! ```no_run
+//! # async fn f() -> Result<(), tredis::Error> {
+//! use tredis::prelude::*;
+//! use tredis::CacheConfig;
+//!
+//! let client = tredis::Client::builder()
+//!     .url("redis://127.0.0.1:6379")
+//!     .cache(CacheConfig::new().max_bytes(64 << 20))
+//!     .build()?;
+//! let name: Option<String> = client.hget("user:1", "name").decode_as().cached().await?;
+//! # Ok(()) }
+//! ```
+//!
+//! # How it stays correct
+//!
+//! Every connection of the client tracks keys with `CLIENT TRACKING ON OPTIN` (sent in the
+//! handshake), so the server tracks only what a cached read asks it to. A cached read that
+//! misses is sent as one unit, in one write, on one connection:
+//! `CLIENT CACHING YES, MULTI, PTTL key, <the read>, EXEC`. With OPTIN the CACHING flag covers
+//! the whole transaction, so the key is tracked from the read on; the PTTL caps the entry's
+//! time to live at the key's own (`min(ttl, PTTL)`, as rueidis does).
+//!
+//! **The race.** On one RESP3 connection the server writes replies and invalidation pushes in
+//! the order it executed things: an invalidation read after a read's reply is about a write
+//! that ran after the read, and one read before the reply about a write before it. The
+//! caller fills the cache in its own task, after the connection's reader handed it the reply,
+//! and by then the reader may have processed a later invalidation: filling blindly would keep
+//! a value the server already said is stale, and with nothing left tracking the key nothing
+//! would ever remove it. So before the read is sent, the store places a *pending mark*
+//! (numbered) in the entry's place; the reader, processing an invalidation of the key, removes
+//! the marks along with the replies; and the caller stores its reply only if its own mark is
+//! still there, under the same shard lock. Whatever the interleaving, an invalidation the
+//! reader processes after the read was sent either removes the mark (no fill) or the filled
+//! entry. An invalidation of an *earlier* write that is processed late costs a fill, never
+//! correctness.
+//!
+//! **Losing the thread.** A flush (an invalidation with no key list: FLUSHDB, FLUSHALL) drops
+//! every entry and mark tracked on that connection, and so does the loss of the connection,
+//! before the next one is made: invalidations sent meanwhile are gone. Entries record which
+//! connection tracks them, so the loss of one connection of a pool (or, later, of one
+//! cluster node) keeps the others'.
+//!
+//! **Single flight.** The pending mark is also the flight concurrent misses wait on: one
+//! request per entry, however many callers. A caller that joins a flight before its key's
+//! invalidation is processed gets the flight's reply, as it would a hit; after, it finds no
+//! mark and sends a read of its own.
+//!
+//! **Bounded.** Entries are grouped by Redis key (an invalidation of `k` drops the entries of
+//! every command on `k`), in shards with a lock each. Each shard keeps its share of the byte
+//! budget (key, command and reply bytes, plus a fixed overhead) by CLOCK eviction: a hit sets
+//! a flag, the hand spares a flagged key once. Replies are copied out of the read buffer when
+//! stored, so the budget counts what is really held.
+//!
+//! **What a reader may see.** A value no older than the last write acknowledged before the
+//! read began, give or take the invalidation delay: the time from the server executing the
+//! write to this client's reader processing the push.
+//!
+//! Not yet: clusters (tracking per node; entries dropped when their slot moves), commands on
+//! several keys (MGET), RESP2 (which would need a redirect connection for the pushes). Both
+//! a cluster and RESP2 are refused by the builder with [`ErrorKind::Config`](crate::ErrorKind).
+
+mod flight;
+mod read;
+mod store;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use bytes::Bytes;
+
+use crate::command::Command;
+use crate::connection::Invalidations;
+pub use read::{Cached, CachedFuture};
+use store::Store;
+
+/// The settings of a client-side cache (see [`Builder::cache`](crate::Builder::cache)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CacheConfig {
+    max_bytes: usize,
+    ttl: Duration,
+}
+
+impl Default for CacheConfig {
+    /// 64 MiB, entries kept at most a minute.
+    fn default() -> Self {
+        CacheConfig { max_bytes: 64 << 20, ttl: Duration::from_secs(60) }
+    }
+}
+
+impl CacheConfig {
+    /// The default settings: 64 MiB, entries kept at most a minute.
+    pub fn new() -> CacheConfig {
+        CacheConfig::default()
+    }
+
+    /// The most bytes the entries may hold (keys, commands, replies, and a small overhead
+    /// each); the least recently served go first.
+    pub fn max_bytes(mut self, n: usize) -> CacheConfig {
+        self.max_bytes = n;
+        self
+    }
+
+    /// The longest an entry is served: a cap, lowered to the key's own time to live.
+    /// Invalidations keep entries correct; this bounds what a missed one could cost.
+    pub fn ttl(mut self, ttl: Duration) -> CacheConfig {
+        self.ttl = ttl;
+        self
+    }
+
+    /// The byte budget.
+    pub fn get_max_bytes(&self) -> usize {
+        self.max_bytes
+    }
+
+    /// The time-to-live cap.
+    pub fn get_ttl(&self) -> Duration {
+        self.ttl
+    }
+}
+
+/// What a client-side cache has done so far, and holds now (see [`Client::cache_stats`](crate::Client::cache_stats)).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CacheStats {
+    /// Cached reads answered without a request of their own: from memory, or by the read
+    /// another caller had in flight for the same entry.
+    pub hits: u64,
+    /// Cached reads that sent a request.
+    pub misses: u64,
+    /// Entries held.
+    pub entries: usize,
+    /// Bytes held, as the budget counts them.
+    pub bytes: usize,
+    /// Keys the server said changed (each drops every entry on its key).
+    pub invalidations: u64,
+    /// Times the entries of a connection were dropped all at once (when it held any): the
+    /// connection was lost, or the server flushed.
+    pub resets: u64,
+}
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+pub(crate) use sealed::Sealed;
+
+/// A command whose reply the client-side cache may keep: read-only, deterministic, on one key.
+/// Implemented by the generated request types the spec allows, and nothing else (sealed);
+/// it is what makes [`Req::cached`](crate::Req::cached) compile.
+pub trait Cacheable: Command + sealed::Sealed {}
+
+impl<C: Cacheable, D: crate::reply::Decode> Sealed for crate::command::WithReply<C, D> {}
+impl<C: Cacheable, D: crate::reply::Decode> Cacheable for crate::command::WithReply<C, D> {}
+
+/// A client's cache: the store, and the settings reads fill it with. The connections that
+/// track keys for it report to it (as [`Invalidations`]).
+pub(crate) struct Cache {
+    store: Store,
+    ttl_ms: u64,
+    invalidations: AtomicU64,
+    resets: AtomicU64,
+}
+
+impl Cache {
+    pub(crate) fn new(cfg: &CacheConfig) -> Cache {
+        Cache {
+            store: Store::new(cfg.max_bytes),
+            ttl_ms: crate::deadline::millis(cfg.ttl),
+            invalidations: AtomicU64::new(0),
+            resets: AtomicU64::new(0),
+        }
+    }
+
+    /// What it has done and holds.
+    pub(crate) fn stats(&self) -> CacheStats {
+        let t = self.store.totals();
+        CacheStats {
+            hits: t.hits,
+            misses: t.misses,
+            entries: t.entries,
+            bytes: t.bytes,
+            invalidations: self.invalidations.load(Ordering::Relaxed),
+            resets: self.resets.load(Ordering::Relaxed),
+        }
+    }
+}
+
+impl Invalidations for Cache {
+    fn invalidate(&self, conn: u64, keys: Option<Vec<Bytes>>) {
+        match keys {
+            Some(keys) => {
+                self.invalidations.fetch_add(keys.len() as u64, Ordering::Relaxed);
+                keys.iter().for_each(|k| self.store.invalidate(k));
+            }
+            None => self.lost(conn),
+        }
+    }
+
+    fn lost(&self, conn: u64) {
+        if self.store.drop_conn(conn) > 0 {
+            self.resets.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}

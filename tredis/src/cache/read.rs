@@ -1,0 +1,261 @@
+//! [`Req::cached`]: a read answered from the cache, or sent as
+//! `CLIENT CACHING YES, MULTI, PTTL key, <read>, EXEC` under a pending mark, its reply stored
+//! if the mark survived (see the module docs for why).
+
+use std::future::{Future, IntoFuture};
+use std::marker::PhantomData;
+use std::ops::Range;
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+
+use super::store::{Lookup, Ticket};
+use super::{Cache, Cacheable};
+use crate::command::{BeginSearch, CommandInfo, Encoded};
+use crate::connection::{BatchAnswer, Connection};
+use crate::deadline::Deadline;
+use crate::reply::Decode;
+use crate::request::{Executor, ReplyFuture, Target};
+use crate::resp::Value;
+use crate::{Client, Error, Req};
+
+/// `CLIENT CACHING YES` then `MULTI`: the read that follows is tracked, with its key's PTTL.
+const CACHING_MULTI: &[u8] = b"*3\r\n$6\r\nCLIENT\r\n$7\r\nCACHING\r\n$3\r\nYES\r\n*1\r\n$5\r\nMULTI\r\n";
+const PTTL: &[u8] = b"*2\r\n$4\r\nPTTL\r\n";
+const EXEC: &[u8] = b"*1\r\n$4\r\nEXEC\r\n";
+/// CLIENT CACHING, MULTI, PTTL, the read, EXEC.
+const BATCH: usize = 5;
+
+impl<'c, C: Cacheable> Req<'c, Client, C> {
+    /// The same read, answered from the client-side cache when it holds the reply, else sent
+    /// so that the server tracks its key and the reply is kept until the key changes (or the
+    /// cache's time to live, or the key's own, runs out). The reply has the same type as
+    /// without `.cached()`.
+    ///
+    /// Concurrent misses of the same read send one request. Without a cache on the client
+    /// (see [`Builder::cache`](crate::Builder::cache)) the read is simply sent. Compiles only
+    /// for the commands the spec lets the cache keep ([`Cacheable`](crate::cache::Cacheable)).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn f(client: tredis::Client) -> Result<(), tredis::Error> {
+    /// use tredis::prelude::*;
+    ///
+    /// let v = client.get("greeting").cached().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn cached(self) -> Cached<'c, C> {
+        Cached { req: self }
+    }
+}
+
+/// A cached read (made by [`Req::cached`]): `.await` it for the command's reply.
+#[must_use = "a request does nothing until it is awaited"]
+pub struct Cached<'c, C> {
+    req: Req<'c, Client, C>,
+}
+
+impl<'c, C: Cacheable> IntoFuture for Cached<'c, C> {
+    type Output = Result<<C::Reply as Decode>::Output, Error>;
+    type IntoFuture = CachedFuture<'c, C::Reply>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        let Req { exec: client, cmd, opts } = self.req;
+        let info = C::INFO;
+        let request = match cmd.encode() {
+            Ok(r) => r,
+            Err(e) => return CachedFuture::new(client, info, Inner::Done(Some(Err(e)))),
+        };
+        let router = Target::router(client).0;
+        let place = router.cache.as_deref().zip(router.tracked_conn()).zip(key_range(info, &request));
+        let Some(((cache, conn), key)) = place else {
+            let sent = ReplyFuture::new(client, Ok(request), info, opts);
+            return CachedFuture::new(client, info, Inner::Uncached(Box::pin(sent)));
+        };
+        let wire = request.as_bytes();
+        let deadline = client.deadline(request.blocking(), opts.timeout);
+        let inner =
+            match cache.store.lookup(&wire[key.clone()], wire, conn.id(), crate::deadline::coarse_now()) {
+                Lookup::Hit(v) => Inner::Done(Some(Ok(v))),
+                found => {
+                    let read =
+                        Read { cache, conn, request, key, info, deadline, idempotent: opts.idempotent };
+                    Inner::Miss(Box::pin(read.run(found)))
+                }
+            };
+        CachedFuture::new(client, info, inner)
+    }
+}
+
+/// Where the key of a cacheable command is: its one key spec starts at a fixed argument.
+fn key_range(info: &CommandInfo, request: &Encoded) -> Option<Range<usize>> {
+    let [spec] = info.key_specs else { return None };
+    let BeginSearch::Index(i) = spec.begin else { return None };
+    let wire = request.as_bytes();
+    let key = crate::cluster::Args::of(wire)?.get(i as usize)?;
+    // The key is a slice of `wire`: its place, so that it can be taken again later.
+    let start = key.as_ptr() as usize - wire.as_ptr() as usize;
+    Some(start..start + key.len())
+}
+
+/// What a miss came to.
+enum Outcome {
+    Reply(Value),
+    Failed(Error),
+    /// The cached path could not answer (the connection failed it): sent the ordinary way,
+    /// with its retries, within the same deadline.
+    Uncached(Encoded, Option<Deadline>, bool),
+}
+
+/// A miss, or a wait on another caller's flight.
+struct Read<'a> {
+    cache: &'a Cache,
+    conn: &'a Connection,
+    request: Encoded,
+    key: Range<usize>,
+    info: &'static CommandInfo,
+    deadline: Option<Deadline>,
+    idempotent: bool,
+}
+
+impl Read<'_> {
+    async fn run(self, mut found: Lookup) -> Outcome {
+        loop {
+            match found {
+                Lookup::Hit(v) => return Outcome::Reply(v),
+                Lookup::Miss(ticket) => return self.lead(ticket).await,
+                Lookup::Wait(flight) => {
+                    let waited = match self.deadline {
+                        None => flight.wait().await,
+                        Some(d) => {
+                            let at = d.instant();
+                            match tokio::time::timeout_at(at, flight.wait()).await {
+                                Ok(w) => w,
+                                Err(_) => return Outcome::Failed(Error::timeout(d.timeout())),
+                            }
+                        }
+                    };
+                    if let Some(v) = waited {
+                        return Outcome::Reply(v);
+                    }
+                }
+            }
+            // The flight failed: look again, and send the read if nobody else does.
+            let wire = self.request.as_bytes();
+            let now = crate::deadline::coarse_now();
+            found = self.cache.store.lookup(&wire[self.key.clone()], wire, self.conn.id(), now);
+        }
+    }
+
+    /// Sends the read under the ticket's mark, stores its reply if the mark survived, and
+    /// answers the flight's waiters.
+    async fn lead(self, ticket: Ticket) -> Outcome {
+        let mut lead = Lead { cache: self.cache, ticket: &ticket, reply: None };
+        let wire = self.request.as_bytes();
+        let key = &wire[self.key.clone()];
+        let mut buf = Vec::with_capacity(CACHING_MULTI.len() + PTTL.len() + key.len() + wire.len() + 32);
+        buf.extend_from_slice(CACHING_MULTI);
+        buf.extend_from_slice(PTTL);
+        crate::resp::bulk(&mut buf, key);
+        buf.extend_from_slice(wire);
+        buf.extend_from_slice(EXEC);
+        let answer = self.conn.submit_batch(Encoded::concat(buf), BATCH, self.info, self.deadline).await;
+        let values = match answer {
+            Ok(BatchAnswer { values, error: None, .. }) if values.len() == BATCH => values,
+            // Lost, or timed out: the ordinary path knows what may be sent again.
+            _ => return Outcome::Uncached(self.request, self.deadline, self.idempotent),
+        };
+        let (pttl, reply) = match &values[4] {
+            Value::Array(r) if r.len() == 2 => (r[0].clone(), r[1].clone()),
+            // EXECABORT: the read was refused when queued, and its own error says why.
+            Value::Error(_) | Value::BulkError(_) if values[3].as_error().is_some() => {
+                (Value::Null, values[3].clone())
+            }
+            _ => return Outcome::Uncached(self.request, self.deadline, self.idempotent),
+        };
+        // Kept only when the server agreed to track it and the read succeeded.
+        let tracked = values[..4].iter().all(|v| v.as_error().is_none());
+        if tracked && reply.as_error().is_none() {
+            let ttl = match pttl {
+                Value::Int(ms) if ms >= 0 => self.cache.ttl_ms.min(ms as u64),
+                _ => self.cache.ttl_ms,
+            };
+            self.cache.store.fill(&ticket, reply.clone(), ttl, crate::deadline::now());
+        }
+        lead.reply = Some(reply.clone());
+        drop(lead);
+        Outcome::Reply(reply)
+    }
+}
+
+/// Ends a flight however its leader ends (a reply, a failure, a dropped future): its mark is
+/// removed unless the reply was stored in its place, and its waiters answered (`None`: look
+/// again).
+struct Lead<'a> {
+    cache: &'a Cache,
+    ticket: &'a Ticket,
+    reply: Option<Value>,
+}
+
+impl Drop for Lead<'_> {
+    fn drop(&mut self) {
+        // A no-op when `fill` already replaced (or an invalidation removed) the mark.
+        self.cache.store.cancel(self.ticket);
+        self.ticket.flight().finish(self.reply.take());
+    }
+}
+
+enum Inner<'c, R> {
+    Done(Option<Result<Value, Error>>),
+    Miss(Pin<Box<dyn Future<Output = Outcome> + Send + 'c>>),
+    Uncached(Pin<Box<ReplyFuture<'c, Client, R>>>),
+}
+
+/// The typed reply of a cached read.
+#[must_use = "futures do nothing unless polled"]
+pub struct CachedFuture<'c, R> {
+    client: &'c Client,
+    info: &'static CommandInfo,
+    inner: Inner<'c, R>,
+    _reply: PhantomData<fn() -> R>,
+}
+
+impl<'c, R> CachedFuture<'c, R> {
+    fn new(client: &'c Client, info: &'static CommandInfo, inner: Inner<'c, R>) -> Self {
+        CachedFuture { client, info, inner, _reply: PhantomData }
+    }
+}
+
+impl<R: Decode> Future for CachedFuture<'_, R> {
+    type Output = Result<R::Output, Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        let name = this.info.name;
+        loop {
+            let reply = match &mut this.inner {
+                Inner::Done(r) => {
+                    // A hit never waits on anything: it spends the task's cooperative budget
+                    // like a tokio resource would, so that a loop of hits still yields.
+                    ready!(tokio::task::coop::poll_proceed(cx)).made_progress();
+                    r.take().unwrap_or_else(|| Err(Error::protocol("reply polled after completion")))
+                }
+                Inner::Miss(read) => match ready!(read.as_mut().poll(cx)) {
+                    Outcome::Reply(v) => Ok(v),
+                    Outcome::Failed(e) => Err(e),
+                    Outcome::Uncached(request, deadline, idempotent) => {
+                        let sent = ReplyFuture::sent(this.client, request, this.info, idempotent, deadline);
+                        this.inner = Inner::Uncached(Box::pin(sent));
+                        continue;
+                    }
+                },
+                Inner::Uncached(sent) => return sent.as_mut().poll(cx),
+            };
+            return Poll::Ready(match reply {
+                Ok(Value::Error(e) | Value::BulkError(e)) => Err(Error::server(&e).with_command(name)),
+                Ok(v) => R::decode(v).map_err(|e| Error::protocol(e.to_string()).with_command(name)),
+                Err(e) => Err(e.with_command(name)),
+            });
+        }
+    }
+}
