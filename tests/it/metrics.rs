@@ -216,3 +216,28 @@ async fn a_cluster_redirection_is_reported() {
         assert_eq!(seen, [format!("MOVED {slot}"), "GET 1 ok".to_string()], "{protocol:?}");
     }
 }
+
+/// A cached read is a request of the database when it misses; a hit is counted by the
+/// cache's stats alone.
+#[tokio::test]
+async fn a_cached_read_reports_its_miss_only() {
+    let keys = Keys::new("metrics-cache", Protocol::Resp3);
+    let record = Arc::new(Record::default());
+    let c = Client::builder()
+        .url(&keys.url())
+        .metrics(record.clone())
+        .cache(tredis::CacheConfig::new())
+        .command_timeout(Duration::from_secs(20))
+        .build()
+        .unwrap();
+    c.ready().await.unwrap();
+    let k = keys.key("k");
+    c.set(&k, "v").await.unwrap();
+    record.take();
+    assert_eq!(c.get(&k).cached().await.unwrap().as_deref(), Some(&b"v"[..]));
+    assert_eq!(c.get(&k).cached().await.unwrap().as_deref(), Some(&b"v"[..]));
+    assert_eq!(record.take(), ["GET 1 ok"]);
+    let stats = c.cache_stats().expect("a cache");
+    assert_eq!((stats.hits, stats.misses), (1, 1), "{stats:?}");
+    keys.clean(&c).await;
+}

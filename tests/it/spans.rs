@@ -245,3 +245,27 @@ pub(crate) async fn move_slot(
         n.cluster_setslot(slot, ClusterSetslotState::Node(dst_id.clone().into())).await.unwrap();
     }
 }
+
+/// A cached read that misses is a request of the server, with its span; a hit has none.
+#[tokio::test]
+async fn a_cached_read_has_a_span_when_it_misses() {
+    let keys = Keys::new("spans-cache", Protocol::Resp3);
+    let c = Client::builder()
+        .url(&keys.url())
+        .cache(tredis::CacheConfig::new())
+        .command_timeout(Duration::from_secs(20))
+        .build()
+        .unwrap();
+    c.ready().await.unwrap();
+    let k = keys.key("k");
+    c.set(&k, "v").await.unwrap();
+    let (miss, seen) = Capture::spans(async { c.get(&k).cached().await }).await;
+    assert_eq!(miss.unwrap().as_deref(), Some(&b"v"[..]));
+    let [get] = &seen[..] else { panic!("one span for a miss, got {seen:?}") };
+    assert_eq!(get.get("otel.name"), Some("GET"));
+    common(get, &keys.url());
+    let (hit, seen) = Capture::spans(async { c.get(&k).cached().await }).await;
+    assert_eq!(hit.unwrap().as_deref(), Some(&b"v"[..]));
+    assert!(seen.is_empty(), "no span for a hit: {seen:?}");
+    keys.clean(&c).await;
+}

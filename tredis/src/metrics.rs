@@ -17,7 +17,11 @@
 //! - [`Metrics::redirection`]: a cluster's `MOVED` and `ASK`.
 //! - Gauges are read when you want them, at no cost to requests:
 //!   [`Client::stats`](crate::Client::stats) counts the connections open and the requests
-//!   queued and in flight.
+//!   queued and in flight; [`Client::cache_stats`](crate::Client::cache_stats) the
+//!   client-side cache's hits, misses, entries, bytes and invalidations.
+//!
+//! A cached read (`.cached()`) is a request of the database only when it misses: a hit is
+//! counted by the cache's stats, not reported to [`Metrics::request`].
 
 use std::time::Duration;
 

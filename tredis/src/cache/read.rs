@@ -13,9 +13,11 @@ use super::{Cache, Cacheable};
 use crate::command::{BeginSearch, CommandInfo, Encoded};
 use crate::connection::{BatchAnswer, Connection};
 use crate::deadline::Deadline;
+use crate::meter::Meter;
 use crate::reply::Decode;
 use crate::request::{Executor, ReplyFuture, Target};
 use crate::resp::Value;
+use crate::spans::{Op, Served, Statement};
 use crate::{Client, Error, Req};
 
 /// `CLIENT CACHING YES` then `MULTI`: the read that follows is tracked, with its key's PTTL.
@@ -74,16 +76,21 @@ impl<'c, C: Cacheable> IntoFuture for Cached<'c, C> {
         };
         let wire = request.as_bytes();
         let deadline = client.deadline(request.blocking(), opts.timeout);
-        let inner =
-            match cache.store.lookup(&wire[key.clone()], wire, conn.id(), crate::deadline::coarse_now()) {
-                Lookup::Hit(v) => Inner::Done(Some(Ok(v))),
-                found => {
-                    let read =
-                        Read { cache, conn, request, key, info, deadline, idempotent: opts.idempotent };
-                    Inner::Miss(Box::pin(read.run(found)))
-                }
-            };
-        CachedFuture::new(client, info, inner)
+        match cache.store.lookup(&wire[key.clone()], wire, conn.id(), crate::deadline::coarse_now()) {
+            Lookup::Hit(v) => CachedFuture::new(client, info, Inner::Done(Some(Ok(v)))),
+            found => {
+                // Only what goes to the server is a request of the database, with a span and
+                // a measure: hits are counted by `Client::cache_stats`.
+                let meter = Meter::start(client.meters());
+                let settings = client.span_settings();
+                let statement = Statement::of(settings, &request, info);
+                let op = Op::command(info, statement, settings, Served::by(|| conn.server()));
+                let read = Read { cache, conn, request, key, info, deadline, idempotent: opts.idempotent };
+                let mut cached = CachedFuture::new(client, info, Inner::Miss(Box::pin(read.run(found))));
+                (cached.meter, cached.op) = (meter, op);
+                cached
+            }
+        }
     }
 }
 
@@ -217,12 +224,15 @@ pub struct CachedFuture<'c, R> {
     client: &'c Client,
     info: &'static CommandInfo,
     inner: Inner<'c, R>,
+    /// A miss's measure (feature `metrics`) and span (feature `spans`).
+    meter: Meter,
+    op: Op,
     _reply: PhantomData<fn() -> R>,
 }
 
 impl<'c, R> CachedFuture<'c, R> {
     fn new(client: &'c Client, info: &'static CommandInfo, inner: Inner<'c, R>) -> Self {
-        CachedFuture { client, info, inner, _reply: PhantomData }
+        CachedFuture { client, info, inner, meter: Meter::none(), op: Op::none(), _reply: PhantomData }
     }
 }
 
@@ -244,6 +254,9 @@ impl<R: Decode> Future for CachedFuture<'_, R> {
                     Outcome::Reply(v) => Ok(v),
                     Outcome::Failed(e) => Err(e),
                     Outcome::Uncached(request, deadline, idempotent) => {
+                        // The ordinary path measures the request from here on, in a span of
+                        // its own.
+                        (this.meter, this.op) = (Meter::none(), Op::none());
                         let sent = ReplyFuture::sent(this.client, request, this.info, idempotent, deadline);
                         this.inner = Inner::Uncached(Box::pin(sent));
                         continue;
@@ -251,11 +264,16 @@ impl<R: Decode> Future for CachedFuture<'_, R> {
                 },
                 Inner::Uncached(sent) => return sent.as_mut().poll(cx),
             };
-            return Poll::Ready(match reply {
+            let out = match reply {
                 Ok(Value::Error(e) | Value::BulkError(e)) => Err(Error::server(&e).with_command(name)),
                 Ok(v) => R::decode(v).map_err(|e| Error::protocol(e.to_string()).with_command(name)),
                 Err(e) => Err(e.with_command(name)),
-            });
+            };
+            if let Err(e) = &out {
+                this.op.failed(e);
+            }
+            this.meter.end(this.client.meters(), name, 1, out.as_ref().err());
+            return Poll::Ready(out);
         }
     }
 }

@@ -228,7 +228,7 @@ impl Connection {
     /// The server a request queued now goes to, for its span: the one connected to. None
     /// between connections, when the next one may reach another server (after a failover),
     /// nor before the first.
-    fn server(&self) -> Option<Arc<Addr>> {
+    pub(crate) fn server(&self) -> Option<Arc<Addr>> {
         if !self.is_connected() {
             return None;
         }

@@ -69,6 +69,12 @@ impl Meter {
         Meter(meters.0.as_ref().map(|_| now()))
     }
 
+    /// Nothing to measure.
+    #[inline]
+    pub(crate) fn none() -> Meter {
+        Meter(None)
+    }
+
     /// The request ended.
     #[inline]
     pub(crate) fn end(

@@ -31,6 +31,9 @@
 //!   fails as a whole only when its connection failed; a command of it that the server
 //!   refused fails alone, as its result says.
 //!
+//! A cached read (`.cached()`) has a span when it misses, as any command; a hit, answered from
+//! the client's memory, has none (the cache's stats count it).
+//!
 //! Redirections (`MOVED`, `ASK`: the `redirected` event of `log.rs`, with the slot and the
 //! node) and retries (`retry`, with the error's type) are events inside the span.
 //!

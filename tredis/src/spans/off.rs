@@ -87,6 +87,11 @@ impl Served {
     pub(crate) fn none() -> Served {
         Served
     }
+
+    #[inline(always)]
+    pub(crate) fn by(_: impl FnOnce() -> Option<std::sync::Arc<Addr>>) -> Served {
+        Served
+    }
 }
 
 /// Nothing watched.

@@ -255,6 +255,11 @@ impl Served {
         Served(None)
     }
 
+    /// The server a connection is connected to (see `Connection::server`).
+    pub(crate) fn by(server: impl FnOnce() -> Option<Arc<Addr>>) -> Served {
+        Served(server())
+    }
+
     /// `server.address` and `server.port`.
     fn fields(&self) -> (Option<&str>, Option<u16>) {
         self.0.as_deref().map_or((None, None), Served::fields_of)
