@@ -10,6 +10,7 @@
 //! of a hello-world on each client, and the rebuild after `commands.json` is touched.
 
 pub mod compile;
+pub mod telemetry;
 mod tls;
 
 use std::collections::BTreeMap;

@@ -9,6 +9,7 @@
 //! - `doc-links`: follow every link of the rendered docs (`cargo doc` first); `test` runs it.
 //! - `bench`: tredis, redis-rs and fred on the same workloads; a table and a chart.
 //! - `bench compile`: clean build times of a hello-world on each, and the rebuild after a spec change.
+//! - `bench telemetry`: the cost of the `spans` and `metrics` features on w2.
 //! - `cluster up|down`, `sentinel up|down`, `replicas up|down`: a 6-node cluster, a primary, a
 //!   replica and 3 Sentinels, or a primary and its replica, left running in the background
 //!   until `down`; `restart PORT` restarts one process.
@@ -28,7 +29,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 const USAGE: &str = "usage: cargo xtask \
-    <import | gen [--check] [--expand] | coverage --url URL [--check] | test | demo | doc-links | bench [compile] \
+    <import | gen [--check] [--expand] | coverage --url URL [--check] | test | demo | doc-links | bench [compile | telemetry] \
     | cluster <up | down | restart PORT> | sentinel <up | down | restart PORT> \
     | replicas <up | down | restart PORT>>";
 
@@ -47,6 +48,7 @@ fn main() -> ExitCode {
         ["doc-links"] => doc_links::check(&project_root()),
         ["bench"] => bench::run(),
         ["bench", "compile"] => bench::compile::run(),
+        ["bench", "telemetry"] => bench::telemetry::run(),
         [kind @ ("cluster" | "sentinel" | "replicas"), rest @ ..] => deploy::run(kind, rest),
         _ => Err(USAGE.to_string()),
     };
