@@ -5,6 +5,7 @@ mod support;
 
 mod bitmaps;
 mod cache;
+mod cache_cluster;
 mod client;
 mod cluster;
 mod cluster_client;
