@@ -172,6 +172,75 @@ async fn cache_connection_killed() {
     }
 }
 
+/// A pool of two connections: each tracks the reads sent on it, its invalidations drop them,
+/// and its loss drops them and only them.
+#[tokio::test]
+async fn cache_pool_of_two_connections() {
+    let mut server = OwnServer::start(&[]);
+    let other = support::client_for(&server.url(), Protocol::Resp3).await;
+    let c = Client::builder()
+        .url(&server.url())
+        .protocol(Protocol::Resp3)
+        .pool_size(2)
+        .client_name("cache-pool-of-two")
+        .command_timeout(PATIENCE)
+        .cache(CacheConfig::new())
+        .build()
+        .unwrap();
+    c.ready().await.unwrap();
+    let mut n = 0;
+    let (keys, ids) = spread(&other, &c, &mut n).await;
+    let before = stats(&c);
+    assert_eq!(before.entries, keys.len());
+    // One connection is killed: what it tracked goes, what the other tracked stays.
+    assert_eq!(other.client_kill().id(ids[0]).await.unwrap(), 1);
+    eventually("the loss drops that connection's entries", || async { stats(&c).resets > before.resets })
+        .await;
+    let after = stats(&c);
+    assert!(after.entries > 0 && after.entries < before.entries, "{before:?} -> {after:?}");
+    // Both connections (one of them made anew) hold entries again; a write to every key is
+    // heard by the connection that tracks it.
+    let (more, _) = spread(&other, &c, &mut n).await;
+    for key in keys.iter().chain(&more) {
+        other.set(key, "2").await.unwrap();
+    }
+    for key in keys.iter().chain(&more) {
+        eventually("each connection's invalidations", || async {
+            c.get(key).cached().await.unwrap().as_deref() == Some(&b"2"[..])
+        })
+        .await;
+    }
+    c.close().await;
+    server.stop();
+}
+
+/// Each runtime thread keeps to one connection of a pool, picked by the order threads first
+/// used one: reads fresh keys (`k<n>`) from new threads until both connections of
+/// `cache-pool-of-two` have sent a cached read since they connected (their last command is
+/// its EXEC). Returns the keys and the connections' ids.
+async fn spread(other: &Client, c: &Client, n: &mut usize) -> (Vec<String>, Vec<u64>) {
+    let mut keys = Vec::new();
+    loop {
+        let list = other.client_list().await.unwrap();
+        let mine: Vec<_> = list.iter().filter(|i| i.name() == Some("cache-pool-of-two")).collect();
+        if mine.len() == 2 && mine.iter().all(|i| i.get("cmd") == Some("exec")) {
+            return (keys, mine.iter().filter_map(|i| i.id()).collect());
+        }
+        assert!(keys.len() < 64, "64 threads, and a connection never used: {mine:?}");
+        *n += 1;
+        let key = format!("k{n}");
+        other.set(&key, "1").await.unwrap();
+        let (c, k) = (c.clone(), key.clone());
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let _ = tx.send(rt.block_on(async { c.get(&k).cached().await }));
+        });
+        assert_eq!(rx.await.unwrap().unwrap().as_deref(), Some(&b"1"[..]));
+        keys.push(key);
+    }
+}
+
 /// Concurrent misses of one entry send one request.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cache_single_flight() {
@@ -230,7 +299,7 @@ async fn cache_byte_budget() {
     c.close().await;
 }
 
-/// The builder says what the cache cannot do yet.
+/// The builder says what the cache cannot do yet (clusters it can: `cache_cluster.rs`).
 #[tokio::test]
 async fn cache_refused_where_unsupported() {
     let resp2 =
@@ -238,8 +307,6 @@ async fn cache_refused_where_unsupported() {
     let e = resp2.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Config);
     assert!(e.to_string().contains("RESP3"), "{e}");
-    let cluster = Client::builder().url(&support::url()).cluster(true).cache(CacheConfig::new()).build();
-    assert_eq!(cluster.unwrap_err().kind(), ErrorKind::Config);
     // Without a cache, `.cached()` simply sends the read.
     let plain = support::client(Protocol::Resp3).await;
     assert!(plain.cache_stats().is_none());

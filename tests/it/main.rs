@@ -5,6 +5,8 @@ mod support;
 
 mod bitmaps;
 mod cache;
+mod cache_cluster;
+mod cache_sentinel;
 mod client;
 mod cluster;
 mod cluster_client;

@@ -30,14 +30,14 @@ fn sentinel_client(protocol: Protocol) -> Client {
 }
 
 /// What a Sentinel says through redis-cli (Sentinel's own commands are not in our surface).
-fn sentinel_cli(args: &[&str]) -> String {
+pub(crate) fn sentinel_cli(args: &[&str]) -> String {
     let (_, port) = support::host_port(&support::sentinel_urls()[0]);
     let out = Command::new("redis-cli").arg("-p").arg(port.to_string()).args(args).output().unwrap();
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
 /// The port of the primary, as the Sentinels know it.
-fn primary_port() -> u16 {
+pub(crate) fn primary_port() -> u16 {
     let out = sentinel_cli(&["SENTINEL", "GET-MASTER-ADDR-BY-NAME", &support::sentinel_name()]);
     out.lines().nth(1).and_then(|p| p.trim().parse().ok()).unwrap_or_else(|| panic!("no primary: {out}"))
 }
@@ -187,7 +187,7 @@ async fn follows_a_sentinel_failover() {
 
 /// Whether the first Sentinel deems the replica fit to promote: not down, linked to its
 /// primary.
-fn replica_is_fit() -> bool {
+pub(crate) fn replica_is_fit() -> bool {
     let out = sentinel_cli(&["SENTINEL", "REPLICAS", &support::sentinel_name()]);
     let lines: Vec<&str> = out.lines().collect();
     let field = |name: &str| lines.iter().position(|l| *l == name).and_then(|i| lines.get(i + 1)).copied();

@@ -47,8 +47,8 @@
 //! **Losing the thread.** A flush (an invalidation with no key list: FLUSHDB, FLUSHALL) drops
 //! every entry and mark tracked on that connection, and so does the loss of the connection,
 //! before the next one is made: invalidations sent meanwhile are gone. Entries record which
-//! connection tracks them, so the loss of one connection of a pool (or, later, of one
-//! cluster node) keeps the others'.
+//! connection tracks them, so the loss of one connection of a pool (or of one cluster
+//! node) keeps the others'.
 //!
 //! **Single flight.** The pending mark is also the flight concurrent misses wait on: one
 //! request per entry, however many callers. A caller that joins a flight before its key's
@@ -65,12 +65,49 @@
 //! read began, give or take the invalidation delay: the time from the server executing the
 //! write to this client's reader processing the push.
 //!
-//! Not yet: clusters (tracking per node; entries dropped when their slot moves), commands on
-//! several keys (MGET), RESP2 (which would need a redirect connection for the pushes). Both
-//! a cluster and RESP2 are refused by the builder with [`ErrorKind::Config`](crate::ErrorKind).
+//! # Topologies
+//!
+//! Cached reads go to the primary and are tracked there, on one server, a hosts list or
+//! Sentinel, even with `read_from_replicas`: one tracking place per key keeps the argument
+//! above whole, and a hit never reaches a server anyway. A failover (READONLY, Sentinel's
+//! `+switch-master`) remakes the primary's connections, and their loss drops their entries
+//! before the new ones are made.
+//!
+//! **In a cluster** a cached read goes to a shared connection of the primary that the
+//! client's slot map names for its key's slot; every node connection of a client with a cache
+//! tracks (OPTIN), so that node tracks the key, and its invalidations, a flush on it, or the
+//! loss of the connection drop what it tracked and nothing else. A cached read refused with
+//! MOVED or ASK (or TRYAGAIN, CLUSTERDOWN ...) when queued is stored nowhere and sent the
+//! ordinary way, which follows the redirection.
+//!
+//! **When a slot moves.** The node that tracked a key hears no more of its writes once the
+//! slot is another node's: filled from A, slot moved to B, a write on B, and A says nothing.
+//! For a key that existed the migration itself is a write A sees: MIGRATE deletes the key on
+//! A (an invalidation), and RESTOREs it there if the slot comes back. What A cannot report is
+//! a key it did not have (a cached nil, a zero length) created on B. So the client drops
+//! every entry and mark of a slot as soon as it learns that the slot has another owner: a
+//! MOVED or ASK reply for it, or a new slot map naming another primary for it. Reads in
+//! flight meanwhile: the new map is installed before the drop, and a read stores its reply
+//! only if the map, looked at once the reply is in, still names the node the read was sent
+//! to. A read routed by the old map placed its mark either before the drop, which removes
+//! it, or after, and then its fill sees the new map and stores nothing; a read the new map
+//! routes is tracked by the new owner. So once the client knows of a move, nothing the old
+//! owner tracked in that slot is served again. The store indexes keys by slot (in a cluster
+//! only), so a drop visits the keys of the moved slots and not the whole cache.
+//!
+//! What the client cannot know it cannot act on: a hit asks nothing of the server, so from a
+//! move to the client's learning of it (its next request to the old owner for that slot, or
+//! the next periodic map refresh, every `cluster_refresh_interval`: 30 s by default) an entry
+//! of a key created on the new owner may still be served; so may the entries of a primary cut
+//! off by a partition whose connection to the client stays up, until the map changes. The
+//! TTL cap bounds both: lower it, or the refresh interval, if slots move under such reads.
+//!
+//! Not yet: commands on several keys (MGET), RESP2 (which would need a redirect connection
+//! for the pushes; refused by the builder with [`ErrorKind::Config`](crate::ErrorKind)).
 
 mod flight;
 mod read;
+mod slots;
 mod store;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -146,6 +183,9 @@ pub struct CacheStats {
     /// Times the entries of a connection were dropped all at once (when it held any): the
     /// connection was lost, or the server flushed.
     pub resets: u64,
+    /// Entries (and reads in flight) dropped because their key's slot moved to another
+    /// cluster node.
+    pub moved: u64,
 }
 
 mod sealed {
@@ -169,15 +209,18 @@ pub(crate) struct Cache {
     ttl_ms: u64,
     invalidations: AtomicU64,
     resets: AtomicU64,
+    moved: AtomicU64,
 }
 
 impl Cache {
-    pub(crate) fn new(cfg: &CacheConfig) -> Cache {
+    /// An empty cache; in a `cluster`, its keys are indexed by slot too.
+    pub(crate) fn new(cfg: &CacheConfig, cluster: bool) -> Cache {
         Cache {
-            store: Store::new(cfg.max_bytes),
+            store: Store::new(cfg.max_bytes, cluster),
             ttl_ms: crate::deadline::millis(cfg.ttl),
             invalidations: AtomicU64::new(0),
             resets: AtomicU64::new(0),
+            moved: AtomicU64::new(0),
         }
     }
 
@@ -191,6 +234,7 @@ impl Cache {
             bytes: t.bytes,
             invalidations: self.invalidations.load(Ordering::Relaxed),
             resets: self.resets.load(Ordering::Relaxed),
+            moved: self.moved.load(Ordering::Relaxed),
         }
     }
 }
@@ -210,5 +254,10 @@ impl Invalidations for Cache {
         if self.store.drop_conn(conn) > 0 {
             self.resets.fetch_add(1, Ordering::Relaxed);
         }
+    }
+
+    fn slots_moved(&self, slots: &[u16]) {
+        let dropped = self.store.drop_slots(slots);
+        self.moved.fetch_add(dropped as u64, Ordering::Relaxed);
     }
 }

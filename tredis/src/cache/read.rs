@@ -11,12 +11,14 @@ use std::task::{ready, Context, Poll};
 use super::store::{Lookup, Ticket};
 use super::{Cache, Cacheable};
 use crate::command::{BeginSearch, CommandInfo, Encoded};
-use crate::connection::{BatchAnswer, Connection};
+use crate::connection::BatchAnswer;
 use crate::deadline::Deadline;
 use crate::meter::Meter;
+use crate::pool::Pinned;
 use crate::reply::Decode;
 use crate::request::{Executor, ReplyFuture, Target};
 use crate::resp::Value;
+use crate::route::Router;
 use crate::spans::{Op, Served, Statement};
 use crate::{Client, Error, Req};
 
@@ -69,14 +71,17 @@ impl<'c, C: Cacheable> IntoFuture for Cached<'c, C> {
             Err(e) => return CachedFuture::new(client, info, Inner::Done(Some(Err(e)))),
         };
         let router = Target::router(client).0;
-        let place = router.cache.as_deref().zip(router.tracked_conn()).zip(key_range(info, &request));
-        let Some(((cache, conn), key)) = place else {
+        let Some((cache, key)) = router.cache.as_deref().zip(key_range(info, &request)) else {
             let sent = ReplyFuture::new(client, Ok(request), info, opts);
             return CachedFuture::new(client, info, Inner::Uncached(Box::pin(sent)));
         };
         let wire = request.as_bytes();
+        // The connection that tracks the key (in a cluster, one of its slot's primary): a miss
+        // places its mark under this connection's id, and is sent on it.
+        let tracker = Pinned::new(router.tracking_pool(&wire[key.clone()]));
         let deadline = client.deadline(request.blocking(), opts.timeout);
-        match cache.store.lookup(&wire[key.clone()], wire, conn.id(), crate::deadline::coarse_now()) {
+        let now = crate::deadline::coarse_now();
+        match cache.store.lookup(&wire[key.clone()], wire, tracker.conn().id(), now) {
             Lookup::Hit(v) => CachedFuture::new(client, info, Inner::Done(Some(Ok(v)))),
             found => {
                 // Only what goes to the server is a request of the database, with a span and
@@ -84,8 +89,9 @@ impl<'c, C: Cacheable> IntoFuture for Cached<'c, C> {
                 let meter = Meter::start(client.meters());
                 let settings = client.span_settings();
                 let statement = Statement::of(settings, &request, info);
-                let op = Op::command(info, statement, settings, Served::by(|| conn.server()));
-                let read = Read { cache, conn, request, key, info, deadline, idempotent: opts.idempotent };
+                let op = Op::command(info, statement, settings, Served::by(|| tracker.conn().server()));
+                let idempotent = opts.idempotent;
+                let read = Read { cache, router, tracker, request, key, info, deadline, idempotent };
                 let mut cached = CachedFuture::new(client, info, Inner::Miss(Box::pin(read.run(found))));
                 (cached.meter, cached.op) = (meter, op);
                 cached
@@ -117,7 +123,9 @@ enum Outcome {
 /// A miss, or a wait on another caller's flight.
 struct Read<'a> {
     cache: &'a Cache,
-    conn: &'a Connection,
+    router: &'a Router,
+    /// The connection the lookup was made for.
+    tracker: Pinned,
     request: Encoded,
     key: Range<usize>,
     info: &'static CommandInfo,
@@ -150,7 +158,7 @@ impl Read<'_> {
             // The flight failed: look again, and send the read if nobody else does.
             let wire = self.request.as_bytes();
             let now = crate::deadline::coarse_now();
-            found = self.cache.store.lookup(&wire[self.key.clone()], wire, self.conn.id(), now);
+            found = self.cache.store.lookup(&wire[self.key.clone()], wire, self.tracker.conn().id(), now);
         }
     }
 
@@ -166,12 +174,19 @@ impl Read<'_> {
         crate::resp::bulk(&mut buf, key);
         buf.extend_from_slice(wire);
         buf.extend_from_slice(EXEC);
-        let answer = self.conn.submit_batch(Encoded::concat(buf), BATCH, self.info, self.deadline).await;
+        let conn = self.tracker.conn();
+        let answer = conn.submit_batch(Encoded::concat(buf), BATCH, self.info, self.deadline).await;
         let values = match answer {
             Ok(BatchAnswer { values, error: None, .. }) if values.len() == BATCH => values,
             // Lost, or timed out: the ordinary path knows what may be sent again.
             _ => return Outcome::Uncached(self.request, self.deadline, self.idempotent),
         };
+        // Refused when queued because the node does not serve the key (MOVED, ASK) or cannot
+        // yet: the ordinary path follows the redirection (and the cluster drops the slot's
+        // entries), or waits; nothing is stored.
+        if values[2..4].iter().any(refused) {
+            return Outcome::Uncached(self.request, self.deadline, self.idempotent);
+        }
         let (pttl, reply) = match &values[4] {
             Value::Array(r) if r.len() == 2 => (r[0].clone(), r[1].clone()),
             // EXECABORT: the read was refused when queued, and its own error says why.
@@ -182,7 +197,11 @@ impl Read<'_> {
         };
         // Kept only when the server agreed to track it and the read succeeded.
         let tracked = values[..4].iter().all(|v| v.as_error().is_none());
-        if tracked && reply.as_error().is_none() {
+        // And when the map still names the node it was read from: a map installed since the
+        // read was routed may have moved the slot, and its drop may have run before the mark
+        // was placed (see the module docs).
+        let owner = self.router.tracking_pool(key);
+        if tracked && reply.as_error().is_none() && std::sync::Arc::ptr_eq(&owner, self.tracker.pool()) {
             let ttl = match pttl {
                 Value::Int(ms) if ms >= 0 => self.cache.ttl_ms.min(ms as u64),
                 _ => self.cache.ttl_ms,
@@ -193,6 +212,15 @@ impl Read<'_> {
         drop(lead);
         Outcome::Reply(reply)
     }
+}
+
+/// Whether a command's error when queued says it did not run there and the ordinary path
+/// would send it elsewhere, or later (the fate rule's codes, see `crate::retry`).
+fn refused(v: &Value) -> bool {
+    let Some(text) = v.as_error() else { return false };
+    let code = text.split(|&b| b == b' ').next().unwrap_or_default();
+    matches!(code, b"MOVED" | b"ASK" | b"READONLY")
+        || crate::retry::retry_later(std::str::from_utf8(code).ok())
 }
 
 /// Ends a flight however its leader ends (a reply, a failure, a dropped future): its mark is

@@ -2,6 +2,7 @@
 //! byte budget (CLOCK eviction) and each entry's time to live. A read in flight holds a
 //! pending mark in its entry's place; an invalidation removes marks and replies alike, and a
 //! reply is stored only where its mark still is (the race argument is in `cache/mod.rs`).
+//! In a cluster, the keys are also indexed by slot, to drop those of a slot that moved.
 
 use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasher, RandomState};
@@ -11,6 +12,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use bytes::Bytes;
 
 use super::flight::Flight;
+use super::slots::SlotIndex;
 use crate::deadline::Millis;
 use crate::resp::Value;
 
@@ -59,6 +61,8 @@ struct Shard {
     entries: usize,
     hits: u64,
     misses: u64,
+    /// In a cluster: the keys by slot.
+    index: Option<SlotIndex>,
 }
 
 /// What a lookup found.
@@ -102,10 +106,12 @@ pub(crate) struct Store {
 }
 
 impl Store {
-    /// A store of at most `max_bytes` of entries.
-    pub(crate) fn new(max_bytes: usize) -> Store {
+    /// A store of at most `max_bytes` of entries; `by_slot` (in a cluster) indexes its keys
+    /// by slot for [`drop_slots`](Store::drop_slots).
+    pub(crate) fn new(max_bytes: usize, by_slot: bool) -> Store {
+        let shard = || Mutex::new(Shard { index: by_slot.then(SlotIndex::default), ..Shard::default() });
         Store {
-            shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
+            shards: (0..SHARDS).map(|_| shard()).collect(),
             hasher: RandomState::new(),
             budget: max_bytes / SHARDS,
             next_id: AtomicU64::new(1),
@@ -160,6 +166,9 @@ impl Store {
                 shard.gen += 1;
                 let gen = shard.gen;
                 shard.ring.push_back((key.clone(), gen));
+                if let Some(index) = &mut shard.index {
+                    index.add(key.clone(), gen);
+                }
                 shard.keys.insert(key.clone(), Bucket { slots: vec![slot], gen });
                 key
             }
@@ -254,6 +263,37 @@ impl Store {
         dropped
     }
 
+    /// Drops every entry and mark on a key in `slots` (their owner changed, in a cluster).
+    /// Each shard visits the keys the index has for those slots: the work is what is
+    /// dropped, plus stale places (bounded by compaction), plus one map lookup per slot and
+    /// shard. Returns how many entries and marks went.
+    pub(crate) fn drop_slots(&self, slots: &[u16]) -> usize {
+        let mut dropped = 0;
+        for shard in self.shards.iter() {
+            let mut guard = shard.lock().unwrap_or_else(|e| e.into_inner());
+            let shard = &mut *guard;
+            let Some(index) = &mut shard.index else { return 0 };
+            for &slot in slots {
+                for (key, gen) in index.take(slot) {
+                    // A stale place: the key was dropped (and maybe cached again) since.
+                    if !shard.keys.get(&key).is_some_and(|b| b.gen == gen) {
+                        continue;
+                    }
+                    let Some(bucket) = shard.keys.remove(&key) else { continue };
+                    for s in &bucket.slots {
+                        if let State::Ready { size, .. } = s.state {
+                            shard.bytes -= size;
+                            shard.entries -= 1;
+                        }
+                    }
+                    dropped += bucket.slots.len();
+                }
+            }
+            compact(shard);
+        }
+        dropped
+    }
+
     /// Hits, misses, entries and bytes, summed over the shards.
     pub(crate) fn totals(&self) -> Totals {
         let mut t = Totals::default();
@@ -317,12 +357,16 @@ fn evict(shard: &mut Shard, budget: usize) {
     compact(shard);
 }
 
-/// Drops the ring's stale places (keys invalidated since) once they outnumber the live ones,
-/// so that churn does not grow it.
+/// Drops the stale places of the ring and the slot index (keys invalidated since) once they
+/// outnumber the live ones, so that churn does not grow them.
 fn compact(shard: &mut Shard) {
-    if shard.ring.len() > 2 * shard.keys.len() + 64 {
-        let keys = &shard.keys;
-        shard.ring.retain(|(k, gen)| keys.get(k).is_some_and(|b| b.gen == *gen));
+    let keys = &shard.keys;
+    let is_live = |k: &Bytes, gen: u64| keys.get(k).is_some_and(|b| b.gen == gen);
+    if shard.ring.len() > 2 * keys.len() + 64 {
+        shard.ring.retain(|(k, gen)| is_live(k, *gen));
+    }
+    if let Some(index) = &mut shard.index {
+        index.compact(keys.len(), is_live);
     }
 }
 
@@ -358,114 +402,4 @@ fn owned(v: &Value) -> Value {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn bulk(s: &str) -> Value {
-        Value::Bulk(Bytes::copy_from_slice(s.as_bytes()))
-    }
-
-    fn miss(store: &Store, key: &str, cmd: &str, conn: u64) -> Ticket {
-        match store.lookup(key.as_bytes(), cmd.as_bytes(), conn, 1) {
-            Lookup::Miss(t) => t,
-            _ => panic!("expected a miss for {cmd}"),
-        }
-    }
-
-    fn hit(store: &Store, key: &str, cmd: &str, now: Millis) -> Option<Value> {
-        match store.lookup(key.as_bytes(), cmd.as_bytes(), 1, now) {
-            Lookup::Hit(v) => Some(v),
-            Lookup::Wait(_) => panic!("a flight is pending for {cmd}"),
-            Lookup::Miss(t) => {
-                store.cancel(&t);
-                None
-            }
-        }
-    }
-
-    #[test]
-    fn a_fill_lands_only_while_its_mark_is_there() {
-        let store = Store::new(1 << 20);
-        let t = miss(&store, "k", "GET k", 1);
-        assert!(matches!(store.lookup(b"k", b"GET k", 1, 1), Lookup::Wait(_)), "single flight");
-        // The reader processed an invalidation of `k` after the read was sent: the reply may
-        // predate the write, so it must not be stored.
-        store.invalidate(b"k");
-        assert!(!store.fill(&t, bulk("old"), 1000, 1));
-        assert_eq!(hit(&store, "k", "GET k", 2), None);
-
-        let t = miss(&store, "k", "GET k", 1);
-        assert!(store.fill(&t, bulk("new"), 1000, 1));
-        assert_eq!(hit(&store, "k", "GET k", 2), Some(bulk("new")));
-        // Invalidation after the fill drops the reply, and every other command's on `k`.
-        let t2 = miss(&store, "k", "STRLEN k", 1);
-        assert!(store.fill(&t2, Value::Int(3), 1000, 1));
-        store.invalidate(b"k");
-        assert_eq!(hit(&store, "k", "GET k", 2), None);
-        assert_eq!(hit(&store, "k", "STRLEN k", 2), None);
-        assert_eq!(store.totals().entries, 0);
-        assert_eq!(store.totals().bytes, 0);
-    }
-
-    #[test]
-    fn a_lost_connection_drops_its_entries_and_marks_only() {
-        let store = Store::new(1 << 20);
-        let a = miss(&store, "a", "GET a", 1);
-        assert!(store.fill(&a, bulk("1"), 1000, 1));
-        let b = miss(&store, "b", "GET b", 2);
-        assert!(store.fill(&b, bulk("2"), 1000, 1));
-        let pending = miss(&store, "c", "GET c", 1);
-        store.drop_conn(1);
-        assert!(!store.fill(&pending, bulk("3"), 1000, 1), "sent before the loss");
-        assert_eq!(hit(&store, "a", "GET a", 2), None);
-        assert_eq!(hit(&store, "b", "GET b", 2), Some(bulk("2")));
-        assert_eq!(store.totals().entries, 1);
-    }
-
-    #[test]
-    fn entries_expire() {
-        let store = Store::new(1 << 20);
-        let t = miss(&store, "k", "GET k", 1);
-        assert!(store.fill(&t, Value::Null, 100, 1000), "nil replies are cached too");
-        assert_eq!(hit(&store, "k", "GET k", 1099), Some(Value::Null));
-        assert_eq!(hit(&store, "k", "GET k", 1100), None);
-        assert_eq!(store.totals().bytes, 0);
-        let t = miss(&store, "k", "GET k", 1);
-        assert!(!store.fill(&t, Value::Null, 0, 1000), "a key about to expire is not cached");
-    }
-
-    #[test]
-    fn the_budget_holds_and_used_keys_are_spared() {
-        let budget = SHARDS * 2048;
-        let store = Store::new(budget);
-        let value = bulk(&"x".repeat(100));
-        for i in 0..5000 {
-            let (key, cmd) = (format!("k{i}"), format!("GET k{i}"));
-            let t = miss(&store, &key, &cmd, 1);
-            store.fill(&t, value.clone(), 60_000, 1);
-            // One hot key, served between every fill.
-            if i > 0 {
-                let _ = hit(&store, "k0", "GET k0", 2).map(|_| ());
-            }
-            assert!(store.totals().bytes <= budget);
-        }
-        let totals = store.totals();
-        assert!(totals.entries > 0 && totals.entries < 5000, "{totals:?}");
-        assert_eq!(hit(&store, "k0", "GET k0", 2), Some(value), "the hot key survives");
-        for shard in store.shards.iter() {
-            let s = shard.lock().unwrap();
-            assert!(s.ring.len() <= 2 * s.keys.len() + 64 + 1);
-        }
-    }
-
-    #[test]
-    fn cancel_lets_the_next_miss_send() {
-        let store = Store::new(1 << 20);
-        let t = miss(&store, "k", "GET k", 1);
-        store.cancel(&t);
-        let t2 = miss(&store, "k", "GET k", 1);
-        assert!(store.fill(&t2, bulk("v"), 1000, 1));
-        assert!(!store.fill(&t, bulk("w"), 1000, 1), "a cancelled ticket fills nothing");
-        assert_eq!(hit(&store, "k", "GET k", 2), Some(bulk("v")));
-    }
-}
+mod tests;

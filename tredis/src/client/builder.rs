@@ -337,8 +337,8 @@ impl Builder {
 
     /// A client-side cache for the reads made with [`.cached()`](crate::Req::cached): kept
     /// correct by the server's invalidations (`CLIENT TRACKING`), bounded in bytes and time
-    /// (see [`tredis::cache`](crate::cache)). Needs RESP3 and, for now, a server that is not
-    /// a cluster.
+    /// (see [`tredis::cache`](crate::cache)). Needs RESP3; works on one server, a hosts
+    /// list, Sentinel and a cluster (where each node tracks the keys read from it).
     pub fn cache(mut self, cache: crate::CacheConfig) -> Builder {
         self.cfg.cache = Some(cache);
         self
@@ -459,11 +459,6 @@ impl Builder {
         if cfg.cache.is_some() && cfg.protocol != Protocol::Resp3 {
             return Err(Error::config(
                 "the client-side cache needs RESP3: its invalidations are pushes beside the replies of the connection that reads (RESP2 would need a redirect connection, not supported yet)",
-            ));
-        }
-        if cfg.cache.is_some() && cluster {
-            return Err(Error::config(
-                "the client-side cache does not support clusters yet (tracking per node is still to come)",
             ));
         }
         cfg.cluster = cluster;

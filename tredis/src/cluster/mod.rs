@@ -216,6 +216,7 @@ impl Cluster {
                         command = info.name
                     );
                     self.cfg.metrics.redirection("MOVED", slot(), &addr);
+                    self.slots_moved(slot());
                     self.schedule_refresh();
                     Rerouted::Sent(self.node(addr).submit(request, info, deadline))
                 }
@@ -232,6 +233,8 @@ impl Cluster {
                         command = info.name
                     );
                     self.cfg.metrics.redirection("ASK", slot(), &addr);
+                    // The slot is migrating: keys created from now on are the target's.
+                    self.slots_moved(slot());
                     Rerouted::Sent(asking(&self.node(addr), request, info, deadline))
                 }
                 None => Rerouted::No(request),
@@ -335,9 +338,26 @@ impl Cluster {
         // A node the new map names may have come back (a restarted primary, a promoted
         // replica): requests for it should not wait out a reconnect backoff.
         t.nodes().for_each(|n| n.wake());
-        *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(t);
+        let t = Arc::new(t);
+        let old = std::mem::replace(&mut *self.current.write().unwrap_or_else(|e| e.into_inner()), t.clone());
         self.epoch.fetch_add(1, Ordering::AcqRel);
+        // After the new map is in place, so that a cached read routed by the old one finds
+        // its node changed when it would fill (see `crate::cache`).
+        if let Some(cache) = &self.cfg.tracking {
+            let moved = t.moved_from(&old);
+            if !moved.is_empty() {
+                log::debug!("{} slots have a new owner", moved.len());
+                cache.slots_moved(&moved);
+            }
+        }
         self.known.lock().unwrap_or_else(|e| e.into_inner()).retain(|addr, _| keep.contains(addr));
+    }
+
+    /// Tells the client-side cache, if any, that `slot` (of a MOVED or ASK) moved.
+    fn slots_moved(&self, slot: &str) {
+        if let (Some(cache), Ok(slot)) = (&self.cfg.tracking, slot.parse::<u16>()) {
+            cache.slots_moved(&[slot]);
+        }
     }
 
     /// Waits for the first map, then for every primary's connections (and the replicas', to

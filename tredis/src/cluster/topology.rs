@@ -104,6 +104,13 @@ impl Topology {
         &self.shards[hint % self.shards.len()].primary
     }
 
+    /// The slots whose primary differs from the one `old` had (or that one of the two leaves
+    /// unserved).
+    pub(crate) fn moved_from(&self, old: &Topology) -> Vec<u16> {
+        let primary = |t: &Topology, slot: u16| t.shard(slot).map(|s| Arc::as_ptr(&s.primary));
+        (0..SLOTS as u16).filter(|&slot| primary(self, slot) != primary(old, slot)).collect()
+    }
+
     /// Every node.
     pub(crate) fn nodes(&self) -> impl Iterator<Item = &Arc<Pool>> {
         self.shards.iter().flat_map(|s| std::iter::once(&s.primary).chain(&s.replicas))

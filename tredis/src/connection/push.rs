@@ -49,6 +49,11 @@ pub(crate) trait Invalidations: Send + Sync {
 
     /// `conn` was lost: what the server would have said about its keys meanwhile is unknown.
     fn lost(&self, conn: u64);
+
+    /// The cluster learned that these slots have another owner (a MOVED or ASK reply, a new
+    /// slot map): the node that tracked their keys no longer hears of every write to them.
+    /// Called by the cluster, not by a connection.
+    fn slots_moved(&self, slots: &[u16]);
 }
 
 /// Hands a push to whatever listens: an invalidation to the cache when the connection tracks

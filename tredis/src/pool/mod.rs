@@ -22,6 +22,32 @@ std::thread_local! {
     static THREAD_SLOT: usize = THREADS.fetch_add(1, Ordering::Relaxed);
 }
 
+/// One shared connection of a pool, held with the pool: a cached read looks its entry up
+/// with the connection's id, and must then send on that same connection, whichever thread
+/// the request is sent from (see `crate::cache`).
+pub(crate) struct Pinned {
+    pool: Arc<Pool>,
+    i: usize,
+}
+
+impl Pinned {
+    /// The shared connection [`Pool::conn`] returns on this thread now, kept.
+    pub(crate) fn new(pool: Arc<Pool>) -> Pinned {
+        let i = pool.pick();
+        Pinned { pool, i }
+    }
+
+    /// The connection.
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.pool.shared[self.i]
+    }
+
+    /// The pool it belongs to.
+    pub(crate) fn pool(&self) -> &Arc<Pool> {
+        &self.pool
+    }
+}
+
 /// The connections to one server (or to one role of a hosts list: its primary, its
 /// replicas).
 #[doc(hidden)]
@@ -90,19 +116,25 @@ impl Pool {
     /// connection that is down is passed over.
     #[inline]
     pub(crate) fn conn(&self) -> &Connection {
+        &self.shared[self.pick()]
+    }
+
+    /// The place of the shared connection [`conn`](Pool::conn) returns.
+    #[inline]
+    fn pick(&self) -> usize {
         let conns = &self.shared;
         if conns.len() == 1 {
-            return &conns[0];
+            return 0;
         }
         let first = THREAD_SLOT.with(|slot| *slot) % conns.len();
         if conns[first].is_connected() {
-            return &conns[first];
+            return first;
         }
         let start = self.next.fetch_add(1, Ordering::Relaxed);
         (0..conns.len())
-            .map(|i| &conns[(start + i) % conns.len()])
-            .find(|c| c.is_connected())
-            .unwrap_or(&conns[first])
+            .map(|i| (start + i) % conns.len())
+            .find(|&i| conns[i].is_connected())
+            .unwrap_or(first)
     }
 
     /// Its first shared connection, the same for every thread: the one that carries the

@@ -42,7 +42,7 @@ impl Router {
     /// Starts the connections of a client configured by `cfg` (checked by the builder).
     pub(crate) fn start(mut cfg: Config) -> Router {
         // Made before any connection, so that every one reports its invalidations to it.
-        let cache = cfg.cache.as_ref().map(|c| Arc::new(crate::cache::Cache::new(c)));
+        let cache = cfg.cache.as_ref().map(|c| Arc::new(crate::cache::Cache::new(c, cfg.cluster)));
         cfg.tracking = cache.clone().map(|c| c as Arc<dyn crate::connection::Invalidations>);
         let cfg = Arc::new(cfg);
         let topology = if cfg.cluster {
@@ -55,14 +55,15 @@ impl Router {
         Router { topology, command_timeout_ms, cfg, spans, cache }
     }
 
-    /// The connection that serves cached reads and tracks their keys: the primary's (a
-    /// replica's tracking would miss nothing, but one place keeps the argument simple).
-    /// `None` in a cluster, where tracking per node is still to come.
+    /// The pool whose connections serve cached reads of `key` and track it: the primary's, in
+    /// a cluster the primary of the key's slot as the current map says. Never a replica's,
+    /// even with `read_from_replicas`: one tracking place per key keeps the argument of
+    /// `crate::cache` simple, and a replica may lag its primary.
     #[inline]
-    pub(crate) fn tracked_conn(&self) -> Option<&crate::connection::Connection> {
+    pub(crate) fn tracking_pool(&self, key: &[u8]) -> Arc<Pool> {
         match &self.topology {
-            Topology::Standalone(s) => Some(s.primary.conn()),
-            Topology::Cluster(..) => None,
+            Topology::Standalone(s) => s.primary.clone(),
+            Topology::Cluster(c, _) => c.owner(crate::cluster::slot(key)),
         }
     }
 
