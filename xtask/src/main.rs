@@ -7,7 +7,8 @@
 //! - `test`: install and start redis-server and Valkey, run fmt, clippy, `gen --check` and the suite.
 //! - `demo`: run the example against `REDIS_URL`, starting a server when none answers.
 //! - `doc-links`: follow every link of the rendered docs (`cargo doc` first); `test` runs it.
-//! - `bench`: tredis, redis-rs and fred on the same workloads; a table and a chart.
+//! - `bench [w1 ...]`: tredis, redis-rs and fred on the same workloads (or only those named); a
+//!   table and a chart.
 //! - `bench compile`: clean build times of a hello-world on each, and the rebuild after a spec change.
 //! - `bench telemetry`: the cost of the `spans` and `metrics` features on w2.
 //! - `cluster up|down`, `sentinel up|down`, `replicas up|down`: a 6-node cluster, a primary, a
@@ -29,7 +30,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 const USAGE: &str = "usage: cargo xtask \
-    <import | gen [--check] [--expand] | coverage --url URL [--check] | test | demo | doc-links | bench [compile | telemetry] \
+    <import | gen [--check] [--expand] | coverage --url URL [--check] | test | demo | doc-links \
+    | bench [compile | telemetry | w1 ...] \
     | cluster <up | down | restart PORT> | sentinel <up | down | restart PORT> \
     | replicas <up | down | restart PORT>>";
 
@@ -46,9 +48,9 @@ fn main() -> ExitCode {
         ["test", rest @ ..] => test::run(rest),
         ["demo"] => demo::run(),
         ["doc-links"] => doc_links::check(&project_root()),
-        ["bench"] => bench::run(),
         ["bench", "compile"] => bench::compile::run(),
         ["bench", "telemetry"] => bench::telemetry::run(),
+        ["bench", only @ ..] => bench::run(only),
         [kind @ ("cluster" | "sentinel" | "replicas"), rest @ ..] => deploy::run(kind, rest),
         _ => Err(USAGE.to_string()),
     };

@@ -14,6 +14,9 @@
 //! - w7: pub/sub: a publisher on a bare socket pipelines 1,000,000 PUBLISHes of 64 bytes, and
 //!   the client under test, subscribed, receives them: messages per second, CPU per million.
 //!   Each client's buffer is made large enough to hold the burst, so that none is dropped.
+//! - w8: 256 tasks reading 1,000 hot keys chosen at random (`hot.rs`); client `tredis-cache`
+//!   is tredis with its client-side cache and `.cached()`, the others send every GET. Its
+//!   JSON line adds `hit_ratio` (the cached run only: hits / (hits + misses) over the run).
 //!
 //! Every allocation of the process is counted by the global allocator, so allocations per
 //! command compare like with like.
@@ -292,6 +295,8 @@ struct Measure {
     cpu: f64,
     allocs: u64,
     latencies_ns: Vec<u64>,
+    /// w8's cached run: the share of reads the cache answered.
+    hit_ratio: Option<f64>,
 }
 
 fn percentile(sorted: &[u64], p: f64) -> f64 {
@@ -330,12 +335,16 @@ async fn raw_lrange(url: &str) -> Measure {
         cpu: cpu_seconds() - cpu0,
         allocs: ALLOCS.load(Ordering::Relaxed) - allocs0,
         latencies_ns: lat,
+        hit_ratio: None,
     }
 }
 
 async fn run(client: &str, workload: &str, url: &str) -> Measure {
     if workload == "w7" {
         return pubsub::pubsub(client, url).await;
+    }
+    if workload == "w8" {
+        return hot::hot(client, url).await;
     }
     if client == "floor" {
         assert_eq!(workload, "w5", "the floor client only runs w5");
@@ -418,21 +427,24 @@ async fn run(client: &str, workload: &str, url: &str) -> Measure {
     let cpu = cpu_seconds() - cpu0;
     let allocs = ALLOCS.load(Ordering::Relaxed) - allocs0;
     latencies_ns.sort_unstable();
-    Measure { ops, elapsed, cpu, allocs, latencies_ns }
+    Measure { ops, elapsed, cpu, allocs, latencies_ns, hit_ratio: None }
 }
 
 #[cfg(feature = "metrics")]
 mod count;
-mod pubsub;
 #[cfg(feature = "spans")]
 mod discard;
+mod hot;
+mod pubsub;
 
 fn main() {
     #[cfg(feature = "spans")]
     discard::install();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [client, workload, url] = &args[..] else {
-        eprintln!("usage: tredis-bench <tredis|redis-rs|fred|floor> <w1..w5> <redis://host:port>");
+        eprintln!(
+            "usage: tredis-bench <tredis|redis-rs|fred|floor|tredis-cache> <w1..w8|w2t> <redis://host:port>"
+        );
         std::process::exit(2);
     };
     // One tokio worker: the multi-thread scheduler with a single worker thread.
@@ -446,12 +458,13 @@ fn main() {
     let commands = if workload == "w5" { m.ops * LIST_LEN } else { m.ops };
     println!(
         "{{\"client\":\"{client}\",\"workload\":\"{workload}\",\"ops_per_sec\":{:.1},\"p50_us\":{:.2},\"p99_us\":{:.2},\
-         \"cpu_s_per_1m\":{:.4},\"allocs_per_op\":{:.3},\"ops\":{}}}",
+         \"cpu_s_per_1m\":{:.4},\"allocs_per_op\":{:.3},\"ops\":{}{}}}",
         m.ops as f64 / m.elapsed.as_secs_f64(),
         percentile(&m.latencies_ns, 0.5) / 1e3,
         percentile(&m.latencies_ns, 0.99) / 1e3,
         m.cpu / (commands as f64 / 1e6),
         m.allocs as f64 / m.ops as f64,
         m.ops,
+        m.hit_ratio.map_or(String::new(), |r| format!(",\"hit_ratio\":{r:.5}")),
     );
 }

@@ -109,6 +109,6 @@ pub(crate) async fn pubsub(client: &str, url: &str) -> Measure {
         cpu: cpu_seconds() - cpu0,
         allocs: ALLOCS.load(Ordering::Relaxed) - allocs0,
         latencies_ns: Vec::new(),
+        hit_ratio: None,
     }
 }
-
