@@ -106,6 +106,7 @@
 //! for the pushes; refused by the builder with [`ErrorKind::Config`](crate::ErrorKind)).
 
 mod flight;
+mod hash;
 mod read;
 mod slots;
 mod store;

@@ -79,7 +79,6 @@ impl<'c, C: Cacheable> IntoFuture for Cached<'c, C> {
         // The connection that tracks the key (in a cluster, one of its slot's primary): a miss
         // places its mark under this connection's id, and is sent on it.
         let tracker = Pinned::new(router.tracking_pool(&wire[key.clone()]));
-        let deadline = client.deadline(request.blocking(), opts.timeout);
         let now = crate::deadline::coarse_now();
         match cache.store.lookup(&wire[key.clone()], wire, tracker.conn().id(), now) {
             Lookup::Hit(v) => CachedFuture::new(client, info, Inner::Done(Some(Ok(v)))),
@@ -91,6 +90,7 @@ impl<'c, C: Cacheable> IntoFuture for Cached<'c, C> {
                 let statement = Statement::of(settings, &request, info);
                 let op = Op::command(info, statement, settings, Served::by(|| tracker.conn().server()));
                 let idempotent = opts.idempotent;
+                let deadline = client.deadline(request.blocking(), opts.timeout);
                 let read = Read { cache, router, tracker, request, key, info, deadline, idempotent };
                 let mut cached = CachedFuture::new(client, info, Inner::Miss(Box::pin(read.run(found))));
                 (cached.meter, cached.op) = (meter, op);
@@ -104,11 +104,42 @@ impl<'c, C: Cacheable> IntoFuture for Cached<'c, C> {
 fn key_range(info: &CommandInfo, request: &Encoded) -> Option<Range<usize>> {
     let [spec] = info.key_specs else { return None };
     let BeginSearch::Index(i) = spec.begin else { return None };
-    let wire = request.as_bytes();
-    let key = crate::cluster::Args::of(wire)?.get(i as usize)?;
-    // The key is a slice of `wire`: its place, so that it can be taken again later.
-    let start = key.as_ptr() as usize - wire.as_ptr() as usize;
-    Some(start..start + key.len())
+    nth_bulk(request.as_bytes(), i as usize)
+}
+
+/// The place of the `n`th bulk string of an encoded command (`*<count>\r\n` then `$<len>\r\n
+/// <bytes>\r\n` each). A byte loop rather than the general argument parser: on a cache hit,
+/// finding the key is most of the work left besides the lookup.
+fn nth_bulk(wire: &[u8], n: usize) -> Option<Range<usize>> {
+    // The number after a one-byte marker, and where the line after it starts.
+    let number = |at: usize, marker: u8| -> Option<(usize, usize)> {
+        if *wire.get(at)? != marker {
+            return None;
+        }
+        let mut value = 0usize;
+        let mut i = at + 1;
+        while let Some(&b) = wire.get(i).filter(|b| b.is_ascii_digit()) {
+            value = value.checked_mul(10)?.checked_add(usize::from(b - b'0'))?;
+            i += 1;
+        }
+        (wire.get(i..i + 2)? == b"\r\n" && i > at + 1).then_some((value, i + 2))
+    };
+    let (count, mut at) = number(0, b'*')?;
+    if n >= count {
+        return None;
+    }
+    for k in 0..=n {
+        let (len, start) = number(at, b'$')?;
+        let end = start.checked_add(len)?;
+        if wire.get(end..end + 2)? != b"\r\n" {
+            return None;
+        }
+        if k == n {
+            return Some(start..end);
+        }
+        at = end + 2;
+    }
+    None
 }
 
 /// What a miss came to.
@@ -302,6 +333,29 @@ impl<R: Decode> Future for CachedFuture<'_, R> {
             }
             this.meter.end(this.client.meters(), name, 1, out.as_ref().err());
             return Poll::Ready(out);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::nth_bulk;
+
+    #[test]
+    fn the_nth_bulk_string_of_a_command() {
+        let hget = b"*3\r\n$4\r\nHGET\r\n$6\r\nuser:1\r\n$4\r\nname\r\n";
+        let at = |n| nth_bulk(hget, n).map(|r| &hget[r]);
+        assert_eq!(at(0), Some(&b"HGET"[..]));
+        assert_eq!(at(1), Some(&b"user:1"[..]));
+        assert_eq!(at(2), Some(&b"name"[..]));
+        assert_eq!(at(3), None);
+        let empty = b"*2\r\n$3\r\nGET\r\n$0\r\n\r\n";
+        assert_eq!(nth_bulk(empty, 1), Some(17..17));
+        // Whatever is not a well-formed command finds nothing.
+        for bad in
+            [&b""[..], b"*2\r\n$3\r\nGET\r\n", b"*2\r\n$9\r\nGET\r\n$1\r\nk\r\n", b"*x\r\n", b"*2\r\n$\r\n"]
+        {
+            assert_eq!(nth_bulk(bad, 1), None, "{:?}", String::from_utf8_lossy(bad));
         }
     }
 }

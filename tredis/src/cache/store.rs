@@ -5,13 +5,14 @@
 //! In a cluster, the keys are also indexed by slot, to drop those of a slot that moved.
 
 use std::collections::{HashMap, VecDeque};
-use std::hash::{BuildHasher, RandomState};
+use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use bytes::Bytes;
 
 use super::flight::Flight;
+use super::hash::Seeded;
 use super::slots::SlotIndex;
 use crate::deadline::Millis;
 use crate::resp::Value;
@@ -51,9 +52,8 @@ enum State {
     },
 }
 
-#[derive(Default)]
 struct Shard {
-    keys: HashMap<Bytes, Bucket>,
+    keys: HashMap<Bytes, Bucket, Seeded>,
     /// The CLOCK: keys in the order the hand visits them, with the generation they had.
     ring: VecDeque<(Bytes, u64)>,
     gen: u64,
@@ -99,7 +99,7 @@ pub(crate) struct Totals {
 
 pub(crate) struct Store {
     shards: Box<[Mutex<Shard>]>,
-    hasher: RandomState,
+    hasher: Seeded,
     /// Each shard's share of the byte budget.
     budget: usize,
     next_id: AtomicU64,
@@ -109,10 +109,22 @@ impl Store {
     /// A store of at most `max_bytes` of entries; `by_slot` (in a cluster) indexes its keys
     /// by slot for [`drop_slots`](Store::drop_slots).
     pub(crate) fn new(max_bytes: usize, by_slot: bool) -> Store {
-        let shard = || Mutex::new(Shard { index: by_slot.then(SlotIndex::default), ..Shard::default() });
+        let hasher = Seeded::new();
+        let shard = || {
+            Mutex::new(Shard {
+                keys: HashMap::with_hasher(hasher.clone()),
+                ring: VecDeque::new(),
+                gen: 0,
+                bytes: 0,
+                entries: 0,
+                hits: 0,
+                misses: 0,
+                index: by_slot.then(SlotIndex::default),
+            })
+        };
         Store {
             shards: (0..SHARDS).map(|_| shard()).collect(),
-            hasher: RandomState::new(),
+            hasher,
             budget: max_bytes / SHARDS,
             next_id: AtomicU64::new(1),
         }

@@ -149,7 +149,7 @@ impl Default for Config {
             read_from_replicas: false,
             #[cfg(feature = "spans")]
             span_statement: false,
-            metrics: crate::meter::Meters::default(),
+            metrics: crate::meter::Meters::none(),
             cache: None,
             tracking: None,
         }

@@ -10,6 +10,11 @@ pub struct Meters;
 
 impl Meters {
     #[inline(always)]
+    pub(crate) fn none() -> Meters {
+        Meters
+    }
+
+    #[inline(always)]
     pub(crate) fn connected(&self, _: &Addr, _: bool) {}
 
     #[inline(always)]

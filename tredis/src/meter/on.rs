@@ -21,6 +21,11 @@ impl fmt::Debug for Meters {
 }
 
 impl Meters {
+    /// None installed.
+    pub(crate) fn none() -> Meters {
+        Meters(None)
+    }
+
     /// `metrics`, installed.
     pub(crate) fn new(metrics: Arc<dyn Metrics>) -> Meters {
         Meters(Some(metrics))
