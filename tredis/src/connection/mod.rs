@@ -101,7 +101,7 @@ pub(crate) struct Shared {
     /// Where its pushes go, once something listens.
     sink: OnceLock<Arc<dyn PushSink>>,
     /// The server of the current (or last) connection; written once per connect.
-    addr: std::sync::Mutex<Option<Arc<Addr>>>,
+    addr: std::sync::Mutex<Option<&'static Addr>>,
     /// The requests of the current connection awaiting replies, for [`Connection::stats`];
     /// written once per connect.
     session: std::sync::Mutex<Option<Arc<Inflight>>>,
@@ -138,7 +138,7 @@ pub(crate) struct Connection {
     cfg: Arc<Config>,
     /// The one server it ever connects to (a single host, a cluster node), so that a span
     /// finds it without the lock of `Shared::addr`.
-    fixed: Option<Arc<Addr>>,
+    fixed: Option<&'static Addr>,
 }
 
 impl Connection {
@@ -184,7 +184,7 @@ impl Connection {
         });
         tokio::spawn(task::run(cfg.clone(), shared.clone(), rx, first, tx.downgrade()));
         let fixed = match &cfg.hosts[..] {
-            [one] if cfg.sentinel.is_none() => Some(Arc::new(one.clone())),
+            [one] if cfg.sentinel.is_none() => Some(one.interned()),
             _ => None,
         };
         Connection { tx, shared, cfg, fixed }
@@ -228,15 +228,15 @@ impl Connection {
     /// The server a request queued now goes to, for its span: the one connected to. None
     /// between connections, when the next one may reach another server (after a failover),
     /// nor before the first.
-    pub(crate) fn server(&self) -> Option<Arc<Addr>> {
+    pub(crate) fn server(&self) -> Option<&'static Addr> {
         if !self.is_connected() {
             return None;
         }
         // Shared, not copied: a span asks for it on every request it covers.
-        if let Some(addr) = &self.fixed {
-            return Some(addr.clone());
+        if self.fixed.is_some() {
+            return self.fixed;
         }
-        self.shared.addr.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        *self.shared.addr.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Queues a request; one that cannot be queued is answered at once with why, and with
@@ -291,7 +291,7 @@ impl Connection {
 
     /// The server it is (or was last) connected to.
     pub(crate) fn addr(&self) -> Option<Addr> {
-        self.shared.addr.lock().unwrap_or_else(|e| e.into_inner()).as_deref().cloned()
+        self.shared.addr.lock().unwrap_or_else(|e| e.into_inner()).cloned()
     }
 
     /// Adds this connection to `stats`.

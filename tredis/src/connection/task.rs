@@ -98,7 +98,7 @@ pub(super) async fn run(
             addr = est.addr,
             protocol = format_args!("{:?}", est.session.protocol)
         );
-        *shared.addr.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(est.addr.clone()));
+        *shared.addr.lock().unwrap_or_else(|e| e.into_inner()) = Some(est.addr.interned());
         cfg.metrics.connected(&est.addr, lost_once);
         let inflight = Arc::new(Inflight::default());
         *shared.session.lock().unwrap_or_else(|e| e.into_inner()) = Some(inflight.clone());

@@ -89,7 +89,7 @@ impl Served {
     }
 
     #[inline(always)]
-    pub(crate) fn by(_: impl FnOnce() -> Option<std::sync::Arc<Addr>>) -> Served {
+    pub(crate) fn by(_: impl FnOnce() -> Option<&'static Addr>) -> Served {
         Served
     }
 }
@@ -120,4 +120,4 @@ pub(crate) fn follow<F>(f: F) -> F {
 
 /// Nothing to record.
 #[inline(always)]
-pub(crate) fn serving(_: impl FnOnce() -> Option<std::sync::Arc<Addr>>) {}
+pub(crate) fn serving(_: impl FnOnce() -> Option<&'static Addr>) {}

@@ -3,7 +3,6 @@
 use std::cell::Cell;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use tracing::field::Empty;
@@ -53,7 +52,7 @@ enum Serving {
     #[default]
     Off,
     Wanted,
-    One(Arc<Addr>),
+    One(&'static Addr),
     /// Several servers: none is recorded.
     Many,
 }
@@ -247,7 +246,7 @@ impl Statement {
 }
 
 /// The server a request went to, from [`Watch::served`].
-pub(crate) struct Served(Option<Arc<Addr>>);
+pub(crate) struct Served(Option<&'static Addr>);
 
 impl Served {
     /// Unknown.
@@ -256,13 +255,13 @@ impl Served {
     }
 
     /// The server a connection is connected to (see `Connection::server`).
-    pub(crate) fn by(server: impl FnOnce() -> Option<Arc<Addr>>) -> Served {
+    pub(crate) fn by(server: impl FnOnce() -> Option<&'static Addr>) -> Served {
         Served(server())
     }
 
     /// `server.address` and `server.port`.
     fn fields(&self) -> (Option<&str>, Option<u16>) {
-        self.0.as_deref().map_or((None, None), Served::fields_of)
+        self.0.map_or((None, None), Served::fields_of)
     }
 
     fn fields_of(addr: &Addr) -> (Option<&str>, Option<u16>) {
@@ -291,7 +290,7 @@ impl Watch {
     pub(crate) fn served(self) -> Served {
         match SERVING.replace(self.0) {
             Serving::One(addr) => {
-                serving(|| Some(addr.clone()));
+                serving(|| Some(addr));
                 Served(Some(addr))
             }
             Serving::Many => {
@@ -317,7 +316,7 @@ impl Drop for Entered<'_> {
             return;
         }
         if let Serving::One(addr) = SERVING.replace(std::mem::take(&mut self.prev)) {
-            self.op.served_by(&addr);
+            self.op.served_by(addr);
         }
     }
 }
@@ -349,7 +348,7 @@ pub(crate) fn follow<F: Future>(f: F) -> tracing::instrument::Instrumented<F> {
 /// A connection took a request: if a span asks, this is its server. `addr` is called only
 /// then.
 #[inline]
-pub(crate) fn serving(addr: impl FnOnce() -> Option<Arc<Addr>>) {
+pub(crate) fn serving(addr: impl FnOnce() -> Option<&'static Addr>) {
     let now = SERVING.take();
     let next = match now {
         Serving::Off => Serving::Off,
