@@ -12,7 +12,7 @@ use crate::support::server::OwnServer;
 use crate::support::{self, Keys, Server};
 
 /// Catches hangs only.
-const PATIENCE: Duration = Duration::from_secs(20);
+pub(crate) const PATIENCE: Duration = Duration::from_secs(20);
 
 async fn cached_client(url: &str, cache: CacheConfig) -> Client {
     let client = Client::builder()
@@ -26,12 +26,18 @@ async fn cached_client(url: &str, cache: CacheConfig) -> Client {
     client
 }
 
-fn stats(c: &Client) -> CacheStats {
+pub(crate) fn stats(c: &Client) -> CacheStats {
     c.cache_stats().expect("the client has a cache")
 }
 
+/// Kills every normal connection of `admin`'s server but its own; how many.
+pub(crate) async fn kill_the_others(admin: &Client) -> u64 {
+    let kill = admin.raw("CLIENT").arg("KILL").arg("TYPE").arg("normal").arg("SKIPME").arg("yes");
+    kill.reply().await.unwrap()
+}
+
 /// Waits until `f` holds, polling; panics with `what` after [`PATIENCE`].
-async fn eventually<F, Fut>(what: &str, mut f: F)
+pub(crate) async fn eventually<F, Fut>(what: &str, mut f: F)
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
@@ -147,16 +153,7 @@ async fn cache_connection_killed() {
         other.set("k", "before").await.unwrap();
         assert_eq!(c.get("k").cached().await.unwrap().as_deref(), Some(&b"before"[..]));
         assert_eq!(stats(&c).entries, 1);
-        let killed: u64 = other
-            .raw("CLIENT")
-            .arg("KILL")
-            .arg("TYPE")
-            .arg("normal")
-            .arg("SKIPME")
-            .arg("yes")
-            .reply()
-            .await
-            .unwrap();
+        let killed = kill_the_others(&other).await;
         assert!(killed >= 1);
         other.set("k", "during").await.unwrap();
         eventually("the loss drops the entries", || async { stats(&c).entries == 0 }).await;

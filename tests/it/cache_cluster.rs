@@ -2,17 +2,15 @@
 //! flush or lost connection drops only what it tracked, and a slot that moves takes its
 //! entries with it. RESP3 only (the builder refuses RESP2).
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tredis::prelude::*;
-use tredis::{CacheConfig, CacheStats, Client, Protocol};
+use tredis::{CacheConfig, Client, Protocol};
 
+use crate::cache::{eventually, kill_the_others, stats, PATIENCE};
 use crate::spans::{move_slot, owner_and_other};
 use crate::support::own_cluster::{self, Member};
 use crate::support::{self, Keys};
-
-/// Catches hangs only.
-const PATIENCE: Duration = Duration::from_secs(20);
 
 fn builder(urls: &[String]) -> tredis::Builder {
     Client::builder()
@@ -27,23 +25,6 @@ async fn ready(b: tredis::Builder) -> Client {
     let c = b.build().expect("client config");
     c.ready().await.expect("the cluster is up");
     c
-}
-
-fn stats(c: &Client) -> CacheStats {
-    c.cache_stats().expect("the client has a cache")
-}
-
-/// Waits until `f` holds, polling; panics with `what` after [`PATIENCE`].
-async fn eventually<F, Fut>(what: &str, mut f: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let start = Instant::now();
-    while !f().await {
-        assert!(start.elapsed() < PATIENCE, "{what}: not after {PATIENCE:?}");
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
 }
 
 /// Keys `<prefix>{<n>}` whose slots lie in each of `ranges` (one key per range).
@@ -245,17 +226,7 @@ async fn one_nodes_flush_or_loss(members: &[Member]) {
 
     cache_all(1).await;
     let resets = stats(&c).resets;
-    let killed: u64 = members[2]
-        .admin
-        .raw("CLIENT")
-        .arg("KILL")
-        .arg("TYPE")
-        .arg("normal")
-        .arg("SKIPME")
-        .arg("yes")
-        .reply()
-        .await
-        .unwrap();
+    let killed = kill_the_others(&members[2].admin).await;
     assert!(killed >= 1);
     eventually("the lost connection's entries go", || async { stats(&c).resets > resets }).await;
     assert_eq!(stats(&c).entries, keys.len() - 1);

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use tredis::prelude::*;
 use tredis::{CacheConfig, Client, Protocol};
 
-use crate::sentinel::{primary_port, replica_is_fit, sentinel_cli};
+use crate::sentinel::{ask_for_failover, primary_port, replica_is_fit};
 use crate::support::{self, wait_until};
 
 /// Catches hangs only.
@@ -35,14 +35,7 @@ async fn cache_sentinel_failover() {
         assert_eq!(stats.entries, 1, "round {round}: {stats:?}");
         let before = primary_port();
         wait_until("the Sentinel deems the replica fit", || async { replica_is_fit() }).await;
-        let mut out = String::new();
-        for _ in 0..50 {
-            out = sentinel_cli(&["SENTINEL", "FAILOVER", &support::sentinel_name()]);
-            if out != "NOGOODSLAVE No suitable replica to promote" {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
+        let out = ask_for_failover().await;
         assert_eq!(out, "OK", "round {round}");
         wait_until("the Sentinels name a new primary", || async { primary_port() != before }).await;
         // Written on the new primary by a client of its own, which the old one never sees

@@ -116,14 +116,7 @@ async fn follows_a_sentinel_failover() {
         // A Sentinel refuses (NOGOODSLAVE) until it has seen the replica healthy again after
         // the last round, which its INFO polls only show within seconds: ask until it agrees.
         wait_until("the Sentinel deems the replica fit", || async { replica_is_fit() }).await;
-        let mut out = String::new();
-        for _ in 0..50 {
-            out = sentinel_cli(&["SENTINEL", "FAILOVER", &support::sentinel_name()]);
-            if out != "NOGOODSLAVE No suitable replica to promote" {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
+        let out = ask_for_failover().await;
         assert_eq!(out, "OK", "round {round}");
         let started = Instant::now();
         wait_until("the Sentinels name a new primary", || async { primary_port() != before }).await;
@@ -466,4 +459,18 @@ async fn sentinels_with_a_password() {
     // Sentinel credentials without Sentinel are a mistake.
     let err = Client::builder().url(&primary.url()).sentinel_auth(None, "x").build().unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Config);
+}
+
+/// Asks a Sentinel for a failover until it stops answering NOGOODSLAVE (it sees the replica
+/// fit again only within seconds of a previous failover); its last answer.
+pub(crate) async fn ask_for_failover() -> String {
+    let mut out = String::new();
+    for _ in 0..50 {
+        out = sentinel_cli(&["SENTINEL", "FAILOVER", &support::sentinel_name()]);
+        if out != "NOGOODSLAVE No suitable replica to promote" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    out
 }

@@ -154,13 +154,7 @@ pub(super) async fn run(
                     est.addr
                 ));
                 inflight.fail_all(&err);
-                cfg.metrics.lost(&est.addr, &err);
-                if let Some(sink) = shared.sink.get() {
-                    sink.lost(&err);
-                }
-                if let Some(cache) = &shared.tracking {
-                    cache.lost(shared.id);
-                }
+                session_lost(&cfg, &shared, &est.addr, &err);
                 if shared.once {
                     end = Error::connect(format!("{} is no longer the primary; {ONCE}", est.addr));
                     break;
@@ -180,15 +174,7 @@ pub(super) async fn run(
         if shared.closed.load(Ordering::Acquire) {
             break;
         }
-        cfg.metrics.lost(&est.addr, &err);
-        if let Some(sink) = shared.sink.get() {
-            sink.lost(&err);
-        }
-        // Before the next connection: invalidations sent meanwhile are lost, so what was
-        // cached from this one is dropped (see `crate::cache`).
-        if let Some(cache) = &shared.tracking {
-            cache.lost(shared.id);
-        }
+        session_lost(&cfg, &shared, &est.addr, &err);
         if shared.once {
             end = Error::connect(format!("the connection to {} was lost; {ONCE}", est.addr)).with_source(err);
             break;
@@ -216,3 +202,17 @@ pub(super) async fn run(
 /// Why a connection made [once](Connection::spawn_once) is not remade.
 const ONCE: &str =
     "a dedicated connection is not remade, as what it held on the server (a WATCH, a block) went with it";
+
+/// Tells whoever depends on an established connection that it ended with `err` (not by the
+/// client closing): the metrics, the subscriptions (messages published until they are made
+/// again are lost) and the client-side cache (invalidations sent until the next connection
+/// tracks again are lost, so what was cached from this one goes now).
+fn session_lost(cfg: &Config, shared: &Shared, addr: &crate::config::Addr, err: &Error) {
+    cfg.metrics.lost(addr, err);
+    if let Some(sink) = shared.sink.get() {
+        sink.lost(err);
+    }
+    if let Some(cache) = &shared.tracking {
+        cache.lost(shared.id);
+    }
+}
