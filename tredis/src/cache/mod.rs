@@ -198,10 +198,18 @@ pub(crate) use sealed::Sealed;
 /// A command whose reply the client-side cache may keep: read-only, deterministic, on one key.
 /// Implemented by the generated request types the spec allows, and nothing else (sealed);
 /// it is what makes [`Req::cached`](crate::Req::cached) compile.
-pub trait Cacheable: Command + sealed::Sealed {}
+pub trait Cacheable: Command + sealed::Sealed {
+    /// Where the key's `$<len>` is in the encoded command, after its `*<argc>` line: the
+    /// length of the name's encoded tokens, since the key is the first argument (the
+    /// generator implements the trait only then).
+    #[doc(hidden)]
+    const KEY_AT: usize;
+}
 
 impl<C: Cacheable, D: crate::reply::Decode> Sealed for crate::command::WithReply<C, D> {}
-impl<C: Cacheable, D: crate::reply::Decode> Cacheable for crate::command::WithReply<C, D> {}
+impl<C: Cacheable, D: crate::reply::Decode> Cacheable for crate::command::WithReply<C, D> {
+    const KEY_AT: usize = C::KEY_AT;
+}
 
 /// A client's cache: the store, and the settings reads fill it with. The connections that
 /// track keys for it report to it (as [`Invalidations`]).

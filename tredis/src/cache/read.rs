@@ -71,15 +71,20 @@ impl<'c, C: Cacheable> IntoFuture for Cached<'c, C> {
             Err(e) => return CachedFuture::new(client, info, Inner::Done(Some(Err(e)))),
         };
         let router = Target::router(client).0;
-        let Some((cache, key)) = router.cache.as_deref().zip(key_range(info, &request)) else {
+        let Some((cache, key)) = router.cache.as_deref().zip(key_range(info, request.as_bytes(), C::KEY_AT))
+        else {
             let sent = ReplyFuture::new(client, Ok(request), info, opts);
             return CachedFuture::new(client, info, Inner::Uncached(Box::pin(sent)));
         };
         let wire = request.as_bytes();
-        // The connection that tracks the key (in a cluster, one of its slot's primary): a miss
-        // places its mark under this connection's id, and is sent on it.
-        let tracker = Pinned::new(router.tracking_pool(&wire[key.clone()]));
         let now = crate::deadline::coarse_now();
+        if let Some(v) = cache.store.hit(&wire[key.clone()], wire, now) {
+            return CachedFuture::new(client, info, Inner::Done(Some(Ok(v))));
+        }
+        // The connection that tracks the key (in a cluster, one of its slot's primary): a miss
+        // places its mark under this connection's id, and is sent on it. Looked at again under
+        // the lock that places the mark: another caller may have filled it, or be reading it.
+        let tracker = Pinned::new(router.tracking_pool(&wire[key.clone()]));
         match cache.store.lookup(&wire[key.clone()], wire, tracker.conn().id(), now) {
             Lookup::Hit(v) => CachedFuture::new(client, info, Inner::Done(Some(Ok(v)))),
             found => {
@@ -100,38 +105,50 @@ impl<'c, C: Cacheable> IntoFuture for Cached<'c, C> {
     }
 }
 
-/// Where the key of a cacheable command is: its one key spec starts at a fixed argument.
-fn key_range(info: &CommandInfo, request: &Encoded) -> Option<Range<usize>> {
+/// Where the key of a cacheable command is: `key_at` bytes after the `*<argc>\r\n` line
+/// ([`Cacheable::KEY_AT`]), as `$<len>\r\n<key>\r\n`. Checked against the bytes, so that a
+/// wrong place finds nothing rather than another argument.
+#[inline]
+fn key_range(info: &CommandInfo, wire: &[u8], key_at: usize) -> Option<Range<usize>> {
+    let header = wire.iter().take(16).position(|&b| b == b'\n')? + 1;
+    let at = header + key_at;
+    if wire.get(at) != Some(&b'$') {
+        return None;
+    }
+    let (len, start) = number(wire, at + 1)?;
+    let end = start.checked_add(len)?;
+    let key = wire.get(end..)?.starts_with(b"\r\n").then_some(start..end);
+    debug_assert!(
+        key_by_spec(info, wire).map_or(true, |by_spec| key == Some(by_spec)),
+        "{}: the key is not where the generator put it",
+        info.name
+    );
+    key
+}
+
+/// Where the key spec says the key is, by reading every argument before it: what
+/// [`key_range`] must agree with.
+fn key_by_spec(info: &CommandInfo, wire: &[u8]) -> Option<Range<usize>> {
     let [spec] = info.key_specs else { return None };
     let BeginSearch::Index(i) = spec.begin else { return None };
-    nth_bulk(request.as_bytes(), i as usize)
+    nth_bulk(wire, i as usize)
 }
 
 /// The place of the `n`th bulk string of an encoded command (`*<count>\r\n` then `$<len>\r\n
-/// <bytes>\r\n` each). A byte loop rather than the general argument parser: on a cache hit,
-/// finding the key is most of the work left besides the lookup.
+/// <bytes>\r\n` each). The count is not read: a command's bulk strings end where its bytes
+/// do.
 fn nth_bulk(wire: &[u8], n: usize) -> Option<Range<usize>> {
-    // The number after a one-byte marker, and where the line after it starts.
-    let number = |at: usize, marker: u8| -> Option<(usize, usize)> {
-        if *wire.get(at)? != marker {
-            return None;
-        }
-        let mut value = 0usize;
-        let mut i = at + 1;
-        while let Some(&b) = wire.get(i).filter(|b| b.is_ascii_digit()) {
-            value = value.checked_mul(10)?.checked_add(usize::from(b - b'0'))?;
-            i += 1;
-        }
-        (wire.get(i..i + 2)? == b"\r\n" && i > at + 1).then_some((value, i + 2))
-    };
-    let (count, mut at) = number(0, b'*')?;
-    if n >= count {
+    if wire.first() != Some(&b'*') {
         return None;
     }
+    let (_, mut at) = number(wire, 1)?;
     for k in 0..=n {
-        let (len, start) = number(at, b'$')?;
+        if wire.get(at) != Some(&b'$') {
+            return None;
+        }
+        let (len, start) = number(wire, at + 1)?;
         let end = start.checked_add(len)?;
-        if wire.get(end..end + 2)? != b"\r\n" {
+        if !wire.get(end..)?.starts_with(b"\r\n") {
             return None;
         }
         if k == n {
@@ -140,6 +157,30 @@ fn nth_bulk(wire: &[u8], n: usize) -> Option<Range<usize>> {
         at = end + 2;
     }
     None
+}
+
+/// The decimal number at `at` (at most 18 digits: no overflow) and where the line after its
+/// `\r\n` starts.
+#[inline]
+fn number(wire: &[u8], at: usize) -> Option<(usize, usize)> {
+    let mut value = 0u64;
+    let mut i = at;
+    loop {
+        let b = *wire.get(i)?;
+        if b == b'\r' {
+            break;
+        }
+        let digit = b.wrapping_sub(b'0');
+        if digit > 9 || i - at == 18 {
+            return None;
+        }
+        value = value * 10 + u64::from(digit);
+        i += 1;
+    }
+    if i == at || wire.get(i + 1) != Some(&b'\n') {
+        return None;
+    }
+    Some((usize::try_from(value).ok()?, i + 2))
 }
 
 /// What a miss came to.
@@ -339,7 +380,32 @@ impl<R: Decode> Future for CachedFuture<'_, R> {
 
 #[cfg(test)]
 mod tests {
-    use super::nth_bulk;
+    use super::{key_range, nth_bulk};
+    use crate::command::{BeginSearch, CommandInfo, FindKeys, Flags, KeySpec};
+
+    const HGET: CommandInfo = CommandInfo {
+        name: "HGET",
+        flags: Flags::READONLY,
+        key_specs: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range { last: 0, step: 1, limit: 0 },
+        }],
+        tips: &[],
+    };
+    /// No key spec: the debug check has nothing to compare with.
+    const NONE: CommandInfo = CommandInfo { name: "X", flags: Flags::READONLY, key_specs: &[], tips: &[] };
+
+    #[test]
+    fn the_key_is_found_where_the_generator_says() {
+        let hget = b"*3\r\n$4\r\nHGET\r\n$6\r\nuser:1\r\n$4\r\nname\r\n";
+        assert_eq!(key_range(&HGET, hget, 10).map(|r| &hget[r]), Some(&b"user:1"[..]));
+        let long = b"*12\r\n$6\r\nOBJECT\r\n$4\r\nFREQ\r\n$1\r\nk\r\n";
+        assert_eq!(key_range(&NONE, long, 22).map(|r| &long[r]), Some(&b"k"[..]));
+        // A wrong place finds nothing rather than another argument.
+        assert_eq!(key_range(&NONE, hget, 9), None);
+        assert_eq!(key_range(&NONE, hget, 100), None);
+        assert_eq!(key_range(&NONE, b"*2\r\n$3\r\nGET\r\n$9\r\nk\r\n", 9), None);
+    }
 
     #[test]
     fn the_nth_bulk_string_of_a_command() {

@@ -135,6 +135,25 @@ impl Store {
         self.shards[i].lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// The reply of `cmd` (whose key is `key`) if it is held and fresh: the fast path of a
+    /// hit, which needs neither the connection nor a mark. Anything else is for
+    /// [`lookup`](Store::lookup).
+    #[inline]
+    pub(crate) fn hit(&self, key: &[u8], cmd: &[u8], now: Millis) -> Option<Value> {
+        let mut guard = self.shard(key);
+        let shard = &mut *guard;
+        let slot = shard.keys.get_mut(key)?.slots.iter_mut().find(|s| &*s.cmd == cmd)?;
+        match &mut slot.state {
+            State::Ready { value, expires, used, .. } if *expires > now => {
+                *used = true;
+                let value = value.clone();
+                shard.hits += 1;
+                Some(value)
+            }
+            _ => None,
+        }
+    }
+
     /// The reply of `cmd` (whose key is `key`), the flight to wait on, or a miss: then a
     /// pending mark is placed, tracked on `conn`, before the caller sends the read.
     pub(crate) fn lookup(&self, key: &[u8], cmd: &[u8], conn: u64, now: Millis) -> Lookup {

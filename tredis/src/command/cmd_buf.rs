@@ -28,7 +28,8 @@ impl CmdBuf {
     #[inline]
     pub fn new(name: &'static [u8], tokens: u32) -> CmdBuf {
         let mut buf = take_buffer(HEADER_ROOM + name.len() + 96);
-        buf.resize(HEADER_ROOM, 0);
+        // A slice of known size: stores, not a call to memset.
+        buf.extend_from_slice(&[0; HEADER_ROOM]);
         buf.extend_from_slice(name);
         CmdBuf { buf, argc: tokens, tail: 0, tail_bytes: Vec::new(), err: None, blocking: Blocking::No }
     }
@@ -116,12 +117,20 @@ impl CmdBuf {
         if !self.tail_bytes.is_empty() {
             self.buf.extend_from_slice(&self.tail_bytes);
         }
-        let mut n = itoa::Buffer::new();
-        let digits = n.format(self.argc).as_bytes();
-        let start = HEADER_ROOM - digits.len() - 3;
-        self.buf[start] = b'*';
-        self.buf[start + 1..start + 1 + digits.len()].copy_from_slice(digits);
-        self.buf[HEADER_ROOM - 2..HEADER_ROOM].copy_from_slice(b"\r\n");
+        let start = if self.argc < 10 {
+            // Most commands: a header of fixed size, stored without formatting.
+            let start = HEADER_ROOM - 4;
+            self.buf[start..HEADER_ROOM].copy_from_slice(&[b'*', b'0' + self.argc as u8, b'\r', b'\n']);
+            start
+        } else {
+            let mut n = itoa::Buffer::new();
+            let digits = n.format(self.argc).as_bytes();
+            let start = HEADER_ROOM - digits.len() - 3;
+            self.buf[start] = b'*';
+            self.buf[start + 1..start + 1 + digits.len()].copy_from_slice(digits);
+            self.buf[HEADER_ROOM - 2..HEADER_ROOM].copy_from_slice(b"\r\n");
+            start
+        };
         Ok(Encoded { buf: std::mem::take(&mut self.buf), start, blocking: self.blocking })
     }
 }

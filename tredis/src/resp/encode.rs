@@ -5,12 +5,23 @@ use super::Value;
 /// Appends `$<len>\r\n<data>\r\n`.
 #[inline]
 pub(crate) fn bulk(out: &mut Vec<u8>, data: &[u8]) {
-    let mut n = itoa::Buffer::new();
-    let len = n.format(data.len());
-    out.reserve(len.len() + data.len() + 5);
-    out.push(b'$');
-    out.extend_from_slice(len.as_bytes());
-    out.extend_from_slice(b"\r\n");
+    let len = data.len();
+    // Most arguments are shorter than 100 bytes: a header of fixed size is a few stores,
+    // where formatting the length and copying a slice of unknown size are calls.
+    if len < 10 {
+        out.reserve(len + 6);
+        out.extend_from_slice(&[b'$', b'0' + len as u8, b'\r', b'\n']);
+    } else if len < 100 {
+        out.reserve(len + 7);
+        out.extend_from_slice(&[b'$', b'0' + (len / 10) as u8, b'0' + (len % 10) as u8, b'\r', b'\n']);
+    } else {
+        let mut n = itoa::Buffer::new();
+        let digits = n.format(len).as_bytes();
+        out.reserve(digits.len() + len + 5);
+        out.push(b'$');
+        out.extend_from_slice(digits);
+        out.extend_from_slice(b"\r\n");
+    }
     out.extend_from_slice(data);
     out.extend_from_slice(b"\r\n");
 }
@@ -102,6 +113,20 @@ fn encode_value(v: &Value, three: bool, out: &mut Vec<u8>) {
                 encode_value(k, three, out);
                 encode_value(v, three, out);
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_bulk_string_has_its_length_in_decimal() {
+        for len in [0, 1, 9, 10, 11, 99, 100, 101, 999, 1000, 65_536] {
+            let data = vec![b'x'; len];
+            let mut out = b"*".to_vec();
+            super::bulk(&mut out, &data);
+            let want = [format!("*${len}\r\n").into_bytes(), data, b"\r\n".to_vec()].concat();
+            assert_eq!(out, want, "{len}");
         }
     }
 }

@@ -192,9 +192,14 @@ pub fn expand(cmd: &Command, cx: &Ctxt) -> Option<Expanded> {
     };
     let switch_items = sw.items;
     let cacheable = if is_cacheable(cmd) {
+        // The key is the first argument after the name (`is_cacheable`), whose encoded
+        // tokens are `name_lit`: a cached read finds its key there without parsing.
+        let key_at = tokens.iter().map(|t| format!("${}\r\n{}\r\n", t.len(), t).len()).sum::<usize>();
         quote! {
             impl<R: crate::reply::Decode> crate::cache::Sealed for #ty<R> {}
-            impl<R: crate::reply::Decode> crate::cache::Cacheable for #ty<R> {}
+            impl<R: crate::reply::Decode> crate::cache::Cacheable for #ty<R> {
+                const KEY_AT: usize = #key_at;
+            }
         }
     } else {
         TokenStream::new()
@@ -255,9 +260,11 @@ pub fn expand(cmd: &Command, cx: &Ctxt) -> Option<Expanded> {
 /// (`not_cacheable`: TOUCH, MEMORY USAGE, XINFO).
 pub(crate) fn is_cacheable(cmd: &Command) -> bool {
     let flag = |f: &str| cmd.flags.iter().any(|x| x == f);
+    // One key, right after the name's tokens.
     let one_key = matches!(
         cmd.key_specs.as_slice(),
-        [KeySpec { begin: BeginSearch::Index(_), find: FindKeys::Range(0, _, _), .. }]
+        [KeySpec { begin: BeginSearch::Index(i), find: FindKeys::Range(0, _, _), .. }]
+            if usize::try_from(*i).is_ok_and(|i| i == cmd.name.split(' ').count())
     );
     flag("readonly")
         && !flag("write")
