@@ -1,12 +1,13 @@
 //! The client-side cache: `.cached()` reads, kept correct by the server's invalidations, under
-//! races, connection losses and a byte budget. RESP3 only (the builder refuses RESP2).
+//! races, connection losses and a byte budget. RESP3 here; `cache_resp2.rs` runs the bodies
+//! marked below under RESP2, where invalidations come on a companion connection.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tredis::prelude::*;
-use tredis::{CacheConfig, CacheStats, Client, ErrorKind, Protocol};
+use tredis::{CacheConfig, CacheStats, Client, Protocol};
 
 use crate::support::server::OwnServer;
 use crate::support::{self, Keys, Server};
@@ -14,10 +15,10 @@ use crate::support::{self, Keys, Server};
 /// Catches hangs only.
 pub(crate) const PATIENCE: Duration = Duration::from_secs(20);
 
-async fn cached_client(url: &str, cache: CacheConfig) -> Client {
+pub(crate) async fn cached_client(url: &str, protocol: Protocol, cache: CacheConfig) -> Client {
     let client = Client::builder()
         .url(url)
-        .protocol(Protocol::Resp3)
+        .protocol(protocol)
         .command_timeout(Duration::from_secs(20))
         .cache(cache)
         .build()
@@ -52,12 +53,17 @@ where
 /// Another client's SET, DEL, EXPIRE, HSET and RPUSH invalidate what this client cached.
 #[tokio::test]
 async fn cache_other_clients_writes_invalidate() {
+    writes_invalidate(Protocol::Resp3).await;
+}
+
+/// The body of `cache_other_clients_writes_invalidate`, under `protocol`.
+pub(crate) async fn writes_invalidate(protocol: Protocol) {
     for server in [Server::Redis, Server::Valkey] {
         let _guard = support::shared().await;
-        let k = Keys::on(server, "cache_other_clients_writes_invalidate", Protocol::Resp3);
+        let k = Keys::on(server, "cache_other_clients_writes_invalidate", protocol);
         let other = k.client(Protocol::Resp3).await;
         k.clean(&other).await;
-        let c = cached_client(&k.url(), CacheConfig::new()).await;
+        let c = cached_client(&k.url(), protocol, CacheConfig::new()).await;
         let key = k.key("s");
 
         other.set(&key, "v1").await.unwrap();
@@ -124,9 +130,14 @@ async fn cache_other_clients_writes_invalidate() {
 /// FLUSHDB (an invalidation without keys) drops every entry of the connection.
 #[tokio::test]
 async fn cache_flushdb_drops_everything() {
+    flushdb_drops_everything(Protocol::Resp3).await;
+}
+
+/// The body of `cache_flushdb_drops_everything`, under `protocol`.
+pub(crate) async fn flushdb_drops_everything(protocol: Protocol) {
     for mut server in [OwnServer::start(&[]), OwnServer::valkey(&[])] {
         let other = support::client_for(&server.url(), Protocol::Resp3).await;
-        let c = cached_client(&server.url(), CacheConfig::new()).await;
+        let c = cached_client(&server.url(), protocol, CacheConfig::new()).await;
         for i in 0..10 {
             other.set(format!("k{i}"), i).await.unwrap();
             assert!(c.get(format!("k{i}")).cached().await.unwrap().is_some());
@@ -149,7 +160,7 @@ async fn cache_flushdb_drops_everything() {
 async fn cache_connection_killed() {
     for mut server in [OwnServer::start(&[]), OwnServer::valkey(&[])] {
         let other = support::client_for(&server.url(), Protocol::Resp3).await;
-        let c = cached_client(&server.url(), CacheConfig::new()).await;
+        let c = cached_client(&server.url(), Protocol::Resp3, CacheConfig::new()).await;
         other.set("k", "before").await.unwrap();
         assert_eq!(c.get("k").cached().await.unwrap().as_deref(), Some(&b"before"[..]));
         assert_eq!(stats(&c).entries, 1);
@@ -247,7 +258,7 @@ async fn cache_single_flight() {
     k.clean(&other).await;
     let key = k.key("hot");
     other.set(&key, "v").await.unwrap();
-    let c = cached_client(&k.url(), CacheConfig::new()).await;
+    let c = cached_client(&k.url(), Protocol::Resp3, CacheConfig::new()).await;
     let tasks: Vec<_> = (0..64)
         .map(|_| {
             let (c, key) = (c.clone(), key.clone());
@@ -276,7 +287,7 @@ async fn cache_byte_budget() {
     for chunk in keys.chunks(100) {
         other.mset(chunk.iter().map(|k| (k.as_str(), value.as_str())).collect::<Vec<_>>()).await.unwrap();
     }
-    let c = cached_client(&k.url(), CacheConfig::new().max_bytes(budget)).await;
+    let c = cached_client(&k.url(), Protocol::Resp3, CacheConfig::new().max_bytes(budget)).await;
     let hot = k.key("0");
     for round in 0..3 {
         for key in &keys {
@@ -296,19 +307,15 @@ async fn cache_byte_budget() {
     c.close().await;
 }
 
-/// The builder says what the cache cannot do yet (clusters it can: `cache_cluster.rs`).
+/// Without a cache, `.cached()` simply sends the read, under either protocol.
 #[tokio::test]
-async fn cache_refused_where_unsupported() {
-    let resp2 =
-        Client::builder().url(&support::url()).protocol(Protocol::Resp2).cache(CacheConfig::new()).build();
-    let e = resp2.unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::Config);
-    assert!(e.to_string().contains("RESP3"), "{e}");
-    // Without a cache, `.cached()` simply sends the read.
-    let plain = support::client(Protocol::Resp3).await;
-    assert!(plain.cache_stats().is_none());
-    let k = Keys::new("cache_refused_where_unsupported", Protocol::Resp3);
-    assert!(plain.get(k.key("none")).cached().await.unwrap().is_none());
+async fn cache_off_sends_the_read() {
+    for protocol in support::PROTOCOLS {
+        let plain = support::client(protocol).await;
+        assert!(plain.cache_stats().is_none());
+        let k = Keys::new("cache_off_sends_the_read", protocol);
+        assert!(plain.get(k.key("none")).cached().await.unwrap().is_none());
+    }
 }
 
 /// The writes of one key: (version, acknowledged at).
@@ -329,15 +336,20 @@ struct Seen {
 /// times from a write's acknowledgement to the cache's new answer.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cache_race_stress() {
+    race_stress(Protocol::Resp3).await;
+}
+
+/// The body of `cache_race_stress`, under `protocol`.
+pub(crate) async fn race_stress(protocol: Protocol) {
     const KEYS: usize = 100;
     const RUN: Duration = Duration::from_secs(10);
     let _guard = support::shared().await;
-    let k = Keys::new("cache_race_stress", Protocol::Resp3);
+    let k = Keys::new("cache_race_stress", protocol);
     let writer = k.client(Protocol::Resp3).await;
     k.clean(&writer).await;
     let keys: Arc<Vec<String>> = Arc::new((0..KEYS).map(|i| k.key(&format!("{i}"))).collect());
     // A TTL cap longer than the run: an entry kept past its invalidation shows as seconds.
-    let c = cached_client(&k.url(), CacheConfig::new().ttl(Duration::from_secs(120))).await;
+    let c = cached_client(&k.url(), protocol, CacheConfig::new().ttl(Duration::from_secs(120))).await;
     let start = Instant::now();
     // Per key: (version, acknowledged at) of every write.
     let acks: Arc<Vec<Acks>> = Arc::new((0..KEYS).map(|_| Mutex::default()).collect());
@@ -454,7 +466,7 @@ async fn cache_race_stress() {
     let pct = |p: usize| delays.get(delays.len() * p / 100).copied().unwrap_or_default();
     let writes: usize = versions.iter().map(Vec::len).sum();
     println!(
-        "cache race: {} reads, {writes} writes, {stale} reads behind an acknowledged write, worst by {worst:?}; \
+        "cache race ({protocol:?}): {} reads, {writes} writes, {stale} reads behind an acknowledged write, worst by {worst:?}; \
          invalidation delay (write acknowledged -> cache answers anew) p50 {:?} p99 {:?} max {:?} over {} probes; {:?}",
         seen.len(),
         pct(50),

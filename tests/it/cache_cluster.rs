@@ -1,6 +1,6 @@
 //! The client-side cache in a cluster: each node tracks the keys read from it, a node's
 //! flush or lost connection drops only what it tracked, and a slot that moves takes its
-//! entries with it. RESP3 only (the builder refuses RESP2).
+//! entries with it. RESP3 here; `cache_resp2.rs` runs the first body under RESP2.
 
 use std::time::Duration;
 
@@ -50,16 +50,21 @@ async fn primaries_ranges(node: &Client) -> Vec<(u16, u16)> {
 /// (keys in slots of each); with `read_from_replicas` too, as cached reads go to primaries.
 #[tokio::test]
 async fn cache_cluster_writes_invalidate_on_every_node() {
+    writes_invalidate_on_every_node(Protocol::Resp3).await;
+}
+
+/// The body of `cache_cluster_writes_invalidate_on_every_node`, under `protocol`.
+pub(crate) async fn writes_invalidate_on_every_node(protocol: Protocol) {
     let _guard = support::shared().await;
     let urls = support::cluster_urls();
-    let k = Keys::new("cache_cluster_writes_invalidate_on_every_node", Protocol::Resp3);
+    let k = Keys::new("cache_cluster_writes_invalidate_on_every_node", protocol);
     let admin = support::client_for(&urls[0], Protocol::Resp3).await;
     let ranges = primaries_ranges(&admin).await;
     assert!(ranges.len() >= 3, "{ranges:?}");
     let keys = key_per_range(&k.key("s"), &ranges);
     let other = ready(Client::builder().hosts(&urls).cluster(true).protocol(Protocol::Resp3)).await;
     for replicas in [false, true] {
-        let c = ready(builder(&urls[..1]).read_from_replicas(replicas)).await;
+        let c = ready(builder(&urls[..1]).protocol(protocol).read_from_replicas(replicas)).await;
         for key in &keys {
             other.set(key, "v1").await.unwrap();
             assert_eq!(c.get(key).cached().await.unwrap().as_deref(), Some(&b"v1"[..]));

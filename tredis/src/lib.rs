@@ -35,7 +35,8 @@
 //! - `pool/`: every set of connections to one server: shared multiplexed connections, and
 //!   capped dedicated ones (blocking commands, WATCH, WAIT).
 //! - `connection/`: one socket (writer and its health check, reader, in-flight queue,
-//!   handshake, reconnect with backoff, Sentinel queries).
+//!   handshake, reconnect with backoff, Sentinel queries; under RESP2 with a cache, the
+//!   companion connection that receives its invalidations).
 //! - [`resp`]: RESP2/RESP3 values, the incremental decoder and its limits; [`reply`]: decoders
 //!   from values to Rust types, and [`FromValue`] for the caller's own; [`args`]: how Rust
 //!   values become arguments; `serde` (feature `serde`): replies into `Deserialize` types and

@@ -23,32 +23,53 @@
 //!
 //! # How it stays correct
 //!
-//! Every connection of the client tracks keys with `CLIENT TRACKING ON OPTIN` (sent in the
-//! handshake), so the server tracks only what a cached read asks it to. A cached read that
+//! Every shared connection of the client tracks keys with `CLIENT TRACKING ON OPTIN`, so the
+//! server tracks only what a cached read asks it to. On RESP3 it does so from its handshake
+//! on, and its invalidations are pushes beside its replies; on RESP2, which has no pushes,
+//! they go to a companion connection (`REDIRECT`, see "RESP2" below). A cached read that
 //! misses is sent as one unit, in one write, on one connection:
 //! `CLIENT CACHING YES, MULTI, PTTL key, <the read>, EXEC`. With OPTIN the CACHING flag covers
 //! the whole transaction, so the key is tracked from the read on; the PTTL caps the entry's
 //! time to live at the key's own (`min(ttl, PTTL)`, as rueidis does).
 //!
-//! **The race.** On one RESP3 connection the server writes replies and invalidation pushes in
-//! the order it executed things: an invalidation read after a read's reply is about a write
-//! that ran after the read, and one read before the reply about a write before it. The
-//! caller fills the cache in its own task, after the connection's reader handed it the reply,
-//! and by then the reader may have processed a later invalidation: filling blindly would keep
-//! a value the server already said is stale, and with nothing left tracking the key nothing
-//! would ever remove it. So before the read is sent, the store places a *pending mark*
-//! (numbered) in the entry's place; the reader, processing an invalidation of the key, removes
-//! the marks along with the replies; and the caller stores its reply only if its own mark is
-//! still there, under the same shard lock. Whatever the interleaving, an invalidation the
-//! reader processes after the read was sent either removes the mark (no fill) or the filled
+//! **The race.** The caller fills the cache in its own task, after the connection's reader
+//! handed it the reply, and by then an invalidation of the key may have been processed:
+//! filling blindly would keep a value the server already said is stale, and with nothing
+//! left tracking the key nothing would ever remove it. So before the read is sent, the store
+//! places a *pending mark* (numbered) in the entry's place; whoever processes an invalidation
+//! of the key removes the marks along with the replies; and the caller stores its reply only
+//! if its own mark is still there, under the same shard lock. The invalidation of a write
+//! that ran after the read is sent after the read ran, so after the mark was placed: whether
+//! it is processed before the reply or after, it removes the mark (no fill) or the filled
 //! entry. An invalidation of an *earlier* write that is processed late costs a fill, never
-//! correctness.
+//! correctness. So the order in which a reply and an invalidation are processed does not
+//! matter (on RESP3 they come on one connection, in the order the server ran things; on
+//! RESP2 on two, in any order). What does matter is that every invalidation of a key a
+//! connection tracks is processed while that tracking is in force, and that whenever this
+//! may not hold, the connection's entries and marks go (below).
 //!
 //! **Losing the thread.** A flush (an invalidation with no key list: FLUSHDB, FLUSHALL) drops
 //! every entry and mark tracked on that connection, and so does the loss of the connection,
-//! before the next one is made: invalidations sent meanwhile are gone. Entries record which
+//! before the next one is made: invalidations sent meanwhile are gone. A read whose mark is
+//! placed after the drop is sent on the next connection, which tracks it. Entries record which
 //! connection tracks them, so the loss of one connection of a pool (or of one cluster
 //! node) keeps the others'.
+//!
+//! **RESP2.** A RESP2 connection has no pushes beside its replies, so each shared connection
+//! (T) has a companion (C), made in each of T's sessions once T's handshake is done, to the
+//! same server, with T's settings: C asks for its `CLIENT ID` and subscribes to
+//! `__redis__:invalidate`, and only then does T send
+//! `CLIENT TRACKING ON REDIRECT <C's id> OPTIN`. C's messages are T's invalidations, and the
+//! store files them under T. A reply comes on T and the invalidation of a later write on C,
+//! in either order: the marks make that safe (above). C's loss is what would break the
+//! argument. The server sends nothing when a redirect client goes (`tracking-redir-broken`
+//! is a RESP3 push) and drops the invalidations meant for it, while T's tracking goes on, so
+//! nothing would drop T's entries when their keys change. So C's loss, or a frame C does not
+//! expect, ends T's session as T's own loss does: the reads in flight on T fail as they would
+//! then, T's entries and marks go, and the next session makes a new C before T tracks again.
+//! T's session ending, for any reason, closes C. C is made within the connect timeout, and
+//! an idle C is sent a PING at the health-check interval, so a link that died silently is
+//! found as it would be for T.
 //!
 //! **Single flight.** The pending mark is also the flight concurrent misses wait on: one
 //! request per entry, however many callers. A caller that joins a flight before its key's
@@ -63,7 +84,8 @@
 //!
 //! **What a reader may see.** A value no older than the last write acknowledged before the
 //! read began, give or take the invalidation delay: the time from the server executing the
-//! write to this client's reader processing the push.
+//! write to this client processing its invalidation (a push on RESP3, a message on the
+//! companion connection on RESP2).
 //!
 //! # Topologies
 //!
@@ -74,8 +96,8 @@
 //! before the new ones are made.
 //!
 //! **In a cluster** a cached read goes to a shared connection of the primary that the
-//! client's slot map names for its key's slot; every node connection of a client with a cache
-//! tracks (OPTIN), so that node tracks the key, and its invalidations, a flush on it, or the
+//! client's slot map names for its key's slot; every shared node connection of a client with
+//! a cache tracks (OPTIN), so that node tracks the key, and its invalidations, a flush on it, or the
 //! loss of the connection drop what it tracked and nothing else. A cached read refused with
 //! MOVED or ASK (or TRYAGAIN, CLUSTERDOWN ...) when queued is stored nowhere and sent the
 //! ordinary way, which follows the redirection.
@@ -102,8 +124,7 @@
 //! off by a partition whose connection to the client stays up, until the map changes. The
 //! TTL cap bounds both: lower it, or the refresh interval, if slots move under such reads.
 //!
-//! Not yet: commands on several keys (MGET), RESP2 (which would need a redirect connection
-//! for the pushes; refused by the builder with [`ErrorKind::Config`](crate::ErrorKind)).
+//! Not yet: commands on several keys (MGET).
 
 mod flight;
 mod hash;

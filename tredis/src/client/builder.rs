@@ -337,8 +337,10 @@ impl Builder {
 
     /// A client-side cache for the reads made with [`.cached()`](crate::Req::cached): kept
     /// correct by the server's invalidations (`CLIENT TRACKING`), bounded in bytes and time
-    /// (see [`tredis::cache`](crate::cache)). Needs RESP3; works on one server, a hosts
-    /// list, Sentinel and a cluster (where each node tracks the keys read from it).
+    /// (see [`tredis::cache`](crate::cache)). Works on one server, a hosts list, Sentinel
+    /// and a cluster (where each node tracks the keys read from it), under either protocol:
+    /// with RESP2 each shared connection has a second one, to the same server, that receives
+    /// its invalidations (`CLIENT TRACKING ... REDIRECT`).
     pub fn cache(mut self, cache: crate::CacheConfig) -> Builder {
         self.cfg.cache = Some(cache);
         self
@@ -456,11 +458,6 @@ impl Builder {
         } else {
             Wanted::Any
         };
-        if cfg.cache.is_some() && cfg.protocol != Protocol::Resp3 {
-            return Err(Error::config(
-                "the client-side cache needs RESP3: its invalidations are pushes beside the replies of the connection that reads (RESP2 would need a redirect connection, not supported yet)",
-            ));
-        }
         cfg.cluster = cluster;
         cfg.sentinel = sentinel;
         if cluster && cfg.db != 0 {

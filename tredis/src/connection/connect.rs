@@ -1,10 +1,11 @@
 //! Making a connection: to each candidate in turn (the hosts, or the servers the Sentinels
-//! name), with the handshake, within the connect timeout.
+//! name), with the handshake (and under RESP2 with a cache, the connection for its
+//! invalidations), within the connect timeout.
 
 use std::time::Duration;
 
-use super::{handshake, sentinel, transport};
-use crate::config::{Addr, Config, Wanted};
+use super::{handshake, redirect, sentinel, transport};
+use crate::config::{Addr, Config, Protocol, Wanted};
 use crate::credentials::{Credentials, Provider, ProviderError};
 use crate::log;
 use crate::Error;
@@ -17,6 +18,8 @@ pub(super) struct Established {
     pub(super) session: handshake::Session,
     /// With a credentials provider whose credentials expire: when to authenticate again.
     pub(super) refresh: Option<Duration>,
+    /// Under RESP2 with a client-side cache: the connection its invalidations go to.
+    pub(super) companion: Option<redirect::Companion>,
 }
 
 /// Connects and runs the handshake on `addr`, with the provider's credentials if there is one.
@@ -33,8 +36,16 @@ async fn attempt(addr: &Addr, cfg: &Config) -> Result<Established, Error> {
             }
         };
         let (mut rd, mut wr) = transport::open(addr, cfg.connect_timeout, cfg.tls.as_ref()).await?;
-        let session = handshake::run(&mut rd, &mut wr, cfg).await?;
-        Ok::<_, Error>(Established { addr: addr.clone(), rd, wr, session, refresh })
+        let mut session = handshake::run(&mut rd, &mut wr, cfg).await?;
+        let companion = match &cfg.tracking {
+            Some(cache) if session.protocol == Protocol::Resp2 => {
+                let c = redirect::open(addr, cfg, cache.clone()).await?;
+                handshake::track_redirected(&mut rd, &mut wr, cfg, &mut session, c.id()).await?;
+                Some(c)
+            }
+            _ => None,
+        };
+        Ok::<_, Error>(Established { addr: addr.clone(), rd, wr, session, refresh, companion })
     };
     match tokio::time::timeout(cfg.connect_timeout, attempt).await {
         Ok(r) => r,

@@ -3,6 +3,8 @@
 //! and ROLE when the role matters: only the primary will do when several hosts are configured
 //! or Sentinel names the server, and only a replica in sync for reads from replicas. It ends
 //! with the library's name and version (CLIENT SETINFO) and a PING that proves it in step.
+//! A connection that serves cached reads tracks keys (CLIENT TRACKING): on RESP3 from the
+//! handshake on, on RESP2 once its redirect connection is made ([`track_redirected`]).
 
 use bytes::BytesMut;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -198,16 +200,10 @@ async fn exchange(rd: &mut ReadHalf, wr: &mut WriteHalf, cfg: &Config) -> Result
         let reply = wire.call(c).await?;
         expect_ok(reply, &format!("SELECT {}", cfg.db))?;
     }
-    if cfg.tracking.is_some() {
-        // Invalidations are pushes, which only RESP3 has beside replies (see `crate::cache`).
-        if protocol != Protocol::Resp3 {
-            return Err(Error::connect(
-                "the client-side cache needs RESP3, and the server answered HELLO 3 with an error",
-            ));
-        }
-        // OPTIN: only reads sent after CLIENT CACHING YES are tracked, the cached ones.
-        let c = CmdBuf::new(b"$6\r\nCLIENT\r\n$8\r\nTRACKING\r\n$2\r\nON\r\n$5\r\nOPTIN\r\n", 4);
-        let reply = wire.call(c).await?;
+    // On RESP3 the invalidations are pushes beside the replies. On RESP2 they need a
+    // connection of their own, made once this one is known to work (`super::redirect`).
+    if cfg.tracking.is_some() && protocol == Protocol::Resp3 {
+        let reply = wire.call(tracking_on(None)).await?;
         expect_ok(reply, "CLIENT TRACKING ON OPTIN")?;
     }
     if cfg.cluster && cfg.read_from_replicas {
@@ -217,6 +213,39 @@ async fn exchange(rd: &mut ReadHalf, wr: &mut WriteHalf, cfg: &Config) -> Result
     }
     in_step(&mut wire).await?;
     Ok(Session { protocol, leftover: wire.buf })
+}
+
+/// `CLIENT TRACKING ON [REDIRECT <id>] OPTIN`. OPTIN: only reads sent after CLIENT CACHING
+/// YES are tracked, the cached ones.
+fn tracking_on(redirect: Option<u64>) -> CmdBuf {
+    let mut c = CmdBuf::new(b"$6\r\nCLIENT\r\n$8\r\nTRACKING\r\n$2\r\nON\r\n", 3);
+    if let Some(id) = redirect {
+        c.token(b"$8\r\nREDIRECT\r\n");
+        c.uint(id);
+    }
+    c.token(b"$5\r\nOPTIN\r\n");
+    c
+}
+
+/// Has a handshaken RESP2 connection track keys, its invalidations sent to the connection
+/// whose id is `redirect` (see [`super::redirect`]).
+pub(super) async fn track_redirected(
+    rd: &mut ReadHalf,
+    wr: &mut WriteHalf,
+    cfg: &Config,
+    session: &mut Session,
+    redirect: u64,
+) -> Result<(), Error> {
+    let buf = std::mem::take(&mut session.leftover);
+    let mut wire = Wire { rd, wr, dec: Decoder::new(cfg.limits), buf };
+    let reply = wire.call(tracking_on(Some(redirect))).await?;
+    expect_ok(reply, "CLIENT TRACKING ON REDIRECT")?;
+    // Nothing else was asked for, and a RESP2 connection has no pushes.
+    if !wire.buf.is_empty() {
+        return Err(out_of_step());
+    }
+    session.leftover = wire.buf;
+    Ok(())
 }
 
 /// The payload of the PING that ends the handshake.

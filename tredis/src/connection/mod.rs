@@ -30,6 +30,7 @@ mod pending;
 mod push;
 mod reader;
 mod reauth;
+mod redirect;
 pub(crate) mod sentinel;
 mod task;
 mod transport;
@@ -107,7 +108,8 @@ pub(crate) struct Shared {
     session: std::sync::Mutex<Option<Arc<Inflight>>>,
     /// Unique in the process: what a client-side cache knows this connection by.
     id: u64,
-    /// The client-side cache whose keys this connection tracks: its invalidations go there.
+    /// The client-side cache whose keys this connection tracks: its invalidations go there
+    /// (under RESP2 by way of a companion connection, see [`redirect`]).
     tracking: Option<Arc<dyn Invalidations>>,
 }
 
@@ -162,6 +164,15 @@ impl Connection {
     }
 
     fn start(cfg: Arc<Config>, first: usize, kind: Kind) -> Connection {
+        // Cached reads go to shared connections only: a dedicated or subscriber connection
+        // tracks nothing, so it asks for no tracking (nor, under RESP2, for a connection to
+        // receive invalidations).
+        let cfg = match kind {
+            Kind::Once | Kind::Subscriber if cfg.tracking.is_some() => {
+                Arc::new(Config { tracking: None, ..(*cfg).clone() })
+            }
+            _ => cfg,
+        };
         let (tx, rx) = mpsc::unbounded_channel();
         let (state, _) = watch::channel(if cfg.auto_connect { State::Connecting } else { State::Idle });
         let shared = Arc::new(Shared {

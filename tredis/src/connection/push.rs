@@ -6,6 +6,7 @@
 //! On RESP3 these frames are pushes (`>`). On RESP2 only a subscriber connection has them,
 //! as arrays whose first element names the kind; there, nothing else is sent that could be
 //! mistaken for one (a subscribed RESP2 connection takes pub/sub commands and PING only).
+//! RESP2 invalidations come on a connection of their own (see [`redirect`](super::redirect)).
 
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
@@ -61,23 +62,27 @@ pub(crate) trait Invalidations: Send + Sync {
 pub(super) fn route(shared: &Shared, frame: Value) {
     if let (Some(cache), Value::Push(items)) = (&shared.tracking, &frame) {
         if kind(items).is_some_and(|k| k.eq_ignore_ascii_case(b"invalidate")) {
-            let keys = match items.get(1) {
-                Some(Value::Array(keys) | Value::Set(keys) | Value::Push(keys)) => Some(
-                    keys.iter()
-                        .filter_map(|k| match k {
-                            Value::Bulk(b) | Value::Simple(b) => Some(b.clone()),
-                            _ => None,
-                        })
-                        .collect(),
-                ),
-                _ => None,
-            };
-            return cache.invalidate(shared.id, keys);
+            return cache.invalidate(shared.id, invalidated_keys(items.get(1)));
         }
     }
     match shared.sink.get() {
         Some(sink) => sink.push(frame),
         None => unrouted(&frame),
+    }
+}
+
+/// The keys an invalidation names; `None` (a flush) when it names none: a null, or nothing.
+pub(super) fn invalidated_keys(keys: Option<&Value>) -> Option<Vec<bytes::Bytes>> {
+    match keys {
+        Some(Value::Array(keys) | Value::Set(keys) | Value::Push(keys)) => Some(
+            keys.iter()
+                .filter_map(|k| match k {
+                    Value::Bulk(b) | Value::Simple(b) => Some(b.clone()),
+                    _ => None,
+                })
+                .collect(),
+        ),
+        _ => None,
     }
 }
 

@@ -1,5 +1,6 @@
 //! The connection task: connects (again, after a loss, with backoff), hands the session to
-//! the writer and the reader, and answers what a lost session leaves behind.
+//! the writer and the reader (and under RESP2 with a cache, to the connection that receives
+//! its invalidations), and answers what a lost session leaves behind.
 
 use std::collections::VecDeque;
 use std::panic::AssertUnwindSafe;
@@ -111,6 +112,15 @@ pub(super) async fn run(
             shared.clone(),
             done_tx,
         ));
+        // Under RESP2 with a cache: the connection its invalidations come on, whose loss ends
+        // the session like the reader's (see `redirect`); closed with the session.
+        let (companion, companion_lost) = match est.companion {
+            Some(c) => {
+                let (listening, lost) = c.listen(shared.id, inflight.clone());
+                (Some(listening), Some(lost))
+            }
+            None => (None, None),
+        };
         if lost_once {
             resubscribe(&shared, &mut carry);
         }
@@ -124,7 +134,7 @@ pub(super) async fn run(
         let stopped = writer::serve(
             est.wr,
             inflight.clone(),
-            done_rx,
+            ended(done_rx, companion_lost),
             &mut rx,
             &mut carry,
             &shared,
@@ -141,6 +151,7 @@ pub(super) async fn run(
             writer::Stopped::Lost(err) => err,
             writer::Stopped::Closing => {
                 reader.abort();
+                drop(companion);
                 let err = Error::unanswered("the client was closed before the reply came", Error::closed());
                 inflight.fail_all(&err);
                 break;
@@ -149,6 +160,7 @@ pub(super) async fn run(
                 // Written requests still get their replies (READONLY ones retry elsewhere).
                 drained(&inflight, RELOCATE_DRAIN).await;
                 reader.abort();
+                drop(companion);
                 let err = Error::indeterminate(format!(
                     "no reply from {} before the move to the new primary",
                     est.addr
@@ -170,6 +182,7 @@ pub(super) async fn run(
             }
         };
         reader.abort();
+        drop(companion);
         inflight.fail_all(&err);
         if shared.closed.load(Ordering::Acquire) {
             break;
@@ -197,6 +210,19 @@ pub(super) async fn run(
     rx.close();
     fail_queued(&mut rx, &mut carry, &shared, &end);
     shared.state.send_replace(State::Closed);
+}
+
+/// Resolves with why the session ended: its reader stopped, or, under RESP2 with a cache, the
+/// connection its invalidations come on was lost, which ends it just the same (see
+/// `redirect`).
+async fn ended(reader: oneshot::Receiver<Error>, companion: Option<oneshot::Receiver<Error>>) -> Error {
+    let reader = async { reader.await.unwrap_or_else(|_| Error::indeterminate("the reader stopped")) };
+    let Some(companion) = companion else { return reader.await };
+    tokio::select! {
+        biased;
+        e = companion => e.unwrap_or_else(|_| Error::indeterminate("the invalidation connection stopped")),
+        e = reader => e,
+    }
 }
 
 /// Why a connection made [once](Connection::spawn_once) is not remade.

@@ -14,12 +14,13 @@
 //! rule, and by the client closing.
 
 use std::collections::VecDeque;
+use std::future::Future;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::io::AsyncWriteExt;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 use tokio::time::{Interval, MissedTickBehavior};
 
 use super::inflight::{Inflight, ReplyTo, Request};
@@ -126,14 +127,14 @@ impl Health {
     }
 }
 
-/// Serves until the connection fails, the client closes, or a move to the primary is asked
-/// for; returns why it stopped. Requests that were never written are left in `carry` for the
-/// next connection.
+/// Serves until the connection fails (`ended` resolves: the reader stopped, say), the client
+/// closes, or a move to the primary is asked for; returns why it stopped. Requests that were
+/// never written are left in `carry` for the next connection.
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn serve(
     mut wr: WriteHalf,
     inflight: Arc<Inflight>,
-    mut reader_done: oneshot::Receiver<Error>,
+    ended: impl Future<Output = Error>,
     rx: &mut mpsc::UnboundedReceiver<Request>,
     carry: &mut VecDeque<Request>,
     shared: &Shared,
@@ -143,14 +144,13 @@ pub(crate) async fn serve(
     let mut wbuf: Vec<u8> = Vec::with_capacity(16 << 10);
     let mut batch: Vec<Request> = Vec::new();
     let mut health = Health::new(health_interval);
-    let reader_stopped =
-        |e: Result<Error, _>| e.unwrap_or_else(|_| Error::indeterminate("the reader stopped"));
+    let mut ended = std::pin::pin!(ended);
     loop {
         let first = match carry.pop_front() {
             Some(r) => r,
             None => tokio::select! {
                 biased;
-                e = &mut reader_done => return Stopped::Lost(reader_stopped(e)),
+                e = &mut ended => return Stopped::Lost(e),
                 _ = shared.closing() => return Stopped::Closing,
                 // Before the queue: under a steady stream of requests the queue is never
                 // empty, and deadlines must still be kept.
@@ -196,13 +196,13 @@ pub(crate) async fn serve(
             wbuf.extend_from_slice(r.bytes.as_bytes());
         }
         if !inflight.push(&mut batch) {
-            // The reader already failed: nothing of this batch was written, so it is retried
-            // on the next connection, in order.
+            // The session already failed: nothing of this batch was written, so it is
+            // retried on the next connection, in order.
             shared.dequeued(taken - batch.len());
             for r in batch.drain(..).rev() {
                 carry.push_front(r);
             }
-            return Stopped::Lost(reader_stopped(reader_done.await));
+            return Stopped::Lost(ended.await);
         }
         shared.dequeued(taken);
         health.wrote = true;

@@ -35,9 +35,11 @@ impl Standalone {
     /// Starts the connections (and the Sentinel watcher) of `cfg`.
     pub(crate) fn start(cfg: Arc<Config>) -> Standalone {
         let primary = Arc::new(Pool::new((*cfg).clone()));
-        let replicas = cfg
-            .read_from_replicas
-            .then(|| Arc::new(Pool::spread(Config { role: Wanted::Replica, ..(*cfg).clone() })));
+        // Cached reads go to the primary alone (see `crate::cache`): the replicas track nothing,
+        // so they ask for no tracking (nor, under RESP2, for connections to receive it).
+        let replicas = cfg.read_from_replicas.then(|| {
+            Arc::new(Pool::spread(Config { role: Wanted::Replica, tracking: None, ..(*cfg).clone() }))
+        });
         let hub: Arc<OnceLock<Arc<Hub>>> = Arc::default();
         let sentinel = cfg.sentinel.as_ref().map(|name| {
             let (p, r, h) =

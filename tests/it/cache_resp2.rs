@@ -1,0 +1,217 @@
+//! The client-side cache under RESP2: each shared connection (T) has its invalidations sent to
+//! a companion connection (C, `CLIENT TRACKING ... REDIRECT`). Writes invalidate as under
+//! RESP3 (the same bodies as `cache.rs` and `cache_cluster.rs`); losing C, or C reading what
+//! it must not, ends T's session and drops its entries; losing T closes C; and both come back
+//! with tracking re-armed.
+
+use std::time::{Duration, Instant};
+
+use tredis::prelude::*;
+use tredis::{CacheConfig, Client, ErrorKind, Protocol};
+
+use crate::cache::{eventually, stats, PATIENCE};
+use crate::support::server::OwnServer;
+use crate::support::{self, blocked_id};
+
+/// Another client's SET, DEL, EXPIRE, HSET and RPUSH invalidate what this client cached.
+#[tokio::test]
+async fn cache_resp2_other_clients_writes_invalidate() {
+    crate::cache::writes_invalidate(Protocol::Resp2).await;
+}
+
+/// FLUSHDB (a null instead of a key list) drops every entry of the connection.
+#[tokio::test]
+async fn cache_resp2_flushdb_drops_everything() {
+    crate::cache::flushdb_drops_everything(Protocol::Resp2).await;
+}
+
+/// Every primary's invalidations reach the client, each node's connection with a companion
+/// of its own.
+#[tokio::test]
+async fn cache_resp2_cluster_writes_invalidate() {
+    crate::cache_cluster::writes_invalidate_on_every_node(Protocol::Resp2).await;
+}
+
+/// Writers and readers racing, the invalidations on another connection than the replies:
+/// no reader goes back to an older version, and every key converges once writes stop.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cache_resp2_race_stress() {
+    crate::cache::race_stress(Protocol::Resp2).await;
+}
+
+/// A RESP2 client with a cache whose connections are named `name`.
+async fn named_cached_client(url: &str, name: &str) -> Client {
+    let c = Client::builder()
+        .url(url)
+        .protocol(Protocol::Resp2)
+        .client_name(name)
+        .command_timeout(PATIENCE)
+        .cache(CacheConfig::new())
+        .build()
+        .expect("client config");
+    c.ready().await.expect("the test server accepts connections");
+    c
+}
+
+/// The ids of the tracking connection named `name` and of its companion, once they are all
+/// the connections of that name: T, whose `redir` names C, and C, subscribed. So a companion
+/// of an earlier session is closed by then.
+async fn pair(admin: &Client, name: &str) -> (u64, u64) {
+    let start = Instant::now();
+    loop {
+        let list = admin.client_list().await.unwrap();
+        let mine: Vec<_> = list.iter().filter(|i| i.name() == Some(name)).collect();
+        let redir = |i: &&tredis::reply::ClientInfo| i.get("redir").and_then(|r| r.parse::<u64>().ok());
+        let subscribed = |i: &&tredis::reply::ClientInfo| i.get("flags").is_some_and(|f| f.contains('P'));
+        if let [a, b] = &mine[..] {
+            for (t, c) in [(a, b), (b, a)] {
+                if redir(t).is_some_and(|r| r > 0 && Some(r) == c.id()) && subscribed(c) {
+                    return (t.id().unwrap(), c.id().unwrap());
+                }
+            }
+        }
+        assert!(start.elapsed() < PATIENCE, "no tracking connection and companion named {name}: {mine:?}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// C killed: the write T has in flight fails as on a lost connection (it may have run), T's
+/// entries go, and the new session (a new T and a new C) tracks again: a write by another
+/// client still invalidates.
+#[tokio::test]
+async fn cache_resp2_companion_killed() {
+    for mut server in [OwnServer::start(&[]), OwnServer::valkey(&[])] {
+        let name = "cache-resp2-companion";
+        let other = support::client_for(&server.url(), Protocol::Resp3).await;
+        let c = named_cached_client(&server.url(), name).await;
+        other.set("k", "before").await.unwrap();
+        assert_eq!(c.get("k").cached().await.unwrap().as_deref(), Some(&b"before"[..]));
+        assert_eq!(stats(&c).entries, 1);
+        let (t, companion) = pair(&other, name).await;
+        // A write held on T by the pause is in flight when C goes.
+        other.client_pause(PATIENCE).write().await.unwrap();
+        let held = tokio::spawn({
+            let c = c.clone();
+            async move { c.set("held", "1").await }
+        });
+        assert_eq!(blocked_id(&other, name).await, t);
+        let before = stats(&c);
+        assert_eq!(other.client_kill().id(companion).await.unwrap(), 1);
+        let e = held.await.unwrap().unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Indeterminate, "{e}");
+        other.client_unpause().await.unwrap();
+        eventually("C's loss drops T's entries", || async { stats(&c).resets > before.resets }).await;
+        assert_eq!(stats(&c).entries, 0);
+        let (t2, companion2) = pair(&other, name).await;
+        assert!(t2 != t && companion2 != companion, "a new session: {t} {companion} -> {t2} {companion2}");
+        // Cached anew (a hit shows it is kept); then only an invalidation can change it.
+        other.set("k", "during").await.unwrap();
+        eventually("cached from the new session", || async {
+            let hits = stats(&c).hits;
+            c.get("k").cached().await.unwrap().as_deref() == Some(&b"during"[..]) && stats(&c).hits > hits
+        })
+        .await;
+        other.set("k", "after").await.unwrap();
+        eventually("the new companion hears the write", || async {
+            c.get("k").cached().await.unwrap().as_deref() == Some(&b"after"[..])
+        })
+        .await;
+        c.close().await;
+        server.stop();
+    }
+}
+
+/// T killed: its entries go, its companion is closed, and the next T tracks with a new one.
+#[tokio::test]
+async fn cache_resp2_tracking_connection_killed() {
+    for mut server in [OwnServer::start(&[]), OwnServer::valkey(&[])] {
+        let name = "cache-resp2-tracking";
+        let other = support::client_for(&server.url(), Protocol::Resp3).await;
+        let c = named_cached_client(&server.url(), name).await;
+        other.set("k", "before").await.unwrap();
+        assert_eq!(c.get("k").cached().await.unwrap().as_deref(), Some(&b"before"[..]));
+        let (t, companion) = pair(&other, name).await;
+        let before = stats(&c);
+        assert_eq!(other.client_kill().id(t).await.unwrap(), 1);
+        other.set("k", "during").await.unwrap();
+        eventually("T's loss drops its entries", || async { stats(&c).resets > before.resets }).await;
+        assert_eq!(stats(&c).entries, 0);
+        // `pair` waits until the old companion is gone too.
+        let (t2, companion2) = pair(&other, name).await;
+        assert!(t2 != t && companion2 != companion, "a new session: {t} {companion} -> {t2} {companion2}");
+        eventually("cached from the new session", || async {
+            let hits = stats(&c).hits;
+            c.get("k").cached().await.unwrap().as_deref() == Some(&b"during"[..]) && stats(&c).hits > hits
+        })
+        .await;
+        other.set("k", "after").await.unwrap();
+        eventually("the new companion hears the write", || async {
+            c.get("k").cached().await.unwrap().as_deref() == Some(&b"after"[..])
+        })
+        .await;
+        c.close().await;
+        server.stop();
+    }
+}
+
+/// A message C cannot take for an invalidation (anyone may PUBLISH text to the channel; the
+/// server's are key lists or a null) ends T's session like C's loss: entries dropped, and
+/// tracking re-armed.
+#[tokio::test]
+async fn cache_resp2_companion_unexpected_message() {
+    for mut server in [OwnServer::start(&[]), OwnServer::valkey(&[])] {
+        let name = "cache-resp2-unexpected";
+        let other = support::client_for(&server.url(), Protocol::Resp3).await;
+        let c = named_cached_client(&server.url(), name).await;
+        other.set("k", "before").await.unwrap();
+        assert_eq!(c.get("k").cached().await.unwrap().as_deref(), Some(&b"before"[..]));
+        let (t, companion) = pair(&other, name).await;
+        let before = stats(&c);
+        assert_eq!(other.publish("__redis__:invalidate", "not a key list").await.unwrap(), 1);
+        eventually("the session ends", || async { stats(&c).resets > before.resets }).await;
+        let (t2, companion2) = pair(&other, name).await;
+        assert!(t2 != t && companion2 != companion, "a new session: {t} {companion} -> {t2} {companion2}");
+        assert_eq!(c.get("k").cached().await.unwrap().as_deref(), Some(&b"before"[..]));
+        other.set("k", "after").await.unwrap();
+        eventually("the new companion hears the write", || async {
+            c.get("k").cached().await.unwrap().as_deref() == Some(&b"after"[..])
+        })
+        .await;
+        c.close().await;
+        server.stop();
+    }
+}
+
+/// An idle companion is sent PINGs (here every 50 ms) and its answers keep the session: the
+/// same two connections, the entry still served from memory.
+#[tokio::test]
+async fn cache_resp2_idle_companion_answers_pings() {
+    let _guard = support::shared().await;
+    let name = "cache-resp2-idle";
+    let k = support::Keys::new("cache_resp2_idle_companion_answers_pings", Protocol::Resp2);
+    let other = k.client(Protocol::Resp3).await;
+    let c = Client::builder()
+        .url(&k.url())
+        .protocol(Protocol::Resp2)
+        .client_name(name)
+        .health_check_interval(Some(Duration::from_millis(50)))
+        .command_timeout(PATIENCE)
+        .cache(CacheConfig::new())
+        .build()
+        .unwrap();
+    c.ready().await.unwrap();
+    let key = k.key("k");
+    other.set(&key, "v").await.unwrap();
+    assert_eq!(c.get(&key).cached().await.unwrap().as_deref(), Some(&b"v"[..]));
+    let before = pair(&other, name).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(pair(&other, name).await, before);
+    let list = other.client_list().await.unwrap();
+    let companion = list.iter().find(|i| i.id() == Some(before.1)).expect("the companion");
+    assert_eq!(companion.get("cmd"), Some("ping"), "{companion:?}");
+    let hits = stats(&c).hits;
+    assert_eq!(c.get(&key).cached().await.unwrap().as_deref(), Some(&b"v"[..]));
+    assert_eq!(stats(&c).hits, hits + 1, "{:?}", stats(&c));
+    assert_eq!(stats(&c).resets, 0);
+    c.close().await;
+}
