@@ -3,12 +3,13 @@
 //! OpenTelemetry attributes, and never a key or value.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
-use tracing::{Event, Subscriber};
+use tracing::subscriber::Interest;
+use tracing::{Dispatch, Event, Metadata, Subscriber};
 use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
 use tracing_subscriber::registry::LookupSpan;
 use tredis::prelude::*;
@@ -76,6 +77,7 @@ impl Capture {
     /// so the connection tasks run here too). A request's span is made with the request, so
     /// `f` is an `async` block that makes its requests when first polled.
     async fn spans<F: std::future::Future>(f: F) -> (F::Output, Vec<Seen>) {
+        BYSTANDER.get_or_init(|| Dispatch::new(Bystander));
         let capture = Capture::default();
         let subscriber = tracing_subscriber::registry().with(capture.clone());
         let out = {
@@ -85,6 +87,39 @@ impl Capture {
         let seen = capture.0.lock().unwrap().iter().map(|(_, s)| s.clone()).collect();
         (out, seen)
     }
+}
+
+/// A subscriber that wants nothing but is always there, so that a capture is never the only
+/// one. With a single subscriber registered, tracing decides whether a call site is enabled,
+/// for good, by the default of whichever thread first reaches it: another test's thread,
+/// without a subscriber, would disable the spans this thread's capture is waiting for.
+/// With two, every call site is asked of the current subscriber each time.
+static BYSTANDER: OnceLock<Dispatch> = OnceLock::new();
+
+struct Bystander;
+
+impl Subscriber for Bystander {
+    fn register_callsite(&self, _: &'static Metadata<'static>) -> Interest {
+        Interest::sometimes()
+    }
+
+    fn enabled(&self, _: &Metadata<'_>) -> bool {
+        false
+    }
+
+    fn new_span(&self, _: &Attributes<'_>) -> Id {
+        Id::from_u64(1)
+    }
+
+    fn record(&self, _: &Id, _: &Record<'_>) {}
+
+    fn record_follows_from(&self, _: &Id, _: &Id) {}
+
+    fn event(&self, _: &Event<'_>) {}
+
+    fn enter(&self, _: &Id) {}
+
+    fn exit(&self, _: &Id) {}
 }
 
 /// Checks what every span has: the system, the database, the server.
