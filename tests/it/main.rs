@@ -6,6 +6,7 @@ mod support;
 mod bitmaps;
 mod cache;
 mod cache_cluster;
+mod cache_each;
 mod cache_resp2;
 mod cache_sentinel;
 mod client;

@@ -6,7 +6,10 @@
 //! it. `.cached()` compiles only for the commands the spec says may be cached
 //! ([`Cacheable`]): read-only, not blocking, on exactly one key, without the
 //! `nondeterministic_output` tip, and not marked `not_cacheable` in the overlay (TOUCH,
-//! MEMORY USAGE, XINFO). The generator derives the list; the runtime holds no names.
+//! MEMORY USAGE, XINFO); or on several keys when the overlay marks it `cached_per_key` (MGET:
+//! a reply with one element per key), and then each key is read and cached on its own, as
+//! the command on that key alone, so that a hit on some keys sends only the others. The
+//! generator derives the list; the runtime holds no names.
 //!
 //! ```no_run
 //! # async fn f() -> Result<(), tredis::Error> {
@@ -124,8 +127,10 @@
 //! off by a partition whose connection to the client stays up, until the map changes. The
 //! TTL cap bounds both: lower it, or the refresh interval, if slots move under such reads.
 //!
-//! Not yet: commands on several keys (MGET).
+//! A read of several keys (MGET) is a read per key, each to the node of its own slot, so it
+//! needs no keys in one slot when cached.
 
+mod each;
 mod flight;
 mod hash;
 mod read;
@@ -216,7 +221,8 @@ mod sealed {
 
 pub(crate) use sealed::Sealed;
 
-/// A command whose reply the client-side cache may keep: read-only, deterministic, on one key.
+/// A command whose reply the client-side cache may keep: read-only, deterministic, on one key
+/// (or, for MGET, on each of its keys alone).
 /// Implemented by the generated request types the spec allows, and nothing else (sealed);
 /// it is what makes [`Req::cached`](crate::Req::cached) compile.
 pub trait Cacheable: Command + sealed::Sealed {
@@ -225,11 +231,17 @@ pub trait Cacheable: Command + sealed::Sealed {
     /// generator implements the trait only then).
     #[doc(hidden)]
     const KEY_AT: usize;
+
+    /// Whether every argument from there on is a key, each read and cached on its own as
+    /// the same command on that key alone (MGET; see `cache/each.rs`).
+    #[doc(hidden)]
+    const EACH_KEY: bool = false;
 }
 
 impl<C: Cacheable, D: crate::reply::Decode> Sealed for crate::command::WithReply<C, D> {}
 impl<C: Cacheable, D: crate::reply::Decode> Cacheable for crate::command::WithReply<C, D> {
     const KEY_AT: usize = C::KEY_AT;
+    const EACH_KEY: bool = C::EACH_KEY;
 }
 
 /// A client's cache: the store, and the settings reads fill it with. The connections that

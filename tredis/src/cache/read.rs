@@ -8,6 +8,7 @@ use std::ops::Range;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
+use super::each::Each;
 use super::store::{Lookup, Ticket};
 use super::{Cache, Cacheable};
 use crate::command::{BeginSearch, CommandInfo, Encoded};
@@ -16,7 +17,7 @@ use crate::deadline::Deadline;
 use crate::meter::Meter;
 use crate::pool::Pinned;
 use crate::reply::Decode;
-use crate::request::{Executor, ReplyFuture, Target};
+use crate::request::{Executor, ReplyFuture, ReqOpts, Target};
 use crate::resp::Value;
 use crate::route::Router;
 use crate::spans::{Op, Served, Statement};
@@ -35,7 +36,9 @@ impl<'c, C: Cacheable> Req<'c, Client, C> {
     /// cache's time to live, or the key's own, runs out). The reply has the same type as
     /// without `.cached()`.
     ///
-    /// Concurrent misses of the same read send one request. Without a cache on the client
+    /// A read of several keys (MGET) is cached key by key: a hit on some keys sends only the
+    /// others, each as the command on that key alone, and the replies come back in the order
+    /// of the keys. Concurrent misses of the same read send one request. Without a cache on the client
     /// (see [`Builder::cache`](crate::Builder::cache)) the read is simply sent. Compiles only
     /// for the commands the spec lets the cache keep ([`Cacheable`](crate::cache::Cacheable)).
     ///
@@ -70,9 +73,26 @@ impl<'c, C: Cacheable> IntoFuture for Cached<'c, C> {
             Ok(r) => r,
             Err(e) => return CachedFuture::new(client, info, Inner::Done(Some(Err(e)))),
         };
+        if C::EACH_KEY {
+            return CachedFuture::each(client, info, request, C::KEY_AT, opts);
+        }
+        let key = key_range(info, request.as_bytes(), C::KEY_AT);
+        CachedFuture::start(client, info, request, key, opts)
+    }
+}
+
+impl<'c, R> CachedFuture<'c, R> {
+    /// A read of one key (at `key` in `request`): answered from the cache, or sent under a
+    /// pending mark; sent the ordinary way when there is no cache or no key.
+    pub(super) fn start(
+        client: &'c Client,
+        info: &'static CommandInfo,
+        request: Encoded,
+        key: Option<Range<usize>>,
+        opts: ReqOpts,
+    ) -> Self {
         let router = Target::router(client).0;
-        let Some((cache, key)) = router.cache.as_deref().zip(key_range(info, request.as_bytes(), C::KEY_AT))
-        else {
+        let Some((cache, key)) = router.cache.as_deref().zip(key) else {
             let sent = ReplyFuture::new(client, Ok(request), info, opts);
             return CachedFuture::new(client, info, Inner::Uncached(Box::pin(sent)));
         };
@@ -162,7 +182,7 @@ fn nth_bulk(wire: &[u8], n: usize) -> Option<Range<usize>> {
 /// The decimal number at `at` (at most 18 digits: no overflow) and where the line after its
 /// `\r\n` starts.
 #[inline]
-fn number(wire: &[u8], at: usize) -> Option<(usize, usize)> {
+pub(super) fn number(wire: &[u8], at: usize) -> Option<(usize, usize)> {
     let mut value = 0u64;
     let mut i = at;
     loop {
@@ -184,7 +204,7 @@ fn number(wire: &[u8], at: usize) -> Option<(usize, usize)> {
 }
 
 /// What a miss came to.
-enum Outcome {
+pub(super) enum Outcome {
     Reply(Value),
     Failed(Error),
     /// The cached path could not answer (the connection failed it): sent the ordinary way,
@@ -312,10 +332,12 @@ impl Drop for Lead<'_> {
     }
 }
 
-enum Inner<'c, R> {
+pub(super) enum Inner<'c, R> {
     Done(Option<Result<Value, Error>>),
     Miss(Pin<Box<dyn Future<Output = Outcome> + Send + 'c>>),
     Uncached(Pin<Box<ReplyFuture<'c, Client, R>>>),
+    /// A read of several keys, each read (and cached) on its own.
+    Each(Box<Each<'c>>),
 }
 
 /// The typed reply of a cached read.
@@ -331,7 +353,7 @@ pub struct CachedFuture<'c, R> {
 }
 
 impl<'c, R> CachedFuture<'c, R> {
-    fn new(client: &'c Client, info: &'static CommandInfo, inner: Inner<'c, R>) -> Self {
+    pub(super) fn new(client: &'c Client, info: &'static CommandInfo, inner: Inner<'c, R>) -> Self {
         CachedFuture { client, info, inner, meter: Meter::none(), op: Op::none(), _reply: PhantomData }
     }
 }
@@ -363,6 +385,7 @@ impl<R: Decode> Future for CachedFuture<'_, R> {
                     }
                 },
                 Inner::Uncached(sent) => return sent.as_mut().poll(cx),
+                Inner::Each(each) => ready!(each.poll(cx)),
             };
             let out = match reply {
                 Ok(Value::Error(e) | Value::BulkError(e)) => Err(Error::server(&e).with_command(name)),

@@ -3,4 +3,4 @@
 //! The call of the records macro: the structs read from map replies, expanded here so
 //! that the runtime's `reply` module never imports from the generated commands.
 
-tredis_macros::records! { spec_hash = "c92aaa2ac294edaa" }
+tredis_macros::records! { spec_hash = "6b1418540d4ed0c6" }

@@ -191,14 +191,16 @@ pub fn expand(cmd: &Command, cx: &Ctxt) -> Option<Expanded> {
         }
     };
     let switch_items = sw.items;
-    let cacheable = if is_cacheable(cmd) {
-        // The key is the first argument after the name (`is_cacheable`), whose encoded
+    let cacheable = if let Some(keys) = cacheable(cmd) {
+        // The key is the first argument after the name (`cacheable`), whose encoded
         // tokens are `name_lit`: a cached read finds its key there without parsing.
         let key_at = tokens.iter().map(|t| format!("${}\r\n{}\r\n", t.len(), t).len()).sum::<usize>();
+        let each = keys == Keys::Each;
         quote! {
             impl<R: crate::reply::Decode> crate::cache::Sealed for #ty<R> {}
             impl<R: crate::reply::Decode> crate::cache::Cacheable for #ty<R> {
                 const KEY_AT: usize = #key_at;
+                const EACH_KEY: bool = #each;
             }
         }
     } else {
@@ -253,25 +255,39 @@ pub fn expand(cmd: &Command, cx: &Ctxt) -> Option<Expanded> {
     Some(Expanded { items, method, enums })
 }
 
+/// Which keys a cached read has (see [`cacheable`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Keys {
+    /// One, right after the name's tokens.
+    One,
+    /// Every argument after the name's tokens, each read and cached on its own.
+    Each,
+}
+
 /// Whether the client-side cache may keep the command's reply, as the spec tells: it only
-/// reads and does not block; its one key is at a fixed place (an invalidation names one key,
-/// and the PTTL that caps the entry's life asks about it); no tip says its output varies
+/// reads and does not block; its one key is right after the name (an invalidation names one
+/// key, and the PTTL that caps the entry's life asks about it); no tip says its output varies
 /// (SRANDMEMBER, HRANDFIELD, the SCAN family); and the overlay did not rule it out
-/// (`not_cacheable`: TOUCH, MEMORY USAGE, XINFO).
-pub(crate) fn is_cacheable(cmd: &Command) -> bool {
+/// (`not_cacheable`: TOUCH, MEMORY USAGE, XINFO). Or every argument after the name is a key
+/// and the overlay says the reply has one element per key, each the command's reply on that
+/// key alone (`cached_per_key`: MGET): then each key is cached on its own.
+pub(crate) fn cacheable(cmd: &Command) -> Option<Keys> {
     let flag = |f: &str| cmd.flags.iter().any(|x| x == f);
-    // One key, right after the name's tokens.
-    let one_key = matches!(
-        cmd.key_specs.as_slice(),
-        [KeySpec { begin: BeginSearch::Index(i), find: FindKeys::Range(0, _, _), .. }]
-            if usize::try_from(*i).is_ok_and(|i| i == cmd.name.split(' ').count())
-    );
-    flag("readonly")
-        && !flag("write")
-        && !flag("blocking")
-        && !flag("not_cacheable")
-        && !cmd.tips.iter().any(|t| t == "nondeterministic_output")
-        && one_key
+    let after_name = |i: &i64| usize::try_from(*i).is_ok_and(|i| i == cmd.name.split(' ').count());
+    let keys = match cmd.key_specs.as_slice() {
+        [KeySpec { begin: BeginSearch::Index(i), find: FindKeys::Range(0, _, _), .. }] if after_name(i) => {
+            Keys::One
+        }
+        [KeySpec { begin: BeginSearch::Index(i), find: FindKeys::Range(-1, 1, 0), .. }]
+            if after_name(i) && flag("cached_per_key") =>
+        {
+            Keys::Each
+        }
+        _ => return None,
+    };
+    let deterministic = !cmd.tips.iter().any(|t| t == "nondeterministic_output");
+    (flag("readonly") && !flag("write") && !flag("blocking") && !flag("not_cacheable") && deterministic)
+        .then_some(keys)
 }
 
 /// The static `CommandInfo` of a command.
@@ -347,7 +363,7 @@ fn switch_replies(args: &[crate::spec::Arg]) -> Vec<&ReplyExpr> {
 
 #[cfg(test)]
 mod tests {
-    use super::is_cacheable;
+    use super::{cacheable, Keys};
 
     #[test]
     fn the_cacheable_commands_come_from_the_spec() {
@@ -355,7 +371,8 @@ mod tests {
         let spec =
             crate::spec::parse(include_str!("../../../../commands.json"), &cx).expect("the spec parses");
         assert!(cx.finish().is_empty());
-        let cacheable = |name: &str| is_cacheable(spec.commands.iter().find(|c| c.name == name).expect(name));
+        let keys = |name: &str| cacheable(spec.commands.iter().find(|c| c.name == name).expect(name));
+        let cacheable = |name: &str| keys(name) == Some(Keys::One);
         for yes in ["GET", "HGET", "HGETALL", "LRANGE", "SMEMBERS", "ZRANGE", "STRLEN", "TYPE", "PEXPIRETIME"]
         {
             assert!(cacheable(yes), "{yes} is cacheable");
@@ -369,7 +386,6 @@ mod tests {
             "SRANDMEMBER",
             "HRANDFIELD",
             "SSCAN",
-            "MGET",
             "SINTER",
             "EXISTS",
             "RANDOMKEY",
@@ -379,7 +395,9 @@ mod tests {
             "XINFO STREAM",
             "EVAL_RO",
         ] {
-            assert!(!cacheable(no), "{no} is not cacheable");
+            assert!(keys(no).is_none(), "{no} is not cacheable");
         }
+        // Key by key: the overlay says the reply has one element per key.
+        assert_eq!(keys("MGET"), Some(Keys::Each));
     }
 }
