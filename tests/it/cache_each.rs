@@ -104,3 +104,26 @@ async fn cache_cluster_mget_across_slots() {
         other.del(key).await.unwrap();
     }
 }
+
+/// A cached read dropped before it was ever polled (a `select!` that took another branch)
+/// leaves nothing behind: the next read of the same entries is answered, not left waiting on
+/// a read that was never sent. An MGET's misses start together, so dropping it drops several.
+#[tokio::test]
+async fn cache_reads_dropped_unpolled_leave_nothing_behind() {
+    use std::future::IntoFuture;
+    let _guard = support::shared().await;
+    let k = Keys::new("cache_reads_dropped_unpolled_leave_nothing_behind", Protocol::Resp3);
+    let other = k.client(Protocol::Resp3).await;
+    k.clean(&other).await;
+    let c = cached_client(&k.url(), Protocol::Resp3, CacheConfig::new()).await;
+    let (a, b) = (k.key("a"), k.key("b"));
+    other.set(&a, "1").await.unwrap();
+    other.set(&b, "2").await.unwrap();
+    drop(c.get(&a).cached().into_future());
+    drop(c.mget([&a, &b]).cached().into_future());
+    // Within the client's timeout (PATIENCE): a read left waiting would time out instead.
+    assert_eq!(c.get(&a).cached().await.unwrap(), some("1"));
+    assert_eq!(c.mget([&a, &b]).cached().await.unwrap(), vec![some("1"), some("2")]);
+    assert_eq!(c.get(&b).cached().await.unwrap(), some("2"));
+    k.clean(&other).await;
+}

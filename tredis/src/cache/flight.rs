@@ -29,6 +29,12 @@ impl Flight {
         self.notify.notify_waiters();
     }
 
+    /// Whether the leader answered (or gave up).
+    #[cfg(test)]
+    pub(super) fn is_finished(&self) -> bool {
+        self.done.get().is_some()
+    }
+
     /// Waits for the leader's reply: `None` when it failed (the caller looks up again).
     pub(super) async fn wait(&self) -> Option<Value> {
         loop {

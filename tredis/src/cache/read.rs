@@ -225,8 +225,8 @@ struct Read<'a> {
     idempotent: bool,
 }
 
-impl Read<'_> {
-    async fn run(self, mut found: Lookup) -> Outcome {
+impl<'a> Read<'a> {
+    async fn run(self, mut found: Lookup<'a>) -> Outcome {
         loop {
             match found {
                 Lookup::Hit(v) => return Outcome::Reply(v),
@@ -256,8 +256,7 @@ impl Read<'_> {
 
     /// Sends the read under the ticket's mark, stores its reply if the mark survived, and
     /// answers the flight's waiters.
-    async fn lead(self, ticket: Ticket) -> Outcome {
-        let mut lead = Lead { cache: self.cache, ticket: &ticket, reply: None };
+    async fn lead(self, mut ticket: Ticket<'_>) -> Outcome {
         let wire = self.request.as_bytes();
         let key = &wire[self.key.clone()];
         let mut buf = Vec::with_capacity(CACHING_MULTI.len() + PTTL.len() + key.len() + wire.len() + 32);
@@ -300,8 +299,9 @@ impl Read<'_> {
             };
             self.cache.store.fill(&ticket, reply.clone(), ttl, crate::deadline::now());
         }
-        lead.reply = Some(reply.clone());
-        drop(lead);
+        // The ticket, dropped here or wherever this read ends, removes what is left of the
+        // mark and answers the waiters.
+        ticket.answer(reply.clone());
         Outcome::Reply(reply)
     }
 }
@@ -313,23 +313,6 @@ fn refused(v: &Value) -> bool {
     let code = text.split(|&b| b == b' ').next().unwrap_or_default();
     matches!(code, b"MOVED" | b"ASK" | b"READONLY")
         || crate::retry::retry_later(std::str::from_utf8(code).ok())
-}
-
-/// Ends a flight however its leader ends (a reply, a failure, a dropped future): its mark is
-/// removed unless the reply was stored in its place, and its waiters answered (`None`: look
-/// again).
-struct Lead<'a> {
-    cache: &'a Cache,
-    ticket: &'a Ticket,
-    reply: Option<Value>,
-}
-
-impl Drop for Lead<'_> {
-    fn drop(&mut self) {
-        // A no-op when `fill` already replaced (or an invalidation removed) the mark.
-        self.cache.store.cancel(self.ticket);
-        self.ticket.flight().finish(self.reply.take());
-    }
 }
 
 pub(super) enum Inner<'c, R> {

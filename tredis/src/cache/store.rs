@@ -66,25 +66,39 @@ struct Shard {
 }
 
 /// What a lookup found.
-pub(crate) enum Lookup {
+pub(crate) enum Lookup<'a> {
     /// A cached reply.
     Hit(Value),
     /// Another caller's read of the same entry is in flight: wait for its reply.
     Wait(Arc<Flight>),
     /// Nothing: the caller sends the read, under the pending mark this lookup placed.
-    Miss(Ticket),
+    Miss(Ticket<'a>),
 }
 
-/// The right to fill one entry, if no invalidation removed its mark meanwhile.
-pub(crate) struct Ticket {
+/// The right to fill one entry, if no invalidation removed its mark meanwhile. Dropped,
+/// however the read ends (a reply, a failure, a future dropped before it was ever polled),
+/// it removes its mark unless a reply was stored in its place, and answers the flight's
+/// waiters with [`answer`](Ticket::answer) or, without one, `None` (look again): a mark
+/// left behind would make every later read of its entry wait on a flight that never ends.
+pub(crate) struct Ticket<'a> {
+    store: &'a Store,
     key: Bytes,
     flight: Arc<Flight>,
+    answer: Option<Value>,
 }
 
-impl Ticket {
-    /// The flight concurrent misses wait on.
-    pub(crate) fn flight(&self) -> &Arc<Flight> {
-        &self.flight
+impl Ticket<'_> {
+    /// What the flight's waiters get when the ticket is dropped.
+    pub(crate) fn answer(&mut self, reply: Value) {
+        self.answer = Some(reply);
+    }
+}
+
+impl Drop for Ticket<'_> {
+    fn drop(&mut self) {
+        // A no-op when `fill` already replaced (or an invalidation removed) the mark.
+        self.store.cancel(self);
+        self.flight.finish(self.answer.take());
     }
 }
 
@@ -156,7 +170,7 @@ impl Store {
 
     /// The reply of `cmd` (whose key is `key`), the flight to wait on, or a miss: then a
     /// pending mark is placed, tracked on `conn`, before the caller sends the read.
-    pub(crate) fn lookup(&self, key: &[u8], cmd: &[u8], conn: u64, now: Millis) -> Lookup {
+    pub(crate) fn lookup(&self, key: &[u8], cmd: &[u8], conn: u64, now: Millis) -> Lookup<'_> {
         let mut guard = self.shard(key);
         let shard = &mut *guard;
         if let Some(bucket) = shard.keys.get_mut(key) {
@@ -204,7 +218,7 @@ impl Store {
                 key
             }
         };
-        Lookup::Miss(Ticket { key, flight })
+        Lookup::Miss(Ticket { store: self, key, flight, answer: None })
     }
 
     /// Stores the reply of a ticket's read for `ttl_ms`, if its pending mark is still there:
@@ -235,7 +249,7 @@ impl Store {
     }
 
     /// Removes a ticket's pending mark (its read failed), if it is still there.
-    pub(crate) fn cancel(&self, ticket: &Ticket) {
+    fn cancel(&self, ticket: &Ticket) {
         let mut guard = self.shard(&ticket.key);
         let shard = &mut *guard;
         let id = ticket.flight.id;

@@ -7,8 +7,10 @@
 //! connected to and with T's settings (credentials, TLS, database, name), and is subscribed
 //! before T tracks anything, so no invalidation is sent before someone is there to hear it.
 //! It is closed when T's session ends, whatever ends it. If C is lost, or reads anything
-//! other than an invalidation or the answer to its PING, T's session ends as if T had been
-//! lost. The server says nothing when a redirect client goes (`tracking-redir-broken` is
+//! other than a message on its channel or the answer to its PING, T's session ends as if T
+//! had been lost. Text on the channel is some client's PUBLISH: it drops T's entries (what
+//! it means is unknown) but leaves the session, so that no client can fail another's
+//! requests by publishing. The server says nothing when a redirect client goes (`tracking-redir-broken` is
 //! RESP3 only) and drops what it would have sent it, so from then on nothing would drop T's
 //! entries when their keys change. Ending the session drops them, and the next session makes
 //! a new C before T tracks again. Why a reply on T and an invalidation on C may come in
@@ -39,6 +41,11 @@ const ID_AND_SUBSCRIBE: &[u8] =
     b"*2\r\n$6\r\nCLIENT\r\n$2\r\nID\r\n*2\r\n$9\r\nSUBSCRIBE\r\n$20\r\n__redis__:invalidate\r\n";
 
 const PING: &[u8] = b"*1\r\n$4\r\nPING\r\n";
+
+/// The least time C waits for anything, its PING's answer included, however short the
+/// health-check interval: a server busy for a moment (a slow script, a fork) must not end
+/// every caching session. T's health check has the same floor.
+const PONG_WAIT: Duration = Duration::from_secs(1);
 
 /// C, subscribed, not yet listening.
 pub(super) struct Companion {
@@ -107,6 +114,8 @@ enum Heard {
     Invalidate(Option<Vec<bytes::Bytes>>),
     /// The answer to C's PING.
     Pong,
+    /// Text on the channel: a PUBLISH by some client, not the server's tracking.
+    Foreign,
     /// Anything else.
     Unexpected,
 }
@@ -123,6 +132,7 @@ impl Companion {
     /// T's session.
     pub(super) fn listen(self, conn: u64, inflight: Arc<Inflight>) -> (Listening, oneshot::Receiver<Error>) {
         let (tx, rx) = oneshot::channel();
+        let cache = self.cache.clone();
         let task = tokio::spawn(async move {
             let cause = self.serve(conn).await;
             let err = Error::unanswered(
@@ -131,6 +141,12 @@ impl Companion {
             );
             log::debug!("invalidation connection stopped: {}", err);
             inflight.fail_all(&err);
+            // At once, not when T's task gets to it: T's writer may be stuck on a full socket
+            // for as long as TCP takes to give up, and its entries would be served meanwhile
+            // with nobody to hear their invalidations. Nothing more is written in this
+            // session (its requests in flight are closed), so nothing can be tracked by it
+            // after this.
+            cache.lost(conn);
             let _ = tx.send(err);
         });
         (Listening { task: task.abort_handle() }, rx)
@@ -162,6 +178,16 @@ impl Companion {
                     match heard(&v) {
                         Heard::Invalidate(keys) => self.cache.invalidate(conn, keys),
                         Heard::Pong => {}
+                        // Any client may PUBLISH to the channel: ending the session would let
+                        // it fail every caching client's requests in flight. What the text
+                        // says is unknown, so T's entries go, as on a flush.
+                        Heard::Foreign => {
+                            log::debug!(
+                                "a PUBLISH to __redis__:invalidate: the entries of connection {} dropped",
+                                conn
+                            );
+                            self.cache.invalidate(conn, None);
+                        }
                         Heard::Unexpected => {
                             return Error::protocol(format!("it was sent {}", describe(&v)));
                         }
@@ -176,7 +202,7 @@ impl Companion {
                 None => read.await,
                 // A link that died silently would lose every invalidation until the kernel's
                 // keepalive noticed; T's health check catches that for T, this for C.
-                Some(every) => match tokio::time::timeout(every, read).await {
+                Some(every) => match tokio::time::timeout(every.max(PONG_WAIT), read).await {
                     Ok(got) => got,
                     Err(_) if pinged => {
                         return Error::indeterminate(format!("no answer to PING within {every:?}"));
@@ -227,8 +253,7 @@ fn heard(v: &Value) -> Heard {
             match payload {
                 Value::Array(_) => Heard::Invalidate(invalidated_keys(Some(payload))),
                 Value::Null => Heard::Invalidate(None),
-                // Text: a PUBLISH by someone, not the server's tracking.
-                _ => Heard::Unexpected,
+                _ => Heard::Foreign,
             }
         }
         [Value::Bulk(k), _] if k.eq_ignore_ascii_case(b"pong") => Heard::Pong,
@@ -265,7 +290,7 @@ mod tests {
         assert_eq!(heard(&keys), Heard::Invalidate(expected));
         assert_eq!(heard(&message(Value::Null)), Heard::Invalidate(None), "a flush");
         assert_eq!(heard(&Value::Array(vec![bulk("pong"), bulk("")])), Heard::Pong);
-        assert_eq!(heard(&message(bulk("x"))), Heard::Unexpected, "a PUBLISH to the channel");
+        assert_eq!(heard(&message(bulk("x"))), Heard::Foreign, "a PUBLISH to the channel");
         let other = Value::Array(vec![bulk("message"), bulk("news"), Value::Array(vec![])]);
         assert_eq!(heard(&other), Heard::Unexpected, "another channel");
         assert_eq!(heard(&Value::Error(Bytes::from_static(b"ERR no"))), Heard::Unexpected);

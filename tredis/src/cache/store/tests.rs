@@ -6,7 +6,7 @@ fn bulk(s: &str) -> Value {
     Value::Bulk(Bytes::copy_from_slice(s.as_bytes()))
 }
 
-fn miss(store: &Store, key: &str, cmd: &str, conn: u64) -> Ticket {
+fn miss<'a>(store: &'a Store, key: &str, cmd: &str, conn: u64) -> Ticket<'a> {
     match store.lookup(key.as_bytes(), cmd.as_bytes(), conn, 1) {
         Lookup::Miss(t) => t,
         _ => panic!("expected a miss for {cmd}"),
@@ -97,6 +97,21 @@ fn the_budget_holds_and_used_keys_are_spared() {
         let s = shard.lock().unwrap();
         assert!(s.ring.len() <= 2 * s.keys.len() + 64 + 1);
     }
+}
+
+#[test]
+fn a_ticket_dropped_unused_takes_its_mark_along() {
+    // A read future dropped before it was ever polled (an MGET whose first key failed, a
+    // `select!` that took another branch): its entry must not wait on it forever.
+    let store = Store::new(1 << 20, false);
+    let t = miss(&store, "k", "GET k", 1);
+    let Lookup::Wait(flight) = store.lookup(b"k", b"GET k", 1, 1) else { panic!("single flight") };
+    drop(t);
+    assert!(flight.is_finished(), "the waiters are told to look again");
+    let t = miss(&store, "k", "GET k", 1);
+    assert!(store.fill(&t, bulk("v"), 1000, 1));
+    drop(t);
+    assert_eq!(hit(&store, "k", "GET k", 2), Some(bulk("v")), "a filled entry stays");
 }
 
 #[test]
