@@ -127,3 +127,33 @@ async fn cache_reads_dropped_unpolled_leave_nothing_behind() {
     assert_eq!(c.get(&b).cached().await.unwrap(), some("2"));
     k.clean(&other).await;
 }
+
+/// A cached MGET of many keys: all misses, then all hits (more than a task's cooperative
+/// budget of polls in one go), each answered in its place.
+#[tokio::test]
+async fn cache_mget_many_keys() {
+    let _guard = support::shared().await;
+    let k = Keys::new("cache_mget_many_keys", Protocol::Resp3);
+    let other = k.client(Protocol::Resp3).await;
+    k.clean(&other).await;
+    let c = cached_client(&k.url(), Protocol::Resp3, CacheConfig::new()).await;
+    let keys: Vec<String> = (0..2000).map(|i| k.key(&format!("m{i}"))).collect();
+    let p = other.pipeline();
+    let sets: Vec<_> = keys
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| i % 7 != 0)
+        .map(|(i, key)| p.set(key, i.to_string()))
+        .collect();
+    for r in p.execute(sets).await {
+        r.unwrap();
+    }
+    let want: Vec<_> = (0..keys.len()).map(|i| (i % 7 != 0).then(|| Bytes::from(i.to_string()))).collect();
+    let s0 = stats(&c);
+    assert_eq!(c.mget(&keys).cached().await.unwrap(), want);
+    assert_eq!(stats(&c).misses - s0.misses, keys.len() as u64);
+    let s1 = stats(&c);
+    assert_eq!(c.mget(&keys).cached().await.unwrap(), want);
+    assert_eq!((stats(&c).hits - s1.hits, stats(&c).misses - s1.misses), (keys.len() as u64, 0));
+    k.clean(&other).await;
+}

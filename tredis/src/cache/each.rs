@@ -7,7 +7,8 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Wake, Waker};
 
 use super::read::{number, CachedFuture, Inner};
 use crate::command::{CommandInfo, Encoded};
@@ -20,6 +21,39 @@ use crate::{Client, Error};
 pub(crate) struct Each<'c> {
     parts: Vec<CachedFuture<'c, As<Value>>>,
     replies: Vec<Option<Value>>,
+    /// Reads without their reply yet.
+    left: usize,
+    /// Each waiting read's own waker, so that a wake polls that read and no other: polling
+    /// every read on every wake would cost the square of the keys.
+    wakers: Vec<Option<Waker>>,
+    woken: Arc<Woken>,
+    polled: bool,
+}
+
+/// The reads woken since the last poll, and the task to wake for them.
+#[derive(Default)]
+struct Woken {
+    ready: Mutex<Vec<usize>>,
+    task: Mutex<Option<Waker>>,
+}
+
+/// The waker of read `index`.
+struct PartWaker {
+    index: usize,
+    woken: Arc<Woken>,
+}
+
+impl Wake for PartWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken.ready.lock().unwrap_or_else(|e| e.into_inner()).push(self.index);
+        if let Some(task) = self.woken.task.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+            task.wake_by_ref();
+        }
+    }
 }
 
 impl<'c, R> CachedFuture<'c, R> {
@@ -45,24 +79,49 @@ impl<'c, R> CachedFuture<'c, R> {
             .into_iter()
             .map(|(part, key)| CachedFuture::start(client, info, part, Some(key), opts))
             .collect();
-        let replies = vec![None; parts.len()];
-        CachedFuture::new(client, info, Inner::Each(Box::new(Each { parts, replies })))
+        let n = parts.len();
+        let each = Each {
+            parts,
+            replies: vec![None; n],
+            left: n,
+            wakers: vec![None; n],
+            woken: Arc::default(),
+            polled: false,
+        };
+        CachedFuture::new(client, info, Inner::Each(Box::new(each)))
     }
 }
 
 impl Each<'_> {
     /// The replies in the order of the keys, once every read has one. The first error ends
-    /// it: the other reads are dropped with it, as any dropped read is (see `Lead`).
+    /// it: the other reads are dropped with it, as any dropped read is (their tickets remove
+    /// their marks).
     pub(super) fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Result<Value, Error>> {
-        let mut pending = false;
-        for (part, reply) in self.parts.iter_mut().zip(&mut self.replies) {
-            if reply.is_some() {
+        {
+            let mut task = self.woken.task.lock().unwrap_or_else(|e| e.into_inner());
+            if !task.as_ref().is_some_and(|t| t.will_wake(cx.waker())) {
+                *task = Some(cx.waker().clone());
+            }
+        }
+        // Every read the first time (most are hits, answered at once), then the woken ones.
+        let due = if std::mem::replace(&mut self.polled, true) {
+            std::mem::take(&mut *self.woken.ready.lock().unwrap_or_else(|e| e.into_inner()))
+        } else {
+            (0..self.parts.len()).collect()
+        };
+        for i in due {
+            if self.replies[i].is_some() {
                 continue;
             }
-            match Pin::new(part).poll(cx) {
+            let woken = &self.woken;
+            let waker = self.wakers[i]
+                .get_or_insert_with(|| Waker::from(Arc::new(PartWaker { index: i, woken: woken.clone() })));
+            match Pin::new(&mut self.parts[i]).poll(&mut Context::from_waker(waker)) {
                 // The command on one key answers with one element: that key's.
                 Poll::Ready(Ok(Value::Array(mut one) | Value::Set(mut one))) if one.len() == 1 => {
-                    *reply = one.pop();
+                    self.replies[i] = one.pop();
+                    self.wakers[i] = None;
+                    self.left -= 1;
                 }
                 Poll::Ready(Ok(other)) => {
                     let got = match &other {
@@ -73,10 +132,10 @@ impl Each<'_> {
                     return Poll::Ready(Err(e));
                 }
                 Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
-                Poll::Pending => pending = true,
+                Poll::Pending => {}
             }
         }
-        if pending {
+        if self.left > 0 {
             return Poll::Pending;
         }
         Poll::Ready(Ok(Value::Array(self.replies.iter_mut().filter_map(Option::take).collect())))
