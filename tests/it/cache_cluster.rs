@@ -169,6 +169,48 @@ async fn cache_cluster_moved_slot_drops_its_entries() {
     by_refresh.close().await;
 }
 
+/// While a slot migrates, a cached read of a key its old owner no longer has is refused with
+/// ASK when queued: it is answered through the new owner the ordinary way, stored nowhere,
+/// and the slot's entries are dropped (the old owner no longer hears every write to it).
+#[tokio::test]
+async fn cache_cluster_ask_drops_the_slots_entries() {
+    use tredis::commands::cluster::ClusterSetslotState;
+    let _guard = support::shared().await;
+    let urls = support::cluster_urls();
+    let (kept, gone) = ("{cache-ask}kept".to_string(), "{cache-ask}gone".to_string());
+    let slot = u64::from(tredis::key_slot(&kept));
+    let c = ready(builder(&urls[..1]).cluster_refresh_interval(None)).await;
+    let other = ready(Client::builder().hosts(&urls).cluster(true)).await;
+    other.set(&kept, "v").await.unwrap();
+    assert_eq!(c.get(&kept).cached().await.unwrap().as_deref(), Some(&b"v"[..]));
+    assert_eq!(stats(&c).entries, 1);
+    let (src, dst) = owner_and_other(slot).await;
+    dst.0.cluster_setslot(slot, ClusterSetslotState::Importing(src.1.clone().into())).await.unwrap();
+    src.0.cluster_setslot(slot, ClusterSetslotState::Migrating(dst.1.clone().into())).await.unwrap();
+    let body = tokio::spawn({
+        let (c, gone, kept) = (c.clone(), gone.clone(), kept.clone());
+        async move {
+            let before = stats(&c);
+            assert!(c.get(&gone).cached().await.unwrap().is_none(), "answered by the new owner");
+            let after = stats(&c);
+            assert!(after.moved > before.moved, "the slot's entries go: {after:?}");
+            assert_eq!(after.entries, 0, "{after:?}");
+            // The old owner still has the other key, and tracks it again.
+            assert_eq!(c.get(&kept).cached().await.unwrap().as_deref(), Some(&b"v"[..]));
+        }
+    });
+    let outcome = body.await;
+    // The slot stays where it was: no key moved.
+    for n in [&dst.0, &src.0] {
+        n.cluster_setslot(slot, ClusterSetslotState::Node(src.1.clone().into())).await.unwrap();
+    }
+    other.del(&kept).await.unwrap();
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+    c.close().await;
+}
+
 /// On a cluster of its own: a FLUSHALL on one node drops only what that node tracked, and so
 /// does the loss of the client's connection to one node. Redis, then Valkey.
 #[tokio::test]
