@@ -35,11 +35,12 @@ async fn attempt(addr: &Addr, cfg: &Config) -> Result<Established, Error> {
                 (&fresh, refresh)
             }
         };
-        let (mut rd, mut wr) = transport::open(addr, cfg.connect_timeout, cfg.tls.as_ref()).await?;
+        let (mut rd, mut wr, reached) =
+            transport::open_at(addr, None, cfg.connect_timeout, cfg.tls.as_ref()).await?;
         let mut session = handshake::run(&mut rd, &mut wr, cfg).await?;
         let companion = match &cfg.tracking {
             Some(cache) if session.protocol == Protocol::Resp2 => {
-                let c = redirect::open(addr, cfg, cache.clone()).await?;
+                let c = redirect::open(addr, reached, cfg, cache.clone()).await?;
                 handshake::track_redirected(&mut rd, &mut wr, cfg, &mut session, c.id()).await?;
                 Some(c)
             }

@@ -59,7 +59,8 @@ pub(super) struct Companion {
     health: Option<Duration>,
 }
 
-/// Makes C for a T connected to `addr` with `cfg`, subscribed and ready; the caller has T
+/// Makes C for a T connected to `addr` (which it `reached` at that address) with `cfg`,
+/// subscribed and ready; the caller has T
 /// track keys with C's [id](Companion::id) next. Called within T's connect timeout.
 ///
 /// # Errors
@@ -68,6 +69,7 @@ pub(super) struct Companion {
 /// attempt to connect T fails with it, so requests waiting for T are known not to have run.
 pub(super) async fn open(
     addr: &Addr,
+    reached: Option<std::net::SocketAddr>,
     cfg: &Config,
     cache: Arc<dyn Invalidations>,
 ) -> Result<Companion, Error> {
@@ -80,7 +82,10 @@ pub(super) async fn open(
         read_from_replicas: false,
         ..cfg.clone()
     };
-    let (mut rd, mut wr) = transport::open(addr, cfg.connect_timeout, cfg.tls.as_ref()).await?;
+    // Where T went, not where the name resolves now: a client id means something on one
+    // server only, and another server's client with C's id would get T's invalidations.
+    let (mut rd, mut wr, _) =
+        transport::open_at(addr, reached, cfg.connect_timeout, cfg.tls.as_ref()).await?;
     let session = handshake::run(&mut rd, &mut wr, &own).await?;
     let mut c = Companion {
         id: 0,

@@ -1,6 +1,7 @@
 //! Opens the byte stream to a server, TCP (with TCP_NODELAY) or a Unix socket, split into
 //! independently owned read and write halves.
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -19,24 +20,46 @@ pub(crate) async fn open(
     limit: Duration,
     tls: Option<&TlsConnector>,
 ) -> Result<(ReadHalf, WriteHalf), Error> {
+    open_at(addr, None, limit, tls).await.map(|(r, w, _)| (r, w))
+}
+
+/// As [`open`], to `peer` when given rather than to what `addr`'s name resolves to now (TLS
+/// still checks the name); with the address the connection reached, for TCP. A connection
+/// that must reach the same server as another (the one that receives its invalidations)
+/// goes where that one went: the name may resolve elsewhere by now, or to several servers.
+pub(crate) async fn open_at(
+    addr: &Addr,
+    peer: Option<SocketAddr>,
+    limit: Duration,
+    tls: Option<&TlsConnector>,
+) -> Result<(ReadHalf, WriteHalf, Option<SocketAddr>), Error> {
     let attempt = async {
         match addr {
             Addr::Tcp { host, port } => {
-                let s = tokio::net::TcpStream::connect((host.as_str(), *port)).await?;
+                let s = match peer {
+                    Some(peer) => tokio::net::TcpStream::connect(peer).await?,
+                    None => tokio::net::TcpStream::connect((host.as_str(), *port)).await?,
+                };
+                let reached = s.peer_addr().ok();
                 // Coalescing happens in the writer; Nagle would only add latency on top.
                 s.set_nodelay(true)?;
                 keepalive(&s)?;
                 if let Some(tls) = tls {
-                    return secure(tls, host, s).await;
+                    let (r, w) = secure(tls, host, s).await?;
+                    return Ok((r, w, reached));
                 }
                 let (r, w) = s.into_split();
-                Ok::<(ReadHalf, WriteHalf), std::io::Error>((Box::new(r), Box::new(w)))
+                Ok::<(ReadHalf, WriteHalf, Option<SocketAddr>), std::io::Error>((
+                    Box::new(r),
+                    Box::new(w),
+                    reached,
+                ))
             }
             Addr::Unix(_) if tls.is_some() => Err(std::io::Error::new(
                 std::io::ErrorKind::Unsupported,
                 "TLS over a unix socket is not supported",
             )),
-            Addr::Unix(path) => open_unix(path).await,
+            Addr::Unix(path) => open_unix(path).await.map(|(r, w)| (r, w, None)),
         }
     };
     match tokio::time::timeout(limit, attempt).await {
