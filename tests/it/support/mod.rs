@@ -71,6 +71,18 @@ fn env_list(name: &str) -> Vec<String> {
     env(name).split(',').filter(|u| !u.is_empty()).map(String::from).collect()
 }
 
+/// The hash tags of the slots that tests move between the shared cluster's primaries (or
+/// leave migrating for a while): a test that writes keys all over the cluster keeps out of
+/// them, as a slot holding keys cannot be given to another node, and a key of a migrating
+/// slot is answered with ASK by a client of one node.
+pub const MOVED_BY_TESTS: [&str; 5] =
+    ["{migrating}", "{cache-moved}", "{cache-ask}", "{spans-moved}", "{metrics-moved}"];
+
+/// Whether `key` is in a slot some test moves ([`MOVED_BY_TESTS`]).
+pub fn in_a_moving_slot(key: &str) -> bool {
+    MOVED_BY_TESTS.iter().any(|tag| tredis::key_slot(tag) == tredis::key_slot(key))
+}
+
 /// The 6 nodes of the cluster `cargo xtask test` started: 3 primaries with a replica each.
 pub fn cluster_urls() -> Vec<String> {
     env_list("TREDIS_TEST_CLUSTER_URLS")
