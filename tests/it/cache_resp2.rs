@@ -215,3 +215,59 @@ async fn cache_resp2_idle_companion_answers_pings() {
     assert_eq!(stats(&c).resets, 0);
     c.close().await;
 }
+
+/// With credentials that expire, C authenticates again as T does (it cannot while
+/// subscribed, so it leaves the channel for a moment, and T's entries go): deleting the old
+/// user, which closes the connections still authenticated as it, closes neither, and C still
+/// hears writes.
+#[tokio::test]
+async fn cache_resp2_companion_authenticates_again() {
+    use std::sync::{Arc, Mutex};
+    for mut server in [OwnServer::start(&[]), OwnServer::valkey(&[])] {
+        let name = "cache-resp2-renewal";
+        let admin = support::client_for(&server.url(), Protocol::Resp3).await;
+        let user = |i: usize| format!("renewed{i}");
+        let rules = ["reset", "on", ">pw", "~*", "&*", "+@all"];
+        admin.acl_setuser(user(0)).rules(rules).await.unwrap();
+        let current = Arc::new(Mutex::new(user(0)));
+        let c = {
+            let current = current.clone();
+            Client::builder()
+                .url(&server.url())
+                .protocol(Protocol::Resp2)
+                .client_name(name)
+                .command_timeout(PATIENCE)
+                .cache(CacheConfig::new())
+                .credentials_provider(move || {
+                    let user = current.lock().unwrap().clone();
+                    async move { Ok(tredis::Credentials::user(user, "pw").valid_for(Duration::from_millis(300))) }
+                })
+                .build()
+                .unwrap()
+        };
+        c.ready().await.unwrap();
+        admin.set("k", "v0").await.unwrap();
+        assert_eq!(c.get("k").cached().await.unwrap().as_deref(), Some(&b"v0"[..]));
+        let both = pair(&admin, name).await;
+        for i in 1..=2 {
+            admin.acl_setuser(user(i)).rules(rules).await.unwrap();
+            *current.lock().unwrap() = user(i);
+            eventually("T and C authenticate as the new user", || async {
+                let list = admin.client_list().await.unwrap();
+                let as_new =
+                    |id: u64| list.iter().any(|e| e.id() == Some(id) && e.get("user") == Some(&user(i)[..]));
+                as_new(both.0) && as_new(both.1)
+            })
+            .await;
+            assert_eq!(admin.acl_deluser([user(i - 1)]).await.unwrap(), 1);
+        }
+        assert_eq!(pair(&admin, name).await, both, "neither connection was closed");
+        admin.set("k", "v1").await.unwrap();
+        eventually("C still hears writes", || async {
+            c.get("k").cached().await.unwrap().as_deref() == Some(&b"v1"[..])
+        })
+        .await;
+        c.close().await;
+        server.stop();
+    }
+}

@@ -74,10 +74,12 @@
 //! an idle C is sent a PING at the health-check interval, so a link that died silently is
 //! found as it would be for T. C reaches the address T reached (a client id names a client
 //! on one server only). Text on C's channel is some client's PUBLISH: it drops T's entries
-//! and nothing else. Two costs remain: a connection more per shared connection, and, with a
-//! [credentials provider](crate::Builder::credentials_provider) whose credentials expire,
-//! C is not authenticated again (a subscribed RESP2 connection takes no AUTH): a server that
-//! closes connections whose credentials expired closes C, and T's session ends with it.
+//! and nothing else. With a [credentials provider](crate::Builder::credentials_provider)
+//! whose credentials expire, C authenticates again when T does; a subscribed RESP2
+//! connection takes no AUTH, so C sends `UNSUBSCRIBE`, `AUTH`, `SUBSCRIBE` in one write, and
+//! once it is back in the channel T's entries and marks go, since the server drops what it
+//! would have sent C meanwhile. The cost that remains is a connection more per shared
+//! connection.
 //!
 //! **Single flight.** The pending mark is also the flight concurrent misses wait on: one
 //! request per entry, however many callers. A caller that joins a flight before its key's

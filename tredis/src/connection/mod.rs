@@ -31,6 +31,7 @@ mod push;
 mod reader;
 mod reauth;
 mod redirect;
+mod renewal;
 pub(crate) mod sentinel;
 mod task;
 mod transport;

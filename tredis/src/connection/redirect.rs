@@ -10,11 +10,12 @@
 //! other than a message on its channel or the answer to its PING, T's session ends as if T
 //! had been lost. Text on the channel is some client's PUBLISH: it drops T's entries (what
 //! it means is unknown) but leaves the session, so that no client can fail another's
-//! requests by publishing. The server says nothing when a redirect client goes (`tracking-redir-broken` is
-//! RESP3 only) and drops what it would have sent it, so from then on nothing would drop T's
-//! entries when their keys change. Ending the session drops them, and the next session makes
-//! a new C before T tracks again. Why a reply on T and an invalidation on C may come in
-//! either order: see `crate::cache`, "How it stays correct".
+//! requests by publishing. The server says nothing when a redirect client goes
+//! (`tracking-redir-broken` is RESP3 only) and drops what it would have sent it, so from
+//! then on nothing would drop T's entries when their keys change. Ending the session drops
+//! them, and the next session makes a new C before T tracks again. Credentials that expire
+//! are renewed on C as on T (`super::renewal`). Why a reply on T and an invalidation on C
+//! may come in either order: see `crate::cache`, "How it stays correct".
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,6 +27,7 @@ use tokio::task::AbortHandle;
 
 use super::inflight::Inflight;
 use super::push::{invalidated_keys, kind};
+use super::renewal::{self, Renewal};
 use super::transport::{self, ReadHalf, WriteHalf};
 use super::{handshake, Invalidations};
 use crate::config::{Addr, Config, Protocol, Wanted};
@@ -112,6 +114,31 @@ impl Drop for Listening {
     }
 }
 
+/// What woke C up.
+enum Woke {
+    Read(std::io::Result<usize>),
+    /// Nothing came for the health-check interval.
+    Silent,
+    /// Its credentials are about to expire.
+    Renew,
+}
+
+/// Resolves `d` from now, or never.
+async fn after(d: Option<Duration>) {
+    match d {
+        Some(d) => tokio::time::sleep(d).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Resolves at `t`, or never.
+async fn until(t: Option<tokio::time::Instant>) {
+    match t {
+        Some(t) => tokio::time::sleep_until(t).await,
+        None => std::future::pending().await,
+    }
+}
+
 /// What C read.
 #[derive(Debug, PartialEq)]
 enum Heard {
@@ -135,11 +162,18 @@ impl Companion {
     /// or reads something else. Then it fails T's requests in flight (`inflight`) the way
     /// T's own reader does when T is lost, and says why on the returned receiver, which ends
     /// T's session.
-    pub(super) fn listen(self, conn: u64, inflight: Arc<Inflight>) -> (Listening, oneshot::Receiver<Error>) {
+    ///
+    /// With `renewal`, C authenticates again before its credentials expire, as T does.
+    pub(super) fn listen(
+        self,
+        conn: u64,
+        inflight: Arc<Inflight>,
+        renewal: Option<Renewal>,
+    ) -> (Listening, oneshot::Receiver<Error>) {
         let (tx, rx) = oneshot::channel();
         let cache = self.cache.clone();
         let task = tokio::spawn(async move {
-            let cause = self.serve(conn).await;
+            let cause = self.serve(conn, renewal).await;
             let err = Error::unanswered(
                 format!("the connection that receives this connection's invalidations failed: {cause}"),
                 cause,
@@ -175,11 +209,21 @@ impl Companion {
     }
 
     /// Reads until C fails or reads what it must not; returns why.
-    async fn serve(mut self, conn: u64) -> Error {
+    async fn serve(mut self, conn: u64, mut renewal: Option<Renewal>) -> Error {
         let mut pinged = false;
         loop {
             match self.dec.decode(&mut self.buf) {
                 Ok(Some(v)) => {
+                    match renewal.as_mut().map(|r| r.heard(&v)) {
+                        Some(renewal::Heard::Step) => continue,
+                        // Out of the channel for a moment: what the server dropped meanwhile
+                        // is unknown, so T's entries and marks go (see `renewal`).
+                        Some(renewal::Heard::Done) => {
+                            self.cache.invalidate(conn, None);
+                            continue;
+                        }
+                        Some(renewal::Heard::Other) | None => {}
+                    }
                     match heard(&v) {
                         Heard::Invalidate(keys) => self.cache.invalidate(conn, keys),
                         Heard::Pong => {}
@@ -202,24 +246,39 @@ impl Companion {
                 Ok(None) => {}
                 Err(e) => return e,
             }
-            let read = self.rd.read_buf(&mut self.buf);
-            let got = match self.health {
-                None => read.await,
-                // A link that died silently would lose every invalidation until the kernel's
-                // keepalive noticed; T's health check catches that for T, this for C.
-                Some(every) => match tokio::time::timeout(every.max(PONG_WAIT), read).await {
-                    Ok(got) => got,
-                    Err(_) if pinged => {
-                        return Error::indeterminate(format!("no answer to PING within {every:?}"));
+            // A link that died silently would lose every invalidation until the kernel's
+            // keepalive noticed; T's health check catches that for T, this for C.
+            let silence = self.health.map(|every| every.max(PONG_WAIT));
+            let due = renewal.as_ref().and_then(Renewal::due);
+            let woke = {
+                let read = self.rd.read_buf(&mut self.buf);
+                tokio::select! {
+                    got = read => Woke::Read(got),
+                    () = after(silence) => Woke::Silent,
+                    () = until(due) => Woke::Renew,
+                }
+            };
+            let got = match woke {
+                Woke::Read(got) => got,
+                Woke::Silent if pinged => {
+                    return Error::indeterminate(format!("no answer to PING within {silence:?}"));
+                }
+                Woke::Silent => {
+                    if let Err(e) = self.write(PING).await {
+                        return e;
                     }
-                    Err(_) => {
-                        if let Err(e) = self.write(PING).await {
+                    pinged = true;
+                    continue;
+                }
+                Woke::Renew => {
+                    let Some(r) = renewal.as_mut() else { continue };
+                    if let Some(bytes) = r.start().await {
+                        if let Err(e) = self.write(&bytes).await {
                             return e;
                         }
-                        pinged = true;
-                        continue;
                     }
-                },
+                    continue;
+                }
             };
             match got {
                 Ok(0) => return Error::indeterminate("the server closed the connection"),

@@ -14,6 +14,7 @@ use super::backoff::Backoff;
 use super::carry::{expire_queued, fail_queued};
 use super::inflight::{Inflight, Request};
 use super::push::resubscribe;
+use super::renewal::Renewal;
 use super::{connect, reader, reauth, writer, Shared, State};
 use crate::config::{CloseEvent, Config};
 use crate::log;
@@ -116,7 +117,13 @@ pub(super) async fn run(
         // the session like the reader's (see `redirect`); closed with the session.
         let (companion, companion_lost) = match est.companion {
             Some(c) => {
-                let (listening, lost) = c.listen(shared.id, inflight.clone());
+                // C authenticates again when T does, with credentials of its own asking.
+                let renewal = cfg
+                    .credentials
+                    .clone()
+                    .zip(est.refresh)
+                    .map(|(p, after)| Renewal::new(p, after, cfg.connect_timeout));
+                let (listening, lost) = c.listen(shared.id, inflight.clone(), renewal);
                 (Some(listening), Some(lost))
             }
             None => (None, None),
