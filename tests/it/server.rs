@@ -191,9 +191,13 @@ async fn whole_server_commands() {
     }
 }
 
+/// Polls 25 ms apart, 30 s in all: a bound that only catches hangs (a fork or a full sync on a
+/// busy machine can take seconds).
+const POLLS: usize = 1200;
+
 /// Waits until no save or rewrite runs in the background.
 async fn wait_background(c: &Client) {
-    for _ in 0..200 {
+    for _ in 0..POLLS {
         let info = c.info().sections("persistence").await.unwrap();
         if info.get("rdb_bgsave_in_progress") == Some("0") && info.get("aof_rewrite_in_progress") == Some("0")
         {
@@ -215,7 +219,7 @@ async fn replication_failover_and_shutdown() {
     r.replicaof(&host, u64::from(port)).await.unwrap();
     p.set("replicated", "yes").await.unwrap();
     let mut synced = false;
-    for _ in 0..200 {
+    for _ in 0..POLLS {
         if r.get("replicated").await.ok().flatten().is_some() {
             synced = true;
             break;
@@ -230,7 +234,7 @@ async fn replication_failover_and_shutdown() {
     // The primary lists its replica once the replica acknowledges the sync, which may come
     // after the replica already serves the data.
     let mut listed = Vec::new();
-    for _ in 0..200 {
+    for _ in 0..POLLS {
         match p.role().await.unwrap() {
             Role::Master { replicas, .. } if replicas.is_empty() => {}
             Role::Master { replicas, .. } => {
@@ -247,7 +251,7 @@ async fn replication_failover_and_shutdown() {
     let (rhost, rport) = support::host_port(&replica.url());
     p.failover().to(&rhost, u64::from(rport)).timeout(Duration::from_secs(5)).await.unwrap();
     let mut switched = false;
-    for _ in 0..200 {
+    for _ in 0..POLLS {
         if matches!(r.role().await, Ok(Role::Master { .. })) {
             switched = true;
             break;
