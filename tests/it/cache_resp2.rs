@@ -75,6 +75,24 @@ async fn pair(admin: &Client, name: &str) -> (u64, u64) {
     }
 }
 
+/// After a session ended: a new T and a new C (`pair` waits until the old C is gone too);
+/// `k`, which holds `during`, is cached anew (a hit shows it is kept), and then only an
+/// invalidation heard by the new C can change it.
+async fn tracks_again(c: &Client, other: &Client, name: &str, (t, companion): (u64, u64)) {
+    let (t2, companion2) = pair(other, name).await;
+    assert!(t2 != t && companion2 != companion, "a new session: {t} {companion} -> {t2} {companion2}");
+    eventually("cached from the new session", || async {
+        let hits = stats(c).hits;
+        c.get("k").cached().await.unwrap().as_deref() == Some(&b"during"[..]) && stats(c).hits > hits
+    })
+    .await;
+    other.set("k", "after").await.unwrap();
+    eventually("the new companion hears the write", || async {
+        c.get("k").cached().await.unwrap().as_deref() == Some(&b"after"[..])
+    })
+    .await;
+}
+
 /// C killed: the write T has in flight fails as on a lost connection (it may have run), T's
 /// entries go, and the new session (a new T and a new C) tracks again: a write by another
 /// client still invalidates.
@@ -102,20 +120,8 @@ async fn cache_resp2_companion_killed() {
         other.client_unpause().await.unwrap();
         eventually("C's loss drops T's entries", || async { stats(&c).resets > before.resets }).await;
         assert_eq!(stats(&c).entries, 0);
-        let (t2, companion2) = pair(&other, name).await;
-        assert!(t2 != t && companion2 != companion, "a new session: {t} {companion} -> {t2} {companion2}");
-        // Cached anew (a hit shows it is kept); then only an invalidation can change it.
         other.set("k", "during").await.unwrap();
-        eventually("cached from the new session", || async {
-            let hits = stats(&c).hits;
-            c.get("k").cached().await.unwrap().as_deref() == Some(&b"during"[..]) && stats(&c).hits > hits
-        })
-        .await;
-        other.set("k", "after").await.unwrap();
-        eventually("the new companion hears the write", || async {
-            c.get("k").cached().await.unwrap().as_deref() == Some(&b"after"[..])
-        })
-        .await;
+        tracks_again(&c, &other, name, (t, companion)).await;
         c.close().await;
         server.stop();
     }
@@ -136,19 +142,7 @@ async fn cache_resp2_tracking_connection_killed() {
         other.set("k", "during").await.unwrap();
         eventually("T's loss drops its entries", || async { stats(&c).resets > before.resets }).await;
         assert_eq!(stats(&c).entries, 0);
-        // `pair` waits until the old companion is gone too.
-        let (t2, companion2) = pair(&other, name).await;
-        assert!(t2 != t && companion2 != companion, "a new session: {t} {companion} -> {t2} {companion2}");
-        eventually("cached from the new session", || async {
-            let hits = stats(&c).hits;
-            c.get("k").cached().await.unwrap().as_deref() == Some(&b"during"[..]) && stats(&c).hits > hits
-        })
-        .await;
-        other.set("k", "after").await.unwrap();
-        eventually("the new companion hears the write", || async {
-            c.get("k").cached().await.unwrap().as_deref() == Some(&b"after"[..])
-        })
-        .await;
+        tracks_again(&c, &other, name, (t, companion)).await;
         c.close().await;
         server.stop();
     }
