@@ -10,7 +10,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 
-use super::read::{number, CachedFuture, Inner};
+use super::read::{after_header, bulk_at, CachedFuture, Inner};
 use crate::command::{CommandInfo, Encoded};
 use crate::reply::As;
 use crate::request::{ReplyFuture, ReqOpts};
@@ -145,29 +145,22 @@ impl Each<'_> {
 /// The command on each of its keys alone: `*<tokens + 1>`, the name's tokens, the key; with
 /// where the key is in it. `None` if the keys are not all bulk strings to the end.
 fn split(wire: &[u8], info: &CommandInfo, key_at: usize) -> Option<Vec<(Encoded, std::ops::Range<usize>)>> {
-    let header = wire.iter().take(16).position(|&b| b == b'\n')? + 1;
+    let header = after_header(wire)?;
     let name = wire.get(header..header + key_at)?;
     let argc = info.name.split(' ').count() + 1;
     let mut at = header + key_at;
     let mut parts = Vec::new();
     while at < wire.len() {
-        if wire[at] != b'$' {
-            return None;
-        }
-        let (len, start) = number(wire, at + 1)?;
-        let end = start.checked_add(len)?;
-        if !wire.get(end..)?.starts_with(b"\r\n") {
-            return None;
-        }
-        let mut part = Vec::with_capacity(name.len() + len + 32);
+        let (key, next) = bulk_at(wire, at)?;
+        let mut part = Vec::with_capacity(name.len() + key.len() + 32);
         part.push(b'*');
         part.extend_from_slice(itoa::Buffer::new().format(argc).as_bytes());
         part.extend_from_slice(b"\r\n");
         part.extend_from_slice(name);
-        crate::resp::bulk(&mut part, &wire[start..end]);
-        let key = part.len() - 2 - len..part.len() - 2;
-        parts.push((Encoded::concat(part), key));
-        at = end + 2;
+        crate::resp::bulk(&mut part, &wire[key.clone()]);
+        let at_key = part.len() - 2 - key.len()..part.len() - 2;
+        parts.push((Encoded::concat(part), at_key));
+        at = next;
     }
     (!parts.is_empty()).then_some(parts)
 }

@@ -130,14 +130,7 @@ impl<'c, R> CachedFuture<'c, R> {
 /// wrong place finds nothing rather than another argument.
 #[inline]
 fn key_range(info: &CommandInfo, wire: &[u8], key_at: usize) -> Option<Range<usize>> {
-    let header = wire.iter().take(16).position(|&b| b == b'\n')? + 1;
-    let at = header + key_at;
-    if wire.get(at) != Some(&b'$') {
-        return None;
-    }
-    let (len, start) = number(wire, at + 1)?;
-    let end = start.checked_add(len)?;
-    let key = wire.get(end..)?.starts_with(b"\r\n").then_some(start..end);
+    let key = bulk_at(wire, after_header(wire)? + key_at).map(|(key, _)| key);
     debug_assert!(
         key_by_spec(info, wire).map_or(true, |by_spec| key == Some(by_spec)),
         "{}: the key is not where the generator put it",
@@ -163,26 +156,37 @@ fn nth_bulk(wire: &[u8], n: usize) -> Option<Range<usize>> {
     }
     let (_, mut at) = number(wire, 1)?;
     for k in 0..=n {
-        if wire.get(at) != Some(&b'$') {
-            return None;
-        }
-        let (len, start) = number(wire, at + 1)?;
-        let end = start.checked_add(len)?;
-        if !wire.get(end..)?.starts_with(b"\r\n") {
-            return None;
-        }
+        let (bytes, next) = bulk_at(wire, at)?;
         if k == n {
-            return Some(start..end);
+            return Some(bytes);
         }
-        at = end + 2;
+        at = next;
     }
     None
+}
+
+/// Where the first argument of an encoded command starts: after its `*<argc>\r\n` line.
+#[inline]
+pub(super) fn after_header(wire: &[u8]) -> Option<usize> {
+    Some(wire.iter().take(16).position(|&b| b == b'\n')? + 1)
+}
+
+/// The bulk string at `at` (`$<len>\r\n<bytes>\r\n`): where its bytes are, and where what
+/// follows it starts.
+#[inline]
+pub(super) fn bulk_at(wire: &[u8], at: usize) -> Option<(Range<usize>, usize)> {
+    if wire.get(at) != Some(&b'$') {
+        return None;
+    }
+    let (len, start) = number(wire, at + 1)?;
+    let end = start.checked_add(len)?;
+    wire.get(end..)?.starts_with(b"\r\n").then_some((start..end, end + 2))
 }
 
 /// The decimal number at `at` (at most 18 digits: no overflow) and where the line after its
 /// `\r\n` starts.
 #[inline]
-pub(super) fn number(wire: &[u8], at: usize) -> Option<(usize, usize)> {
+fn number(wire: &[u8], at: usize) -> Option<(usize, usize)> {
     let mut value = 0u64;
     let mut i = at;
     loop {
